@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from apps.sites.models import Site
+from apps.sites.selectors import village_choices
+
+from . import services
+from .models import User
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label="用户名或手机号",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    error_messages = {
+        "invalid_login": "用户名（手机号）或密码错误。",
+        "inactive": "该账号已停用。",
+    }
+
+
+class VillageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Site) -> str:
+        parent = obj.parent.name if obj.parent else ""
+        return f"{parent} · {obj.name}" if parent else obj.name
+
+
+class RegisterForm(forms.Form):
+    username = forms.CharField(label="用户名", max_length=150)
+    real_name = forms.CharField(label="姓名（可选）", max_length=50, required=False)
+    mobile = forms.CharField(label="手机号", max_length=20,
+                             widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    site = VillageChoiceField(label="所在村（社区）实践站", queryset=Site.objects.none(),
+                              empty_label="请选择")
+    password1 = forms.CharField(label="密码", widget=forms.PasswordInput,
+                                help_text="至少 8 位，不能全是数字，也不能过于常见。")
+    password2 = forms.CharField(label="再次输入密码", widget=forms.PasswordInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = village_choices()  # type: ignore[attr-defined]
+        self.user: User | None = None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", "两次输入的密码不一致。")
+        return data
+
+    def save(self) -> User:
+        """Register through the service; its field errors land on this form."""
+        try:
+            self.user = services.user_register_resident(
+                username=self.cleaned_data["username"],
+                password=self.cleaned_data["password1"],
+                mobile=self.cleaned_data["mobile"],
+                site=self.cleaned_data["site"],
+                real_name=self.cleaned_data.get("real_name", ""),
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                target = "password1" if field == "password" else field
+                for message in messages:
+                    self.add_error(target if target in self.fields else None, message)
+            raise
+        return self.user
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["real_name", "email"]
+        labels = {"real_name": "姓名", "email": "电子邮箱（用于接收通知）"}

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from apps.sites.models import Site
+
+
+class RoleName(models.TextChoices):
+    RESIDENT = "resident", _("群众")
+    VOLUNTEER = "volunteer", _("志愿者")
+    STAFF = "staff", _("阵地工作人员")
+    COUNTY_ADMIN = "county_admin", _("县级管理员")
+
+
+class User(AbstractUser):
+    """A person using the portal. Login by username or mobile number."""
+
+    # Stored normalised (11 digits); NULL rather than "" so several users without a
+    # number do not collide on the unique index.
+    mobile = models.CharField(_("手机号"), max_length=11, unique=True, null=True, blank=True)
+    real_name = models.CharField(_("姓名"), max_length=50, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.real_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.real_name or self.get_full_name() or self.username
+
+
+class Role(models.Model):
+    """A role held at a site. Staff and county admins manage the site's whole subtree."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="roles")
+    role = models.CharField(_("角色"), max_length=20, choices=RoleName.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("角色")
+        verbose_name_plural = _("角色")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "site", "role"], name="role_unique_per_site"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=[c.value for c in RoleName]), name="role_name_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["site", "role"], name="role_site_role_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} @ {self.site}"

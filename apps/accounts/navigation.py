@@ -1,0 +1,48 @@
+"""Navigation by role. Each entry names a URL; entries whose URL is not installed are
+left out, so an app adds its pages by adding its entries here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+from apps.sites.scoping import has_role, is_global
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    roles: tuple[str, ...]  # who sees it; "*" for everyone signed in
+
+
+NAV_ENTRIES: tuple[NavEntry, ...] = (
+    NavEntry("服务菜单", "orders:menu", ("resident",)),
+    NavEntry("我的点单", "orders:my_orders", ("resident",)),
+    NavEntry("我的任务", "orders:my_tasks", ("volunteer",)),
+    NavEntry("我的积分", "points:my_points", ("volunteer",)),
+    NavEntry("志愿者档案", "volunteers:me", ("volunteer",)),
+    NavEntry("申请成为志愿者", "volunteers:apply", ("resident",)),
+    NavEntry("派单台", "orders:board", ("staff", "county_admin")),
+    NavEntry("志愿者名册", "volunteers:roster", ("staff", "county_admin")),
+    NavEntry("服务菜单管理", "orders:items", ("staff", "county_admin")),
+    NavEntry("数据看板", "reports:dashboard", ("county_admin",)),
+    NavEntry("阵地管理", "sites:manage", ("staff", "county_admin")),
+)
+
+
+def nav_for(user: Any) -> list[dict[str, str]]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    entries = []
+    for entry in NAV_ENTRIES:
+        if not (is_global(user) or has_role(user, *entry.roles)):
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue
+        entries.append({"label": entry.label, "url": url})
+    return entries

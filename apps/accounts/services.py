@@ -1,0 +1,89 @@
+"""Account writes: resident self-registration and role grants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from apps.sites.errors import PermissionDeniedError
+from apps.sites.models import Site, SiteLevel
+from apps.sites.scoping import can_manage_site, forget_roles, has_role, is_global
+
+from .mobile import normalize_mobile
+from .models import Role, RoleName, User
+
+
+def user_register_resident(
+    *, username: str, password: str, mobile: str, site: Site | None, real_name: str = ""
+) -> User:
+    """Create a resident at a village point. All errors are collected into one
+    ValidationError keyed by field, and nothing is saved unless everything is valid."""
+    errors: dict[str, list[str]] = {}
+    username = (username or "").strip()
+    if not username:
+        errors.setdefault("username", []).append("请填写用户名。")
+    elif len(username) > 150:
+        errors.setdefault("username", []).append("用户名不能超过 150 个字符。")
+    elif User.objects.filter(username__iexact=username).exists():
+        errors.setdefault("username", []).append("该用户名已被注册。")
+    normalized = ""
+    try:
+        normalized = normalize_mobile(mobile)
+    except ValidationError as exc:
+        errors.setdefault("mobile", []).extend(exc.messages)
+    else:
+        if User.objects.filter(mobile=normalized).exists():
+            errors.setdefault("mobile", []).append("该手机号已被注册。")
+    if site is None:
+        errors.setdefault("site", []).append("请选择所在的村（社区）实践站。")
+    elif site.level != SiteLevel.VILLAGE or not site.is_active:
+        errors.setdefault("site", []).append("请选择一个启用中的村（社区）实践站。")
+    try:
+        validate_password(password or "", user=User(username=username, mobile=normalized))
+    except ValidationError as exc:
+        errors.setdefault("password", []).extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+
+    try:
+        with transaction.atomic():
+            user = User(username=username, mobile=normalized, real_name=real_name.strip())
+            user.set_password(password)
+            user.save()
+            Role.objects.create(user=user, site=site, role=RoleName.RESIDENT)
+    except IntegrityError:
+        # Two registrations raced past the checks above; the unique indexes decided.
+        raise ValidationError({"username": ["该用户名或手机号已被注册。"]}) from None
+    return user
+
+
+def role_grant(*, actor: Any, user: User, role: str, site: Site) -> Role:
+    """Give ``user`` a role at ``site``. Staff may grant resident/volunteer roles in
+    their subtree; only county admins (in scope) and superusers grant staff roles."""
+    if role not in RoleName.values:
+        raise ValidationError({"role": ["未知角色。"]})
+    if not can_manage_site(actor, site):
+        raise PermissionDeniedError("该阵地不在您的管理范围内。", code="out_of_scope")
+    if role in (RoleName.STAFF, RoleName.COUNTY_ADMIN) and not (
+        is_global(actor) or has_role(actor, RoleName.COUNTY_ADMIN)
+    ):
+        raise PermissionDeniedError("只有县级管理员可以任命工作人员。", code="not_county_admin")
+    if role == RoleName.COUNTY_ADMIN and site.level != SiteLevel.COUNTY:
+        raise ValidationError({"site": ["县级管理员只能设在县级中心。"]})
+    obj, _created = Role.objects.get_or_create(user=user, site=site, role=role)
+    forget_roles(user)
+    return obj
+
+
+def role_revoke(*, actor: Any, role: Role) -> None:
+    if not can_manage_site(actor, role.site):
+        raise PermissionDeniedError("该阵地不在您的管理范围内。", code="out_of_scope")
+    if role.role in (RoleName.STAFF, RoleName.COUNTY_ADMIN) and not (
+        is_global(actor) or has_role(actor, RoleName.COUNTY_ADMIN)
+    ):
+        raise PermissionDeniedError("只有县级管理员可以撤销工作人员。", code="not_county_admin")
+    role.delete()
+    forget_roles(role.user)

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from apps.sites.models import SiteLevel
+from apps.sites.scoping import held_roles, is_global
+from apps.sites.selectors import county_tree
+
+from .forms import ProfileForm, RegisterForm
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role gets its own starting point; visitors see the portal and the network."""
+    roles = held_roles(request.user)
+    role_names = {r.role for r in roles}
+    tree = county_tree() if not request.user.is_authenticated else []
+    villages = [r for r in roles if r.site_level == SiteLevel.VILLAGE and r.role == "resident"]
+    return render(
+        request,
+        "home.html",
+        {
+            "tree": tree,
+            "role_names": role_names,
+            "resident_site": villages[0] if villages else None,
+            "is_global": is_global(request.user),
+        },
+    )
+
+
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = form.save()
+        except ValidationError:
+            pass  # the form now carries the field errors; nothing was saved
+        else:
+            login(request, user, backend="apps.accounts.backends.UsernameOrMobileBackend")
+            messages.success(request, "注册成功，欢迎使用！")
+            return redirect("home")
+    return render(request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "个人资料已保存。")
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form, "roles": held_roles(request.user)})
+
+
+@require_POST
+def toggle_large_text(request: HttpRequest) -> HttpResponse:
+    """长辈模式: larger type, bigger controls, high contrast; remembered in a cookie."""
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    on = request.COOKIES.get(settings.LARGE_TEXT_COOKIE) != "1"
+    if on:
+        response.set_cookie(settings.LARGE_TEXT_COOKIE, "1", max_age=365 * 24 * 3600,
+                            samesite="Lax", secure=request.is_secure())
+    else:
+        response.delete_cookie(settings.LARGE_TEXT_COOKIE)
+    return response

@@ -1,0 +1,82 @@
+"""API plumbing shared by every app: pagination and the problem-style error body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, pagination, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from .errors import DomainError
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+_STATUS_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def _message_from(detail: Any) -> str:
+    if isinstance(detail, list) and detail:
+        return _message_from(detail[0])
+    if isinstance(detail, dict) and detail:
+        return _message_from(next(iter(detail.values())))
+    return str(detail)
+
+
+def problem_response(
+    status_code: int, code: str, message: str, errors: dict[str, Any] | None = None
+) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if errors:
+        body["errors"] = errors
+    return Response(body, status=status_code)
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every error as ``{"code": <stable>, "message": <human>, "errors": {field: [...]}}``."""
+    if isinstance(exc, DomainError):
+        return problem_response(exc.status_code, exc.code, exc.message, exc.errors)
+    if isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return problem_response(400, "invalid", _message_from(errors), errors)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = {"code": "invalid", "message": _message_from(errors), "errors": errors}
+        return response
+    if isinstance(exc, exceptions.APIException):
+        code = exc.get_codes()
+        if not isinstance(code, str):
+            code = _STATUS_CODES.get(response.status_code, "error")
+        response.data = {"code": code, "message": _message_from(exc.detail)}
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            response.data["retry_after"] = int(exc.wait)
+    return response
+
+
+__all__ = ["PageNumberPagination", "problem_exception_handler", "problem_response", "status"]

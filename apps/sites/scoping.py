@@ -1,0 +1,121 @@
+"""Who may manage which part of the site tree: the one scoping helper every app uses.
+
+Roles are held at a site (``accounts.Role``). Staff and county admins manage their
+site's whole subtree; their scope is the set of path prefixes of those sites. The
+roles are read once per user object (one query) and cached on it, so a request that
+checks scope many times costs one query.
+
+This module does not import ``apps.accounts`` (which sits beside it at the bottom
+and depends on ``sites``): it reads roles through the ``user.roles`` relation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+from .errors import NotFoundError
+from .models import Site
+
+MANAGER_ROLES = frozenset({"staff", "county_admin"})
+_CACHE_ATTR = "_portal_role_cache"
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class HeldRole:
+    role: str
+    site_id: int
+    site_path: str
+    site_name: str
+    site_level: str
+
+
+def held_roles(user: Any) -> list[HeldRole]:
+    """The roles ``user`` holds, with their sites' paths. One query, then cached."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = [
+            HeldRole(r.role, r.site_id, r.site.path, r.site.name, r.site.level)
+            for r in user.roles.select_related("site").order_by("site__path", "role")
+        ]
+        setattr(user, _CACHE_ATTR, cached)
+    return list(cached)
+
+
+def forget_roles(user: Any) -> None:
+    """Drop the cached roles (after granting or revoking one)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    return any(r.role in roles for r in held_roles(user))
+
+
+def is_global(user: Any) -> bool:
+    """Superusers see everything (the portal's operators, not county staff)."""
+    return bool(getattr(user, "is_superuser", False) and user.is_active)
+
+
+def managed_paths(user: Any) -> list[str]:
+    """Path prefixes of the subtrees ``user`` manages, with nested ones folded away."""
+    paths = sorted({r.site_path for r in held_roles(user) if r.role in MANAGER_ROLES})
+    folded: list[str] = []
+    for path in paths:
+        if not any(path.startswith(kept) for kept in folded):
+            folded.append(path)
+    return folded
+
+
+def is_manager(user: Any) -> bool:
+    return is_global(user) or bool(managed_paths(user))
+
+
+def can_manage_site(user: Any, site: Site | None) -> bool:
+    """True when ``site`` lies in a subtree ``user`` manages."""
+    if site is None:
+        return False
+    if is_global(user):
+        return True
+    return any(site.path.startswith(p) for p in managed_paths(user))
+
+
+def path_q(paths: list[str], site_field: str) -> Q:
+    """A Q matching rows whose ``site_field`` lies under any of ``paths``."""
+    lookup = f"{site_field}__path__startswith" if site_field else "path__startswith"
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{lookup: path})
+    return q
+
+
+def scope_queryset(qs: QuerySet[M], user: Any, *, site_field: str = "site") -> QuerySet[M]:
+    """Restrict ``qs`` to rows whose site lies in ``user``'s managed subtrees.
+
+    ``site_field`` is the lookup path from the model to its ``Site`` (``""`` when the
+    queryset is of sites). Someone who manages nothing gets an empty queryset.
+    """
+    if is_global(user):
+        return qs
+    paths = managed_paths(user)
+    if not paths:
+        return qs.none()
+    return qs.filter(path_q(paths, site_field))
+
+
+def access_site(user: Any, site_id: Any) -> Site:
+    """The site ``site_id`` if ``user`` manages it; otherwise NotFoundError (not yours
+    and not there answer the same)."""
+    try:
+        site = Site.objects.get(pk=int(site_id))
+    except (Site.DoesNotExist, TypeError, ValueError):
+        raise NotFoundError("阵地不存在。", code="site_not_found") from None
+    if not can_manage_site(user, site):
+        raise NotFoundError("阵地不存在。", code="site_not_found")
+    return site

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from .models import Site, SiteLevel
+
+
+class SiteBriefSerializer(serializers.ModelSerializer[Site]):
+    class Meta:
+        model = Site
+        fields = ["id", "name", "level"]
+
+
+class SiteSerializer(serializers.ModelSerializer[Site]):
+    parent_name = serializers.CharField(source="parent.name", read_only=True, default=None)
+
+    class Meta:
+        model = Site
+        fields = [
+            "id", "name", "level", "parent", "parent_name", "depth", "address",
+            "contact_name", "contact_phone", "latitude", "longitude", "is_active",
+        ]
+        read_only_fields = ["depth"]
+
+
+class SiteWriteSerializer(serializers.Serializer[Site]):
+    name = serializers.CharField(max_length=100)
+    level = serializers.ChoiceField(choices=SiteLevel.choices)
+    parent = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all(), allow_null=True)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class SiteUpdateSerializer(serializers.Serializer[Site]):
+    name = serializers.CharField(max_length=100, required=False)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
+    is_active = serializers.BooleanField(required=False)

@@ -1,0 +1,110 @@
+"""The named cast every test can use. It mirrors the demo county:
+
+county center
+├── town1 (城关镇)  ── village1 (东关), village1b
+└── town2 (桃源乡)  ── village2
+
+Users: ``county`` (county_admin at the center), ``town1``/``town2`` (staff of their
+township), ``village1`` (staff of village1), ``vol1`` (volunteer at village1),
+``res1`` (resident at village1), ``res9`` (resident at village2, under town2), and
+``nobody`` (a signed-in user with no role). ``town2`` is the "not yours" staff member
+for everything under town1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from apps.accounts.models import RoleName, User
+from apps.sites.models import Site, SiteLevel
+
+from .factories import PASSWORD, UserFactory, user_with_role
+
+
+@dataclass
+class Tree:
+    county: Site
+    town1: Site
+    town2: Site
+    village1: Site
+    village1b: Site
+    village2: Site
+    base: Site
+
+
+@dataclass
+class Cast:
+    county: User
+    town1: User
+    town2: User
+    village1: User
+    vol1: User
+    res1: User
+    res9: User
+    nobody: User
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Any:
+    # Throttle counters and axes state live in the cache: start every test clean.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def tree(db: Any) -> Tree:
+    def make(name: str, level: str, parent: Site | None) -> Site:
+        site = Site(name=name, level=level, parent=parent)
+        site.save()
+        return site
+
+    county = make("清河县新时代文明实践中心", SiteLevel.COUNTY, None)
+    town1 = make("城关镇新时代文明实践所", SiteLevel.TOWNSHIP, county)
+    town2 = make("桃源乡新时代文明实践所", SiteLevel.TOWNSHIP, county)
+    village1 = make("东关社区实践站", SiteLevel.VILLAGE, town1)
+    village1b = make("西街村实践站", SiteLevel.VILLAGE, town1)
+    village2 = make("桃花村实践站", SiteLevel.VILLAGE, town2)
+    base = make("红色教育实践基地", SiteLevel.BASE, county)
+    return Tree(county, town1, town2, village1, village1b, village2, base)
+
+
+@pytest.fixture
+def cast(tree: Tree) -> Cast:
+    return Cast(
+        county=user_with_role("county", RoleName.COUNTY_ADMIN, tree.county, mobile="13900000001"),
+        town1=user_with_role("town1", RoleName.STAFF, tree.town1, mobile="13900000011"),
+        town2=user_with_role("town2", RoleName.STAFF, tree.town2, mobile="13900000012"),
+        village1=user_with_role("village1", RoleName.STAFF, tree.village1, mobile="13900000021"),
+        vol1=user_with_role("vol1", RoleName.VOLUNTEER, tree.village1, mobile="13700000001"),
+        res1=user_with_role("res1", RoleName.RESIDENT, tree.village1, mobile="13600000001"),
+        res9=user_with_role("res9", RoleName.RESIDENT, tree.village2, mobile="13600000009"),
+        nobody=UserFactory(username="nobody", mobile="13500000099"),
+    )
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api: APIClient) -> Any:
+    """``api_as(user)``: an API client authenticated as ``user`` (session-less)."""
+
+    def login(user: User) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def demo_password() -> str:
+    return PASSWORD
