@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "axes",
     "apps.sites",
     "apps.accounts",
+    "apps.volunteers",
 ]
 
 MIDDLEWARE = [
@@ -307,4 +308,13 @@ PORTAL_NAME = _("新时代文明实践志愿服务平台")
 PORTAL_COUNTY_NAME = os.environ.get("PORTAL_COUNTY_NAME", "")
 # Cookie that remembers the large-text (长辈模式) switch across pages, for a year.
 LARGE_TEXT_COOKIE = "portal_large_text"
-DEMO_SEEDERS = ["apps.sites.demo.seed", "apps.accounts.demo.seed"]
+DEMO_SEEDERS = [
+    "apps.sites.demo.seed",
+    "apps.accounts.demo.seed",
+    "apps.volunteers.demo.seed",
+]
+
+# Volunteer star levels (星级评定) from cumulative confirmed service hours, per the
+# national volunteer service record rules: 100 h one star, 300 two, 600 three,
+# 1,000 four, 1,500 five.
+VOLUNTEER_STAR_THRESHOLDS = [100, 300, 600, 1000, 1500]

@@ -74,6 +74,9 @@ class Site(models.Model):
     longitude = models.DecimalField(
         _("经度"), max_digits=9, decimal_places=6, null=True, blank=True
     )
+    # The issuer part of service record certificates: who is in charge, the seal.
+    person_in_charge = models.CharField(_("负责人"), max_length=50, blank=True)
+    seal = models.ImageField(_("印章图片"), upload_to="seals/", blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,136 @@
+"""Volunteer reads, always scoped by the caller, with the personal-data policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from apps.accounts.mobile import mask_mobile
+from apps.sites.errors import NotFoundError
+from apps.sites.models import Site
+from apps.sites.scoping import can_manage_site, scope_queryset
+
+from .idcard import mask_id_number
+from .models import Certificate, ServiceRecord, Team, TeamMembership, Volunteer
+
+
+def personal_data_visible(viewer: Any, volunteer: Volunteer) -> bool:
+    """The volunteer and staff in scope of the volunteer's site see ID and mobile whole."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return False
+    return viewer.pk == volunteer.user_id or can_manage_site(viewer, volunteer.site)
+
+
+def id_number_for(viewer: Any, volunteer: Volunteer) -> str:
+    if personal_data_visible(viewer, volunteer):
+        return volunteer.id_number
+    return mask_id_number(volunteer.id_number)
+
+
+def volunteer_mobile_for(viewer: Any, volunteer: Volunteer) -> str:
+    if personal_data_visible(viewer, volunteer):
+        return volunteer.mobile
+    return mask_mobile(volunteer.mobile)
+
+
+def _with_relations(qs: QuerySet[Volunteer]) -> QuerySet[Volunteer]:
+    memberships = TeamMembership.objects.select_related("team").order_by("team__name")
+    return qs.select_related("site", "user").prefetch_related(
+        "skills", Prefetch("memberships", queryset=memberships)
+    )
+
+
+def volunteer_list(*, fetched_by: Any, filters: dict[str, Any] | None = None) -> QuerySet[Volunteer]:
+    """The roster of ``fetched_by``'s scope. Query count is fixed whatever the page size:
+    one for the page, one per prefetched relation."""
+    filters = filters or {}
+    qs = scope_queryset(Volunteer.objects.all(), fetched_by)
+    if filters.get("site"):
+        site = Site.objects.filter(pk=filters["site"]).only("path").first()
+        qs = qs.filter(site__path__startswith=site.path) if site else qs.none()
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("skill"):
+        qs = qs.filter(skills__category=filters["skill"])
+    if filters.get("team"):
+        qs = qs.filter(memberships__team_id=filters["team"])
+    if filters.get("star_level") not in (None, ""):
+        qs = qs.filter(star_level=filters["star_level"])
+    if filters.get("q"):
+        term = str(filters["q"]).strip()
+        qs = qs.filter(Q(real_name__icontains=term) | Q(mobile__startswith=term) | Q(number=term))
+    order = "applied_at" if filters.get("status") == "pending" else "-applied_at"
+    return _with_relations(qs.distinct()).order_by(order, "id")
+
+
+def access_volunteer(user: Any, volunteer_id: Any) -> Volunteer:
+    """A volunteer in ``user``'s scope (or the user's own record); else NotFoundError."""
+    try:
+        volunteer = _with_relations(Volunteer.objects.all()).get(pk=int(volunteer_id))
+    except (Volunteer.DoesNotExist, TypeError, ValueError):
+        raise NotFoundError("志愿者不存在。", code="not_found") from None
+    if volunteer.user_id != getattr(user, "pk", None) and not can_manage_site(user, volunteer.site):
+        raise NotFoundError("志愿者不存在。", code="not_found")
+    return volunteer
+
+
+def volunteer_of(user: Any) -> Volunteer | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return _with_relations(Volunteer.objects.filter(user=user)).first()
+
+
+def team_list(*, fetched_by: Any, filters: dict[str, Any] | None = None) -> QuerySet[Team]:
+    from django.db.models import Count
+
+    filters = filters or {}
+    qs = scope_queryset(Team.objects.all(), fetched_by).select_related("site")
+    if filters.get("site"):
+        qs = qs.filter(site_id=filters["site"])
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    return qs.annotate(member_count=Count("memberships")).order_by("site__path", "kind", "name")
+
+
+def access_team(user: Any, team_id: Any) -> Team:
+    try:
+        team = Team.objects.select_related("site").get(pk=int(team_id))
+    except (Team.DoesNotExist, TypeError, ValueError):
+        raise NotFoundError("服务队不存在。", code="not_found") from None
+    if not can_manage_site(user, team.site):
+        raise NotFoundError("服务队不存在。", code="not_found")
+    return team
+
+
+def team_members(team: Team) -> QuerySet[TeamMembership]:
+    return (TeamMembership.objects.filter(team=team)
+            .select_related("volunteer", "volunteer__site")
+            .order_by("-is_leader", "volunteer__real_name"))
+
+
+def service_records_of(volunteer: Volunteer) -> QuerySet[ServiceRecord]:
+    return ServiceRecord.objects.filter(volunteer=volunteer).select_related("site").order_by(
+        "-service_date", "-id")
+
+
+def access_certificate(user: Any, number: str) -> Certificate:
+    """The printable certificate: its volunteer and staff in scope of the issuer."""
+    cert = (Certificate.objects.select_related("volunteer", "issuing_site", "issued_by")
+            .filter(number=number).first())
+    if cert is None or not (
+        cert.volunteer.user_id == getattr(user, "pk", None)
+        or can_manage_site(user, cert.issuing_site)
+        or can_manage_site(user, cert.volunteer.site)
+    ):
+        raise NotFoundError("证明不存在。", code="not_found")
+    return cert
+
+
+def certificate_verify(*, number: str, code: str) -> Certificate | None:
+    """Public check: both the number and the verification code must match."""
+    number, code = (number or "").strip().upper(), (code or "").strip().upper()
+    if not number or not code:
+        return None
+    return (Certificate.objects.select_related("volunteer", "issuing_site")
+            .filter(number=number, verification_code=code).first())
