@@ -5,14 +5,19 @@ from rest_framework.routers import DefaultRouter
 
 from apps.accounts import api as accounts_api
 from apps.sites.api import SiteViewSet
+from apps.volunteers import api as volunteers_api
 
 router = DefaultRouter()
 router.register("sites", SiteViewSet, basename="site")
+router.register("volunteers", volunteers_api.VolunteerViewSet, basename="volunteer")
+router.register("teams", volunteers_api.TeamViewSet, basename="team")
 
 urlpatterns = [
     path("auth/register/", accounts_api.RegisterView.as_view(), name="api-register"),
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
     path("users/", accounts_api.UserDirectoryView.as_view(), name="api-users"),
+    path("certificates/verify/", volunteers_api.CertificateVerifyView.as_view(),
+         name="api-certificate-verify"),
     path("", include(router.urls)),
 ]

@@ -15,7 +15,8 @@ from apps.sites.scoping import has_role, is_global
 class NavEntry:
     label: str
     url_name: str
-    roles: tuple[str, ...]  # who sees it; "*" for everyone signed in
+    roles: tuple[str, ...]  # who sees it
+    hide_for: tuple[str, ...] = ()  # ...unless they also hold one of these
 
 
 NAV_ENTRIES: tuple[NavEntry, ...] = (
@@ -24,9 +25,10 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("我的任务", "orders:my_tasks", ("volunteer",)),
     NavEntry("我的积分", "points:my_points", ("volunteer",)),
     NavEntry("志愿者档案", "volunteers:me", ("volunteer",)),
-    NavEntry("申请成为志愿者", "volunteers:apply", ("resident",)),
+    NavEntry("申请成为志愿者", "volunteers:apply", ("resident",), hide_for=("volunteer",)),
     NavEntry("派单台", "orders:board", ("staff", "county_admin")),
     NavEntry("志愿者名册", "volunteers:roster", ("staff", "county_admin")),
+    NavEntry("服务队", "volunteers:teams", ("staff", "county_admin")),
     NavEntry("服务菜单管理", "orders:items", ("staff", "county_admin")),
     NavEntry("数据看板", "reports:dashboard", ("county_admin",)),
     NavEntry("阵地管理", "sites:manage", ("staff", "county_admin")),
@@ -39,6 +41,8 @@ def nav_for(user: Any) -> list[dict[str, str]]:
     entries = []
     for entry in NAV_ENTRIES:
         if not (is_global(user) or has_role(user, *entry.roles)):
+            continue
+        if entry.hide_for and has_role(user, *entry.hide_for):
             continue
         try:
             url = reverse(entry.url_name)

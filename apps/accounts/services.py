@@ -7,13 +7,22 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from apps.sites.errors import PermissionDeniedError
 from apps.sites.models import Site, SiteLevel
 from apps.sites.scoping import can_manage_site, forget_roles, has_role, is_global
 
-from .mobile import normalize_mobile
+from .mobile import looks_like_mobile, normalize_mobile
 from .models import Role, RoleName, User
+
+
+def _username_chars_ok(username: str) -> bool:
+    try:
+        User.username_validator(username)
+    except ValidationError:
+        return False
+    return True
 
 
 def user_register_resident(
@@ -27,6 +36,8 @@ def user_register_resident(
         errors.setdefault("username", []).append("请填写用户名。")
     elif len(username) > 150:
         errors.setdefault("username", []).append("用户名不能超过 150 个字符。")
+    elif not _username_chars_ok(username):
+        errors.setdefault("username", []).append("用户名只能包含字母、数字、汉字和 @ . + - _ 字符。")
     elif User.objects.filter(username__iexact=username).exists():
         errors.setdefault("username", []).append("该用户名已被注册。")
     normalized = ""
@@ -35,8 +46,12 @@ def user_register_resident(
     except ValidationError as exc:
         errors.setdefault("mobile", []).extend(exc.messages)
     else:
-        if User.objects.filter(mobile=normalized).exists():
+        if User.objects.filter(Q(mobile=normalized) | Q(username=normalized)).exists():
             errors.setdefault("mobile", []).append("该手机号已被注册。")
+    # Login takes a username or a mobile number and tries the username first: a
+    # username that is someone else's number would shadow that person's mobile login.
+    if looks_like_mobile(username) and normalize_mobile(username) != normalized:
+        errors.setdefault("username", []).append("用户名不能是手机号（您本人的手机号除外）。")
     if site is None:
         errors.setdefault("site", []).append("请选择所在的村（社区）实践站。")
     elif site.level != SiteLevel.VILLAGE or not site.is_active:

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -79,4 +80,15 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     return response
 
 
-__all__ = ["PageNumberPagination", "problem_exception_handler", "problem_response", "status"]
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The project's ``handler404``: an unknown URL under /api/ answers problem JSON like
+    every other API error; pages keep the 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": "未找到。"}, status=404)
+    return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+
+
+__all__ = [
+    "PageNumberPagination", "page_not_found", "problem_exception_handler", "problem_response",
+    "status",
+]

@@ -107,14 +107,6 @@ class Site(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        check_parent_level(self.level, self.parent)
-        if self.pk and self.parent_id:
-            parent = self.parent
-            assert parent is not None
-            if parent.path.startswith(self.path) and self.path:
-                raise ValidationError({"parent": _("不能把阵地挂到它自己的下级之下。")})
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Save, then bring ``path``/``depth`` (and, after a move, the descendants') in line.
 
@@ -137,6 +129,14 @@ class Site(models.Model):
                     depth=models.F("depth") + (new_depth - self.depth),
                 )
             self.path, self.depth = new_path, new_depth
+
+    def clean(self) -> None:
+        check_parent_level(self.level, self.parent)
+        if self.pk and self.parent_id:
+            parent = self.parent
+            assert parent is not None
+            if parent.path.startswith(self.path) and self.path:
+                raise ValidationError({"parent": _("不能把阵地挂到它自己的下级之下。")})
 
     # --- tree reads ---------------------------------------------------------------
     def subtree(self) -> models.QuerySet[Site]:

@@ -1,0 +1,229 @@
+"""Volunteers API: apply, me, the scoped roster with review actions, teams, records,
+certificates and the public certificate check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.sites.api_conventions import problem_response
+from apps.sites.errors import NotFoundError
+from apps.sites.scoping import access_site, is_manager
+
+from . import selectors, services
+from .idcard import mask_name
+from .models import ServiceCategory, Volunteer, VolunteerStatus
+from .serializers import (
+    ApplySerializer,
+    CertificateSerializer,
+    CertificateVerifySerializer,
+    ReasonSerializer,
+    ServiceRecordSerializer,
+    TeamMemberSerializer,
+    TeamMemberWriteSerializer,
+    TeamSerializer,
+    VolunteerMeSerializer,
+    VolunteerSerializer,
+)
+
+
+def _require_manager(request: Request) -> None:
+    if not is_manager(request.user):
+        raise NotFoundError("仅阵地工作人员可以访问。", code="not_found")
+
+
+class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
+    serializer_class = VolunteerSerializer
+
+    def get_queryset(self) -> Any:
+        p = self.request.query_params
+        return selectors.volunteer_list(fetched_by=self.request.user, filters={
+            "site": p.get("site"), "status": p.get("status"), "skill": p.get("skill"),
+            "team": p.get("team"), "star_level": p.get("star_level"), "q": p.get("q"),
+        })
+
+    @extend_schema(parameters=[
+        OpenApiParameter("site", int, description="阵地（含下级）"),
+        OpenApiParameter("status", enum=VolunteerStatus.values),
+        OpenApiParameter("skill", enum=ServiceCategory.values),
+        OpenApiParameter("team", int), OpenApiParameter("star_level", int),
+        OpenApiParameter("q", str, description="按姓名、手机号或志愿者编号搜索"),
+    ])
+    def list(self, request: Request) -> Response:
+        _require_manager(request)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        volunteer = selectors.access_volunteer(request.user, pk)
+        return Response(self.get_serializer(volunteer).data)
+
+    @extend_schema(request=ApplySerializer, responses={201: VolunteerMeSerializer})
+    @action(detail=False, methods=["post"])
+    def apply(self, request: Request) -> Response:
+        data = ApplySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        volunteer = services.volunteer_apply(user=request.user, **data.validated_data)
+        volunteer = selectors.access_volunteer(request.user, volunteer.pk)
+        return Response(VolunteerMeSerializer(volunteer, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=VolunteerMeSerializer)
+    @action(detail=False, methods=["get"])
+    def me(self, request: Request) -> Response:
+        volunteer = selectors.volunteer_of(request.user)
+        if volunteer is None:
+            return problem_response(404, "not_a_volunteer", "您还没有申请成为志愿者。")
+        return Response(VolunteerMeSerializer(volunteer, context={"request": request}).data)
+
+    @extend_schema(request=ReasonSerializer, responses=VolunteerMeSerializer)
+    @action(detail=False, methods=["post"], url_path="me/withdraw")
+    def withdraw(self, request: Request) -> Response:
+        volunteer = selectors.volunteer_of(request.user)
+        if volunteer is None:
+            return problem_response(404, "not_a_volunteer", "您还没有申请成为志愿者。")
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.volunteer_withdraw(volunteer=volunteer, actor=request.user,
+                                    reason=data.validated_data["reason"])
+        volunteer = selectors.volunteer_of(request.user)
+        return Response(VolunteerMeSerializer(volunteer, context={"request": request}).data)
+
+    def _review(self, request: Request, pk: str, func: Any, needs_reason: bool) -> Response:
+        volunteer = selectors.access_volunteer(request.user, pk)
+        if volunteer.user_id == request.user.pk and not request.user.is_superuser:
+            # Staff do not review their own application.
+            raise NotFoundError("志愿者不存在。", code="not_found")
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        kwargs = {"reason": data.validated_data["reason"]} if needs_reason else {}
+        func(volunteer=volunteer, actor=request.user, **kwargs)
+        return Response(self.get_serializer(selectors.access_volunteer(request.user, pk)).data)
+
+    @extend_schema(request=None, responses=VolunteerSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        return self._review(request, pk, services.volunteer_approve, needs_reason=False)
+
+    @extend_schema(request=ReasonSerializer, responses=VolunteerSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._review(request, pk, services.volunteer_reject, needs_reason=True)
+
+    @extend_schema(request=ReasonSerializer, responses=VolunteerSerializer)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request: Request, pk: str) -> Response:
+        return self._review(request, pk, services.volunteer_suspend, needs_reason=True)
+
+    @extend_schema(request=ServiceRecordSerializer, responses=ServiceRecordSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], url_path="service-records")
+    def service_records(self, request: Request, pk: str) -> Response:
+        volunteer = selectors.access_volunteer(request.user, pk)
+        if request.method == "POST":
+            data = ServiceRecordSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            site = access_site(request.user, data.validated_data["site"].pk)
+            record, _ = services.service_record_add(
+                actor=request.user, volunteer=volunteer, site=site,
+                service_date=data.validated_data["service_date"],
+                title=data.validated_data["title"], hours=data.validated_data["hours"],
+            )
+            return Response(ServiceRecordSerializer(record).data, status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(selectors.service_records_of(volunteer))
+        return self.get_paginated_response(ServiceRecordSerializer(page, many=True).data)
+
+    @extend_schema(request=ReasonSerializer, responses={201: CertificateSerializer})
+    @action(detail=True, methods=["post"])
+    def certificates(self, request: Request, pk: str) -> Response:
+        volunteer = selectors.access_volunteer(request.user, pk)
+        _require_manager(request)
+        notes = str(request.data.get("notes", ""))[:1000]
+        cert = services.certificate_issue(actor=request.user, volunteer=volunteer, notes=notes)
+        return Response(CertificateSerializer(cert).data, status=status.HTTP_201_CREATED)
+
+
+class TeamViewSet(viewsets.GenericViewSet[Any]):
+    serializer_class = TeamSerializer
+
+    def get_queryset(self) -> Any:
+        p = self.request.query_params
+        return selectors.team_list(fetched_by=self.request.user,
+                                   filters={"site": p.get("site"), "kind": p.get("kind")})
+
+    def list(self, request: Request) -> Response:
+        _require_manager(request)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def create(self, request: Request) -> Response:
+        data = TeamSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        site = access_site(request.user, data.validated_data["site"].pk)
+        team = services.team_create(
+            actor=request.user, site=site, name=data.validated_data["name"],
+            kind=data.validated_data["kind"], category=data.validated_data.get("category", ""),
+            description=data.validated_data.get("description", ""),
+        )
+        team = self.get_queryset().get(pk=team.pk)
+        return Response(TeamSerializer(team).data, status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        team = selectors.access_team(request.user, pk)
+        team = self.get_queryset().get(pk=team.pk)
+        body = TeamSerializer(team).data
+        body["members"] = TeamMemberSerializer(selectors.team_members(team), many=True).data
+        return Response(body)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        team = selectors.access_team(request.user, pk)
+        data = TeamSerializer(team, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = {k: v for k, v in data.validated_data.items() if k != "site"}
+        services.team_update(actor=request.user, team=team, **fields)
+        return Response(TeamSerializer(self.get_queryset().get(pk=team.pk)).data)
+
+    @extend_schema(request=TeamMemberWriteSerializer, responses=TeamMemberSerializer)
+    @action(detail=True, methods=["post"])
+    def members(self, request: Request, pk: str) -> Response:
+        team = selectors.access_team(request.user, pk)
+        data = TeamMemberWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        volunteer = selectors.access_volunteer(request.user, data.validated_data["volunteer"])
+        membership = services.team_add_member(actor=request.user, team=team, volunteer=volunteer,
+                                              is_leader=data.validated_data["is_leader"])
+        return Response(TeamMemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"members/(?P<volunteer_id>\d+)")
+    def remove_member(self, request: Request, pk: str, volunteer_id: str) -> Response:
+        team = selectors.access_team(request.user, pk)
+        volunteer = selectors.access_volunteer(request.user, volunteer_id)
+        services.team_remove_member(actor=request.user, team=team, volunteer=volunteer)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CertificateVerifyView(APIView):
+    """Public: check a certificate by number and verification code. Shows only the
+    masked name, total hours and issuer."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(parameters=[OpenApiParameter("number", str, required=True),
+                               OpenApiParameter("code", str, required=True)],
+                   responses=CertificateVerifySerializer)
+    def get(self, request: Request) -> Response:
+        cert = selectors.certificate_verify(number=request.query_params.get("number", ""),
+                                            code=request.query_params.get("code", ""))
+        if cert is None:
+            return problem_response(404, "certificate_not_found", "未找到该证明，请核对编号和验证码。")
+        return Response({
+            "number": cert.number, "name": mask_name(cert.volunteer.real_name),
+            "total_hours": str(cert.total_hours), "issuer": cert.issuing_site.name,
+            "issued_on": cert.issued_on,
+        })
