@@ -4,13 +4,19 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts import api as accounts_api
+from apps.orders import api as orders_api
+from apps.points import api as points_api
 from apps.sites.api import SiteViewSet
 from apps.volunteers import api as volunteers_api
 
 router = DefaultRouter()
 router.register("sites", SiteViewSet, basename="site")
+router.register("services", orders_api.ServiceItemViewSet, basename="service")
+router.register("orders", orders_api.OrderViewSet, basename="order")
 router.register("volunteers", volunteers_api.VolunteerViewSet, basename="volunteer")
 router.register("teams", volunteers_api.TeamViewSet, basename="team")
+router.register("rewards", points_api.RewardViewSet, basename="reward")
+router.register("redemptions", points_api.RedemptionViewSet, basename="redemption")
 
 urlpatterns = [
     path("auth/register/", accounts_api.RegisterView.as_view(), name="api-register"),
@@ -19,5 +25,8 @@ urlpatterns = [
     path("users/", accounts_api.UserDirectoryView.as_view(), name="api-users"),
     path("certificates/verify/", volunteers_api.CertificateVerifyView.as_view(),
          name="api-certificate-verify"),
+    path("points/balance/", points_api.BalanceView.as_view(), name="api-points-balance"),
+    path("points/ledger/", points_api.LedgerView.as_view(), name="api-points-ledger"),
+    path("settlements/", points_api.SettlementRunList.as_view(), name="api-settlements"),
     path("", include(router.urls)),
 ]

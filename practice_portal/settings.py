@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -74,6 +75,8 @@ INSTALLED_APPS = [
     "apps.sites",
     "apps.accounts",
     "apps.volunteers",
+    "apps.orders",
+    "apps.points",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +170,16 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Orders completed but not rated within 7 days move on to assessment unrated.
+CELERY_BEAT_SCHEDULE["orders-lapse-unrated"] = {
+    "task": "apps.orders.tasks.lapse_unrated_orders",
+    "schedule": 3600.0,  # hourly: an order waits at most an hour past its 7 days
+}
+# Nightly points settlement of yesterday's assessed orders, 01:30 Asia/Shanghai.
+CELERY_BEAT_SCHEDULE["points-nightly-settlement"] = {
+    "task": "apps.points.tasks.settle_points",
+    "schedule": crontab(hour=1, minute=30),
+}
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -316,6 +329,8 @@ DEMO_SEEDERS = [
     "apps.sites.demo.seed",
     "apps.accounts.demo.seed",
     "apps.volunteers.demo.seed",
+    "apps.orders.demo.seed",
+    "apps.points.demo.seed",
 ]
 
 # Volunteer star levels (星级评定) from cumulative confirmed service hours, per the

@@ -24,13 +24,17 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("我的点单", "orders:my_orders", ("resident",)),
     NavEntry("我的任务", "orders:my_tasks", ("volunteer",)),
     NavEntry("我的积分", "points:my_points", ("volunteer",)),
+    NavEntry("爱心超市", "points:shop", ("volunteer",)),
     NavEntry("志愿者档案", "volunteers:me", ("volunteer",)),
     NavEntry("申请成为志愿者", "volunteers:apply", ("resident",), hide_for=("volunteer",)),
     NavEntry("派单台", "orders:board", ("staff", "county_admin")),
     NavEntry("志愿者名册", "volunteers:roster", ("staff", "county_admin")),
     NavEntry("服务队", "volunteers:teams", ("staff", "county_admin")),
     NavEntry("服务菜单管理", "orders:items", ("staff", "county_admin")),
+    NavEntry("考核定单", "orders:assessment", ("staff", "county_admin")),
+    NavEntry("兑换领取", "points:handover", ("staff", "county_admin")),
     NavEntry("数据看板", "reports:dashboard", ("county_admin",)),
+    NavEntry("积分结算", "points:settlements", ("county_admin",)),
     NavEntry("阵地管理", "sites:manage", ("staff", "county_admin")),
 )
 

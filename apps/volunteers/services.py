@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from apps.accounts.mobile import normalize_mobile
@@ -252,7 +253,9 @@ def team_update(*, actor: Any, team: Team, **fields: Any) -> Team:
 def team_add_member(*, actor: Any, team: Team, volunteer: Volunteer,
                     is_leader: bool = False) -> TeamMembership:
     _require_manager(actor, team.site, "服务队不存在。")
-    if not volunteer.site.is_within(team.site) and not can_manage_site(actor, volunteer.site):
+    # The team's own subtree only, whatever else the actor manages (a county admin still
+    # cannot put a village2 volunteer into a village1 team).
+    if not volunteer.site.is_within(team.site):
         raise ValidationError({"volunteer": ["只能吸收本阵地及下级阵地的志愿者。"]})
     if volunteer.status != S.APPROVED:
         raise ValidationError({"volunteer": ["只有审核通过的志愿者可以入队。"]})
@@ -313,26 +316,30 @@ def service_record_add(
             volunteer=volunteer, site=site, service_date=service_date, title=title.strip(),
             hours=hours, source_key=key, recorded_by=actor,
         )
-        Volunteer.objects.filter(pk=volunteer.pk).update(hours=F("hours") + hours)
+        # Round to the column's one decimal in SQL: SQLite keeps this column as a binary
+        # float, where 99.8 + 0.1 + 0.1 is 99.999…, one star short of 100 h.
+        Volunteer.objects.filter(pk=volunteer.pk).update(hours=Round(F("hours") + hours, 1))
         Volunteer.objects.filter(pk=volunteer.pk).update(star_level=star_level_case())
     volunteer.refresh_from_db(fields=["hours", "star_level"])
     return record, True
 
 
-def volunteers_recompute_hours(*, volunteer_ids: Iterable[int] | None = None) -> int:
+def volunteers_recompute_hours(*, volunteer_ids: Iterable[int] | Any = None) -> int:
     """Set hours to the sum of each volunteer's records and recompute star levels:
-    two UPDATE statements whatever the number of volunteers."""
+    two UPDATE statements whatever the number of volunteers. ``volunteer_ids`` may be
+    a list or a ``values("volunteer_id")`` queryset (kept as a subquery in SQL)."""
     from django.db.models import OuterRef, Subquery, Value
     from django.db.models.functions import Coalesce
 
     qs = Volunteer.objects.all()
     if volunteer_ids is not None:
-        qs = qs.filter(pk__in=list(volunteer_ids))
+        qs = qs.filter(pk__in=volunteer_ids if hasattr(volunteer_ids, "query") else list(volunteer_ids))
     total = (
         ServiceRecord.objects.filter(volunteer=OuterRef("pk"))
         .values("volunteer").annotate(s=Sum("hours")).values("s")
     )
-    count = qs.update(hours=Coalesce(Subquery(total), Value(Decimal("0"))))
+    # Rounded for the same reason as in service_record_add: SQLite sums binary floats.
+    count = qs.update(hours=Coalesce(Round(Subquery(total), 1), Value(Decimal("0"))))
     qs.update(star_level=star_level_case())
     return count
 

@@ -1,0 +1,120 @@
+"""Points API: balance, ledger, rewards and redemption, hand-over, settlement runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.sites.api_conventions import problem_response
+from apps.sites.errors import NotFoundError
+from apps.sites.scoping import is_manager
+from apps.volunteers.selectors import access_volunteer, volunteer_of
+
+from . import selectors, services
+from .models import RedemptionStatus
+from .serializers import (
+    BalanceSerializer,
+    CancelSerializer,
+    LegSerializer,
+    RedemptionSerializer,
+    RewardSerializer,
+    SettlementRunSerializer,
+)
+
+
+class BalanceView(APIView):
+    @extend_schema(responses=BalanceSerializer)
+    def get(self, request: Request) -> Response:
+        volunteer = volunteer_of(request.user)
+        if volunteer is None:
+            return problem_response(404, "not_a_volunteer", "您还不是志愿者。")
+        return Response(BalanceSerializer(selectors.balance_of(volunteer)).data)
+
+
+class LedgerView(generics.ListAPIView[Any]):
+    """Own entries; staff also see the entries of volunteers in their scope
+    (``?volunteer=<id>`` narrows to one)."""
+
+    serializer_class = LegSerializer
+
+    def get_queryset(self) -> Any:
+        vid = self.request.query_params.get("volunteer")
+        volunteer = access_volunteer(self.request.user, vid) if vid else None
+        return selectors.ledger_entries(fetched_by=self.request.user, volunteer=volunteer)
+
+    @extend_schema(parameters=[OpenApiParameter("volunteer", int)])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class RewardViewSet(viewsets.ReadOnlyModelViewSet[Any]):
+    serializer_class = RewardSerializer
+
+    def get_queryset(self) -> Any:
+        site_id = self.request.query_params.get("site")
+        if site_id:
+            return selectors.rewards_for(site_id=int(site_id) if site_id.isdigit() else 0)
+        volunteer = volunteer_of(self.request.user)
+        if volunteer is not None:
+            return selectors.rewards_for(volunteer=volunteer)
+        return selectors.rewards_managed(fetched_by=self.request.user)
+
+    @extend_schema(parameters=[OpenApiParameter("site", int, description="兑换点（阵地）")])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses={201: RedemptionSerializer, 200: RedemptionSerializer},
+                   parameters=[OpenApiParameter("Idempotency-Key", str, location="header")])
+    @action(detail=True, methods=["post"])
+    def redeem(self, request: Request, pk: str) -> Response:
+        redemption, created = services.reward_redeem(
+            actor=request.user, reward_id=pk,
+            idempotency_key=request.headers.get("Idempotency-Key"))
+        return Response(RedemptionSerializer(redemption).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class RedemptionViewSet(viewsets.ReadOnlyModelViewSet[Any]):
+    serializer_class = RedemptionSerializer
+
+    def get_queryset(self) -> Any:
+        st = self.request.query_params.get("status")
+        return selectors.redemption_list(fetched_by=self.request.user,
+                                         status=st if st in RedemptionStatus.values else None)
+
+    @extend_schema(parameters=[OpenApiParameter("status", enum=RedemptionStatus.values)])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=RedemptionSerializer)
+    @action(detail=True, methods=["post"], url_path="hand-over")
+    def hand_over(self, request: Request, pk: str) -> Response:
+        redemption = services.redemption_hand_over(actor=request.user, redemption_id=pk)
+        return Response(RedemptionSerializer(redemption).data)
+
+    @extend_schema(request=CancelSerializer, responses=RedemptionSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        data = CancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        redemption = services.redemption_cancel(actor=request.user, redemption_id=pk,
+                                                reason=data.validated_data["reason"])
+        return Response(RedemptionSerializer(redemption).data)
+
+
+class SettlementRunList(generics.ListAPIView[Any]):
+    serializer_class = SettlementRunSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.settlement_runs(fetched_by=self.request.user)
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not is_manager(request.user):
+            raise NotFoundError("仅工作人员可以查看结算批次。", code="not_found")
+        return super().get(request, *args, **kwargs)

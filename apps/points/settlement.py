@@ -1,0 +1,207 @@
+"""Nightly settlement: assessed orders → service credits, hours and star levels.
+
+For one settlement date (a day in Asia/Shanghai) every approved order assessed that
+day becomes one credit per volunteer: confirmed hours × the item's points per hour,
+moved from the issuing account of the site whose staff assessed it to the volunteer.
+Hours go into the volunteers' service records (what the certificate lists) and the
+volunteers' cumulative hours and star levels are recomputed.
+
+Set-based: a fixed handful of INSERT … SELECT / UPDATE statements whatever the number
+of orders or volunteers; nothing is loaded into Python, so memory does not grow with
+the data. Idempotent: every credit and record has a unique source key and the inserts
+skip keys already written, so a rerun adds nothing. All writes of a run happen in one
+database transaction: a run killed halfway leaves nothing behind, and the rerun ends
+in the state one clean run gives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import traceback
+import zoneinfo
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from apps.orders.models import OrderAssignment, ServiceItem, ServiceOrder
+from apps.volunteers.models import ServiceRecord
+from apps.volunteers.services import volunteers_recompute_hours
+
+from .models import Account, LedgerTransaction, Leg, SettlementRun, SettlementStatus
+
+LOCAL_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
+# Advisory-lock namespace for settlement runs (PostgreSQL): one run per date at a time.
+_LOCK_NAMESPACE = 5_310_001
+
+StepCallback = Callable[[int, int, str], None]
+
+STEPS = (
+    "锁定结算日期",
+    "建立志愿者积分账户",
+    "建立阵地发放账户",
+    "写入服务积分流水",
+    "写入借贷分录",
+    "更新账户余额",
+    "写入志愿服务记录",
+    "更新服务时长与星级",
+)
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=LOCAL_TZ)
+    return start, start + dt.timedelta(days=1)
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "o": ServiceOrder._meta.db_table,
+        "a": OrderAssignment._meta.db_table,
+        "i": ServiceItem._meta.db_table,
+        "acc": Account._meta.db_table,
+        "t": LedgerTransaction._meta.db_table,
+        "leg": Leg._meta.db_table,
+        "rec": ServiceRecord._meta.db_table,
+    }
+
+
+def _local_date_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"(({column}) AT TIME ZONE 'Asia/Shanghai')::date"
+    return f"date({column}, '+8 hours')"  # SQLite stores UTC; Shanghai has no DST
+
+
+def _source() -> str:
+    """The rows a settlement date covers: approved orders assessed that day, each
+    volunteer who served with confirmed hours."""
+    t = _tables()
+    return f"""
+        FROM {t['a']} a
+        JOIN {t['o']} o ON o.id = a.order_id
+        JOIN {t['i']} i ON i.id = o.service_id
+        WHERE o.status = 'assessed' AND o.assessment_approved
+          AND o.assessed_at >= %(start)s AND o.assessed_at < %(end)s
+          AND a.confirmed_hours > 0
+    """
+
+
+def settle(
+    day: dt.date, *, triggered_by: Any = None, on_step: StepCallback | None = None
+) -> SettlementRun:
+    """Settle ``day``. Returns the run row (status succeeded or failed)."""
+    run = SettlementRun.objects.create(settlement_date=day, triggered_by=triggered_by)
+    try:
+        _settle_in_transaction(run, day, on_step)
+    except Exception as exc:
+        SettlementRun.objects.filter(pk=run.pk).update(
+            status=SettlementStatus.FAILED, finished_at=timezone.now(),
+            error="".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000],
+        )
+        run.refresh_from_db()
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _settle_in_transaction(run: SettlementRun, day: dt.date, on_step: StepCallback | None) -> None:
+    t = _tables()
+    start, end = day_bounds(day)
+    now = timezone.now()
+    params: dict[str, Any] = {"start": start, "end": end, "now": now, "run": run.pk}
+    source = _source()
+    issuing_site = "COALESCE(o.assessed_site_id, o.handling_site_id)"
+    amount = "CAST(ROUND(a.confirmed_hours * i.points_per_hour, 0) AS BIGINT)"
+    key = "'order:' || o.id || ':volunteer:' || a.volunteer_id"
+    total = len(STEPS)
+
+    def step(n: int) -> None:
+        if on_step:
+            on_step(n, total, STEPS[n - 1])
+
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # Two runs for the same date queue up instead of racing the NOT EXISTS checks
+            # (the unique source keys would still refuse the loser, failing its run).
+            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, day.toordinal()])
+        step(1)
+        cur.execute(
+            f"SELECT COUNT(DISTINCT o.id) {source}", params)
+        orders_seen = cur.fetchone()[0]
+
+        cur.execute(f"""
+            INSERT INTO {t['acc']} (kind, volunteer_id, site_id, balance, lifetime_earned, created_at)
+            SELECT 'volunteer', v.volunteer_id, NULL, 0, 0, %(now)s
+            FROM (SELECT DISTINCT a.volunteer_id {source}) v
+            WHERE NOT EXISTS (SELECT 1 FROM {t['acc']} x WHERE x.volunteer_id = v.volunteer_id)
+        """, params)
+        step(2)
+        cur.execute(f"""
+            INSERT INTO {t['acc']} (kind, volunteer_id, site_id, balance, lifetime_earned, created_at)
+            SELECT 'issuing', NULL, s.site_id, 0, 0, %(now)s
+            FROM (SELECT DISTINCT {issuing_site} AS site_id {source}) s
+            WHERE NOT EXISTS (SELECT 1 FROM {t['acc']} x
+                              WHERE x.site_id = s.site_id AND x.kind = 'issuing')
+        """, params)
+        step(3)
+        cur.execute(f"""
+            INSERT INTO {t['t']} (kind, source_key, order_id, volunteer_id, site_id, amount,
+                                  hours, memo, run_id, created_at)
+            SELECT 'service', {key}, o.id, a.volunteer_id, {issuing_site}, {amount},
+                   a.confirmed_hours, i.title, %(run)s, %(now)s
+            {source}
+              AND {amount} > 0
+              AND NOT EXISTS (SELECT 1 FROM {t['t']} x WHERE x.source_key = {key})
+        """, params)
+        entries = max(cur.rowcount, 0)
+        step(4)
+        cur.execute(f"""
+            INSERT INTO {t['leg']} (transaction_id, account_id, amount, kind, run_id, created_at)
+            SELECT x.id, acc.id, x.amount, 'service', x.run_id, x.created_at
+              FROM {t['t']} x JOIN {t['acc']} acc ON acc.volunteer_id = x.volunteer_id
+             WHERE x.run_id = %(run)s
+            UNION ALL
+            SELECT x.id, acc.id, -x.amount, 'service', x.run_id, x.created_at
+              FROM {t['t']} x JOIN {t['acc']} acc ON acc.site_id = x.site_id AND acc.kind = 'issuing'
+             WHERE x.run_id = %(run)s
+        """, params)
+        step(5)
+        run_sum = f"(SELECT SUM(l.amount) FROM {t['leg']} l WHERE l.run_id = %(run)s AND l.account_id = {t['acc']}.id)"
+        cur.execute(f"""
+            UPDATE {t['acc']}
+               SET balance = balance + {run_sum},
+                   lifetime_earned = lifetime_earned
+                       + CASE WHEN kind = 'volunteer' THEN {run_sum} ELSE 0 END
+             WHERE id IN (SELECT l.account_id FROM {t['leg']} l WHERE l.run_id = %(run)s)
+        """, params)
+        step(6)
+        cur.execute(f"""
+            INSERT INTO {t['rec']} (volunteer_id, site_id, service_date, title, hours, source_key,
+                                    recorded_by_id, created_at)
+            SELECT a.volunteer_id, o.site_id,
+                   {_local_date_sql('COALESCE(a.checked_in_at, o.started_at, o.assessed_at)')},
+                   i.title, a.confirmed_hours, {key}, o.assessed_by_id, %(now)s
+            {source}
+              AND NOT EXISTS (SELECT 1 FROM {t['rec']} x WHERE x.source_key = {key})
+        """, params)
+        step(7)
+        served = (OrderAssignment.objects
+                  .filter(order__status="assessed", order__assessment_approved=True,
+                          order__assessed_at__gte=start, order__assessed_at__lt=end,
+                          confirmed_hours__gt=0)
+                  .values("volunteer_id"))
+        volunteers_recompute_hours(volunteer_ids=served)
+        step(8)
+
+        totals = LedgerTransaction.objects.filter(run=run).aggregate(
+            points=Sum("amount"), hours=Sum("hours"), volunteers=Count("volunteer", distinct=True))
+        SettlementRun.objects.filter(pk=run.pk).update(
+            status=SettlementStatus.SUCCEEDED, finished_at=timezone.now(),
+            orders_seen=orders_seen, entries_created=entries,
+            points_credited=totals["points"] or 0,
+            hours_credited=totals["hours"] or Decimal("0"),
+            volunteers_credited=totals["volunteers"] or 0,
+        )
+
