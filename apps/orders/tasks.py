@@ -1,0 +1,13 @@
+"""Periodic order work. Tasks only call services; they are idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="apps.orders.tasks.lapse_unrated_orders")
+def lapse_unrated_orders() -> int:
+    """Completed orders not rated within 7 days move on to assessment, unrated."""
+    return services.orders_lapse_unrated()
