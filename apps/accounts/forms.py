@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from apps.sites.models import Site
 from apps.sites.selectors import village_choices
+from apps.sites.web import add_service_errors
 
 from . import services
 from .models import User
@@ -27,8 +28,10 @@ class LoginForm(AuthenticationForm):
 
 class VillageChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Site) -> str:
+        # The village first: a 360 px phone cuts the closed select after ~16 characters,
+        # and with the township first every village of a township looked the same.
         parent = obj.parent.name if obj.parent else ""
-        return f"{parent} · {obj.name}" if parent else obj.name
+        return f"{obj.name}（{parent}）" if parent else obj.name
 
 
 class RegisterForm(forms.Form):
@@ -64,10 +67,7 @@ class RegisterForm(forms.Form):
                 real_name=self.cleaned_data.get("real_name", ""),
             )
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                target = "password1" if field == "password" else field
-                for message in messages:
-                    self.add_error(target if target in self.fields else None, message)
+            add_service_errors(self, exc, {"password": "password1"})
             raise
         return self.user
 

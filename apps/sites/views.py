@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -12,6 +11,7 @@ from .errors import DomainError
 from .forms import SiteForm
 from .models import Site
 from .scoping import access_site, has_role, is_global, is_manager, scope_queryset
+from .web import add_service_errors, paginate
 
 
 def directory(request: HttpRequest) -> HttpResponse:
@@ -34,7 +34,7 @@ def manage(request: HttpRequest) -> HttpResponse:
         raise Http404
     qs = scope_queryset(Site.objects.select_related("parent").order_by("path"), request.user,
                         site_field="")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, qs, per_page=50)
     can_edit = is_global(request.user) or has_role(request.user, "county_admin")
     return render(request, "sites/manage.html", {"page": page, "can_edit": can_edit})
 
@@ -66,12 +66,8 @@ def edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 site = services.site_update(actor=request.user, site=site, **data)
                 messages.success(request, f"已保存：{site.name}")
             return redirect("sites:manage")
-        except ValidationError as exc:
-            for field, errs in exc.message_dict.items():
-                for err in errs:
-                    form.add_error(field if field in form.fields else None, err)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
+        except (ValidationError, DomainError) as exc:
+            add_service_errors(form, exc)
     return render(request, "sites/edit.html", {"form": form, "site": site},
                   status=400 if form.errors else 200)
 

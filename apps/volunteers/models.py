@@ -130,6 +130,9 @@ class VolunteerEvent(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.volunteer_id}: {self.from_status or '—'} → {self.to_status}"
+
 
 class TeamKind(models.TextChoices):
     STANDING = "standing", _("常设服务队（8）")
@@ -172,6 +175,9 @@ class TeamMembership(models.Model):
             models.UniqueConstraint(fields=["team", "volunteer"], name="team_member_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.team_id}/{self.volunteer_id}{' (队长)' if self.is_leader else ''}"
+
 
 class ServiceRecord(models.Model):
     """One confirmed service of one volunteer: what the certificate lists.
@@ -202,6 +208,9 @@ class ServiceRecord(models.Model):
                                    name="rec_hours_range"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.service_date} {self.title} {self.hours}h"
+
 
 class Certificate(models.Model):
     """志愿服务记录证明: identity, service information, issuer, notes — frozen at issue."""
@@ -225,3 +234,6 @@ class Certificate(models.Model):
     class Meta:
         verbose_name = _("志愿服务记录证明")
         verbose_name_plural = _("志愿服务记录证明")
+
+    def __str__(self) -> str:
+        return self.number
