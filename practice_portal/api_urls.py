@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts import api as accounts_api
+from apps.notifications import api as notifications_api
 from apps.orders import api as orders_api
 from apps.points import api as points_api
 from apps.sites.api import SiteViewSet
@@ -17,6 +18,7 @@ router.register("volunteers", volunteers_api.VolunteerViewSet, basename="volunte
 router.register("teams", volunteers_api.TeamViewSet, basename="team")
 router.register("rewards", points_api.RewardViewSet, basename="reward")
 router.register("redemptions", points_api.RedemptionViewSet, basename="redemption")
+router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/register/", accounts_api.RegisterView.as_view(), name="api-register"),

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "axes",
     "apps.sites",
     "apps.accounts",
+    "apps.notifications",
     "apps.volunteers",
     "apps.orders",
     "apps.points",
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.accounts.context_processors.portal",
+                "apps.notifications.context_processors.bell",
             ],
         },
     },
@@ -174,6 +176,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 CELERY_BEAT_SCHEDULE["orders-lapse-unrated"] = {
     "task": "apps.orders.tasks.lapse_unrated_orders",
     "schedule": 3600.0,  # hourly: an order waits at most an hour past its 7 days
+}
+# Re-enqueue notification deliveries the broker lost and retries that are due.
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
+    "task": "apps.notifications.tasks.sweep_deliveries",
+    "schedule": 60.0,
 }
 # Nightly points settlement of yesterday's assessed orders, 01:30 Asia/Shanghai.
 CELERY_BEAT_SCHEDULE["points-nightly-settlement"] = {
@@ -337,3 +344,9 @@ DEMO_SEEDERS = [
 # national volunteer service record rules: 100 h one star, 300 two, 600 three,
 # 1,000 four, 1,500 five.
 VOLUNTEER_STAR_THRESHOLDS = [100, 300, 600, 1000, 1500]
+
+# Notifications: links in e-mails point here; retries back off 1, 2, 4 … minutes.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
+NOTIFY_BACKOFF_SECONDS = env_int("NOTIFY_BACKOFF_SECONDS", 60)
+NOTIFY_WEBHOOK_TIMEOUT = env_int("NOTIFY_WEBHOOK_TIMEOUT", 10)

@@ -36,6 +36,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("数据看板", "reports:dashboard", ("county_admin",)),
     NavEntry("积分结算", "points:settlements", ("county_admin",)),
     NavEntry("阵地管理", "sites:manage", ("staff", "county_admin")),
+    NavEntry("投递异常", "notifications:deliveries", ("staff", "county_admin")),
 )
 
 

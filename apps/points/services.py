@@ -9,8 +9,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
+from apps.notifications.services import notify
 from apps.sites.errors import ConflictError, NotFoundError, PermissionDeniedError
 from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, held_roles, is_global
@@ -135,6 +137,8 @@ def reward_redeem(
                         created_by=actor, memo=reward.name, volunteer=volunteer,
                         site=reward.site)
             Reward.objects.filter(pk=reward.pk).update(stock=F("stock") - 1)
+            notify(users=[actor], kind="redemption_ready", context={"redemption": redemption},
+                   url=reverse("points:my_points"), dedupe_key=f"redemption:{redemption.pk}")
     except IntegrityError:
         # The same Idempotency-Key raced past the first check: the winner is committed.
         if key:

@@ -17,10 +17,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.db.models.functions import Round
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.mobile import normalize_mobile
 from apps.accounts.models import Role, RoleName
+from apps.notifications.services import notify
 from apps.sites.errors import ConflictError, NotFoundError, PermissionDeniedError
 from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, forget_roles, held_roles, is_global
@@ -180,8 +182,14 @@ def _transition(*, volunteer: Volunteer, actor: Any, action: str, reason: str = 
                                        role=RoleName.VOLUNTEER)
         elif from_status == S.APPROVED:
             Role.objects.filter(user_id=locked.user_id, role=RoleName.VOLUNTEER).delete()
-        VolunteerEvent.objects.create(volunteer=locked, actor=actor, from_status=from_status,
-                                      to_status=to_status, note=reason)
+        event = VolunteerEvent.objects.create(volunteer=locked, actor=actor,
+                                              from_status=from_status, to_status=to_status,
+                                              note=reason)
+        if action in ("approve", "reject"):
+            # Written in this transaction, delivered after commit.
+            notify(users=[locked.user_id], kind=f"volunteer_{to_status}",
+                   context={"volunteer": locked}, url=reverse("volunteers:me"),
+                   dedupe_key=f"volunteer-event:{event.pk}")
     forget_roles(locked.user)
     return locked
 

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from . import selectors, services
+from .models import Notification
+
+
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    is_read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "url", "created_at", "read_at", "is_read"]
+
+    def get_is_read(self, obj: Notification) -> bool:
+        return obj.read_at is not None
+
+
+class NotificationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self) -> Any:
+        unread = self.request.query_params.get("unread") in ("1", "true")
+        return selectors.notification_list(user=self.request.user, unread_only=unread)
+
+    @extend_schema(parameters=[OpenApiParameter("unread", bool)])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)
+        response.data["unread_count"] = selectors.notification_list(
+            user=request.user, unread_only=True).count()
+        return response
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: str) -> Response:
+        note = services.notification_mark_read(user=request.user, notification_id=pk)
+        return Response(NotificationSerializer(note).data)
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request: Request) -> Response:
+        return Response({"marked": services.notifications_mark_all_read(user=request.user)})
