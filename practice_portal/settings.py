@@ -255,6 +255,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" or "category": give each choice set its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "ServiceCategoryEnum": "apps.volunteers.models.ServiceCategory",
+        "VolunteerStatusEnum": "apps.volunteers.models.VolunteerStatus",
+        "OrderStatusEnum": "apps.orders.models.OrderStatus",
+        "AssignmentStatusEnum": "apps.orders.models.AssignmentStatus",
+        "RedemptionStatusEnum": "apps.points.models.RedemptionStatus",
+        "SettlementStatusEnum": "apps.points.models.SettlementStatus",
+    },
 }
 
 # --- I18N -----------------------------------------------------------------------------

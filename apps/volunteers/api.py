@@ -23,7 +23,7 @@ from .serializers import (
     ApplySerializer,
     CertificateSerializer,
     CertificateVerifySerializer,
-    ReasonSerializer,
+    VolunteerReasonSerializer,
     ServiceRecordSerializer,
     TeamMemberSerializer,
     TeamMemberWriteSerializer,
@@ -82,13 +82,13 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
             return problem_response(404, "not_a_volunteer", "您还没有申请成为志愿者。")
         return Response(VolunteerMeSerializer(volunteer, context={"request": request}).data)
 
-    @extend_schema(request=ReasonSerializer, responses=VolunteerMeSerializer)
+    @extend_schema(request=VolunteerReasonSerializer, responses=VolunteerMeSerializer)
     @action(detail=False, methods=["post"], url_path="me/withdraw")
     def withdraw(self, request: Request) -> Response:
         volunteer = selectors.volunteer_of(request.user)
         if volunteer is None:
             return problem_response(404, "not_a_volunteer", "您还没有申请成为志愿者。")
-        data = ReasonSerializer(data=request.data)
+        data = VolunteerReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.volunteer_withdraw(volunteer=volunteer, actor=request.user,
                                     reason=data.validated_data["reason"])
@@ -100,7 +100,7 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
         if volunteer.user_id == request.user.pk and not request.user.is_superuser:
             # Staff do not review their own application.
             raise NotFoundError("志愿者不存在。", code="not_found")
-        data = ReasonSerializer(data=request.data)
+        data = VolunteerReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         kwargs = {"reason": data.validated_data["reason"]} if needs_reason else {}
         func(volunteer=volunteer, actor=request.user, **kwargs)
@@ -111,12 +111,12 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
     def approve(self, request: Request, pk: str) -> Response:
         return self._review(request, pk, services.volunteer_approve, needs_reason=False)
 
-    @extend_schema(request=ReasonSerializer, responses=VolunteerSerializer)
+    @extend_schema(request=VolunteerReasonSerializer, responses=VolunteerSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
         return self._review(request, pk, services.volunteer_reject, needs_reason=True)
 
-    @extend_schema(request=ReasonSerializer, responses=VolunteerSerializer)
+    @extend_schema(request=VolunteerReasonSerializer, responses=VolunteerSerializer)
     @action(detail=True, methods=["post"])
     def suspend(self, request: Request, pk: str) -> Response:
         return self._review(request, pk, services.volunteer_suspend, needs_reason=True)
@@ -138,7 +138,7 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
         page = self.paginate_queryset(selectors.service_records_of(volunteer))
         return self.get_paginated_response(ServiceRecordSerializer(page, many=True).data)
 
-    @extend_schema(request=ReasonSerializer, responses={201: CertificateSerializer})
+    @extend_schema(request=VolunteerReasonSerializer, responses={201: CertificateSerializer})
     @action(detail=True, methods=["post"])
     def certificates(self, request: Request, pk: str) -> Response:
         volunteer = selectors.access_volunteer(request.user, pk)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
+# [0-9], not \d: \d also matches other scripts' digits, which would be stored as typed.
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 
@@ -19,7 +21,8 @@ def id_check_digit(first17: str) -> str:
 
 def normalize_id_number(raw: str) -> str:
     """Return the upper-cased 18-character ID number or raise ValidationError."""
-    value = (raw or "").strip().replace(" ", "").upper()
+    # NFKC folds the full-width digits and Ｘ a Chinese input method may type into ASCII.
+    value = unicodedata.normalize("NFKC", raw or "").strip().replace(" ", "").upper()
     if not _ID_RE.match(value):
         raise ValidationError("身份证号应为 18 位，最后一位可以是数字或 X。", code="invalid_id_format")
     try:

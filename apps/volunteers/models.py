@@ -133,6 +133,14 @@ class VolunteerEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.volunteer_id}: {self.from_status or '—'} → {self.to_status}"
 
+    @property
+    def from_label(self) -> str:
+        return str(VolunteerStatus(self.from_status).label) if self.from_status else "—"
+
+    @property
+    def to_label(self) -> str:
+        return str(VolunteerStatus(self.to_status).label)
+
 
 class TeamKind(models.TextChoices):
     STANDING = "standing", _("常设服务队（8）")

@@ -12,7 +12,7 @@ from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, scope_queryset
 
 from .idcard import mask_id_number
-from .models import Certificate, ServiceRecord, Team, TeamMembership, Volunteer
+from .models import Certificate, ServiceRecord, Team, TeamMembership, Volunteer, VolunteerSkill
 
 
 def personal_data_visible(viewer: Any, volunteer: Volunteer) -> bool:
@@ -41,27 +41,43 @@ def _with_relations(qs: QuerySet[Volunteer]) -> QuerySet[Volunteer]:
     )
 
 
+def _as_int(value: Any) -> int | None:
+    """A query-string id or level, or None when it is not a number (matches nothing,
+    rather than a 500 on a hand-edited URL)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def volunteer_list(*, fetched_by: Any, filters: dict[str, Any] | None = None) -> QuerySet[Volunteer]:
     """The roster of ``fetched_by``'s scope. Query count is fixed whatever the page size:
     one for the page, one per prefetched relation."""
     filters = filters or {}
     qs = scope_queryset(Volunteer.objects.all(), fetched_by)
     if filters.get("site"):
-        site = Site.objects.filter(pk=filters["site"]).only("path").first()
+        site_id = _as_int(filters["site"])
+        site = Site.objects.filter(pk=site_id).only("path").first() if site_id is not None else None
         qs = qs.filter(site__path__startswith=site.path) if site else qs.none()
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("skill"):
-        qs = qs.filter(skills__category=filters["skill"])
+        # Semi-joins (IN subquery) rather than joins: no duplicate rows, so no DISTINCT
+        # over a million-row roster.
+        qs = qs.filter(pk__in=VolunteerSkill.objects.filter(
+            category=filters["skill"]).values("volunteer_id"))
     if filters.get("team"):
-        qs = qs.filter(memberships__team_id=filters["team"])
+        team_id = _as_int(filters["team"])
+        qs = (qs.filter(pk__in=TeamMembership.objects.filter(team_id=team_id).values("volunteer_id"))
+              if team_id is not None else qs.none())
     if filters.get("star_level") not in (None, ""):
-        qs = qs.filter(star_level=filters["star_level"])
+        level = _as_int(filters["star_level"])
+        qs = qs.filter(star_level=level) if level is not None else qs.none()
     if filters.get("q"):
         term = str(filters["q"]).strip()
         qs = qs.filter(Q(real_name__icontains=term) | Q(mobile__startswith=term) | Q(number=term))
     order = "applied_at" if filters.get("status") == "pending" else "-applied_at"
-    return _with_relations(qs.distinct()).order_by(order, "id")
+    return _with_relations(qs).order_by(order, "id")
 
 
 def access_volunteer(user: Any, volunteer_id: Any) -> Volunteer:
@@ -87,7 +103,8 @@ def team_list(*, fetched_by: Any, filters: dict[str, Any] | None = None) -> Quer
     filters = filters or {}
     qs = scope_queryset(Team.objects.all(), fetched_by).select_related("site")
     if filters.get("site"):
-        qs = qs.filter(site_id=filters["site"])
+        site_id = _as_int(filters["site"])
+        qs = qs.filter(site_id=site_id) if site_id is not None else qs.none()
     if filters.get("kind"):
         qs = qs.filter(kind=filters["kind"])
     return qs.annotate(member_count=Count("memberships")).order_by("site__path", "kind", "name")

@@ -99,7 +99,7 @@ class ApplySerializer(serializers.Serializer[Any]):
         return mask
 
 
-class ReasonSerializer(serializers.Serializer[Any]):
+class VolunteerReasonSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
@@ -115,6 +115,10 @@ class TeamSerializer(serializers.ModelSerializer[Team]):
         model = Team
         fields = ["id", "site", "site_name", "name", "kind", "category", "description",
                   "is_active", "member_count"]
+        # No generated unique-together validator: it would run before the scope check
+        # (telling another township which team names exist) and put a generic message on
+        # non_field_errors; team_create/team_update check the name after the scope check.
+        validators: list[Any] = []
 
 
 class TeamMemberSerializer(serializers.ModelSerializer[TeamMembership]):

@@ -181,7 +181,8 @@ def _transition(*, volunteer: Volunteer, actor: Any, action: str, reason: str = 
             Role.objects.get_or_create(user_id=locked.user_id, site_id=locked.site_id,
                                        role=RoleName.VOLUNTEER)
         elif from_status == S.APPROVED:
-            Role.objects.filter(user_id=locked.user_id, role=RoleName.VOLUNTEER).delete()
+            Role.objects.filter(user_id=locked.user_id, site_id=locked.site_id,
+                                role=RoleName.VOLUNTEER).delete()
         event = VolunteerEvent.objects.create(volunteer=locked, actor=actor,
                                               from_status=from_status, to_status=to_status,
                                               note=reason)

@@ -88,8 +88,13 @@ def apply(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "申请已提交，请等待阵地工作人员审核。")
             return redirect("volunteers:me")
-    return render(request, "volunteers/apply.html", {"form": form, "existing": existing},
-                  status=400 if form.errors else 200)
+    slot_rows = [
+        {"day": day, "slots": [{"value": f"{d}-{code}", "label": label} for code, label in PERIODS]}
+        for d, day in enumerate(WEEKDAYS)
+    ]
+    return render(request, "volunteers/apply.html", {
+        "form": form, "existing": existing, "periods": PERIODS, "slot_rows": slot_rows,
+    }, status=400 if form.errors else 200)
 
 
 @login_required
