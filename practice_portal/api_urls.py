@@ -7,6 +7,7 @@ from apps.accounts import api as accounts_api
 from apps.notifications import api as notifications_api
 from apps.orders import api as orders_api
 from apps.points import api as points_api
+from apps.reports import api as reports_api
 from apps.sites.api import SiteViewSet
 from apps.volunteers import api as volunteers_api
 
@@ -30,5 +31,10 @@ urlpatterns = [
     path("points/balance/", points_api.BalanceView.as_view(), name="api-points-balance"),
     path("points/ledger/", points_api.LedgerView.as_view(), name="api-points-ledger"),
     path("settlements/", points_api.SettlementRunList.as_view(), name="api-settlements"),
+    path("reports/summary/", reports_api.SummaryView.as_view(), name="api-reports-summary"),
+    path("reports/sites/", reports_api.LeagueView.as_view(), name="api-reports-sites"),
+    path("reports/timeseries/", reports_api.TimeseriesView.as_view(), name="api-reports-timeseries"),
+    path("reports/export.xlsx", reports_api.ExportXlsxView.as_view(), name="api-reports-xlsx"),
+    path("reports/export.csv", reports_api.ExportCsvView.as_view(), name="api-reports-csv"),
     path("", include(router.urls)),
 ]

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "apps.volunteers",
     "apps.orders",
     "apps.points",
+    "apps.reports",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,11 @@ CELERY_BEAT_SCHEDULE["orders-lapse-unrated"] = {
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
     "task": "apps.notifications.tasks.sweep_deliveries",
     "schedule": 60.0,
+}
+# Nightly report roll-ups, after the settlement.
+CELERY_BEAT_SCHEDULE["reports-nightly-rollup"] = {
+    "task": "apps.reports.tasks.nightly_rollup",
+    "schedule": crontab(hour=2, minute=30),
 }
 # Nightly points settlement of yesterday's assessed orders, 01:30 Asia/Shanghai.
 CELERY_BEAT_SCHEDULE["points-nightly-settlement"] = {

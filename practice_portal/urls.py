@@ -20,6 +20,7 @@ urlpatterns = [
     path("volunteers/", include("apps.volunteers.urls")),
     path("points/", include("apps.points.urls")),
     path("notifications/", include("apps.notifications.urls")),
+    path("reports/", include("apps.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("practice_portal.api_urls")),

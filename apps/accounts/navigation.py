@@ -33,7 +33,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("服务菜单管理", "orders:items", ("staff", "county_admin")),
     NavEntry("考核定单", "orders:assessment", ("staff", "county_admin")),
     NavEntry("兑换领取", "points:handover", ("staff", "county_admin")),
-    NavEntry("数据看板", "reports:dashboard", ("county_admin",)),
+    NavEntry("数据看板", "reports:dashboard", ("staff", "county_admin")),
     NavEntry("积分结算", "points:settlements", ("county_admin",)),
     NavEntry("阵地管理", "sites:manage", ("staff", "county_admin")),
     NavEntry("投递异常", "notifications:deliveries", ("staff", "county_admin")),

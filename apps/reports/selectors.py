@@ -1,0 +1,61 @@
+"""Report reads: which site a caller may report on, and menu items needing attention."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from apps.orders.models import ServiceItem, ServiceOrder
+from apps.sites.errors import NotFoundError
+from apps.sites.models import Site
+from apps.sites.scoping import access_site, held_roles, is_global, scope_queryset
+
+# 整改/清退 thresholds: an average below 3.5 over at least 5 ratings, or unused 90 days.
+LOW_RATING = 3.5
+MIN_RATINGS = 5
+UNUSED_DAYS = 90
+
+
+def report_sites(user: Any) -> QuerySet[Site]:
+    """Sites a user may report on: the non-village sites of their scope."""
+    return scope_queryset(Site.objects.exclude(level="base").order_by("path"), user,
+                          site_field="")
+
+
+def default_report_site(user: Any) -> Site:
+    """The top of the caller's scope (the county center for county staff)."""
+    if is_global(user):
+        site = Site.objects.filter(parent__isnull=True).order_by("path").first()
+    else:
+        roles = sorted((r for r in held_roles(user) if r.role in ("staff", "county_admin")),
+                       key=lambda r: len(r.site_path))
+        site = Site.objects.filter(pk=roles[0].site_id).first() if roles else None
+    if site is None:
+        raise NotFoundError("您没有可查看的统计范围。", code="not_found")
+    return site
+
+
+def report_site(user: Any, site_id: Any) -> Site:
+    """``site_id`` if in the caller's scope, else the default; 404 when out of scope."""
+    if site_id in (None, ""):
+        return default_report_site(user)
+    return access_site(user, site_id)
+
+
+def items_needing_attention(*, fetched_by: Any, now: dt.datetime | None = None) -> QuerySet[ServiceItem]:
+    """Active items in scope rated below 3.5 (over ≥5 ratings) or with no orders in 90
+    days (items published more than 90 days ago). One query, annotated."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=UNUSED_DAYS)
+    recent = ServiceOrder.objects.filter(service=OuterRef("pk"), created_at__gte=since)
+    qs = (scope_queryset(ServiceItem.objects.filter(is_active=True), fetched_by)
+          .select_related("site")
+          .annotate(rating_count=Count("orders", filter=Q(orders__score__isnull=False)),
+                    rating_avg=Avg("orders__score"),
+                    used_recently=Exists(recent)))
+    low = Q(rating_count__gte=MIN_RATINGS, rating_avg__lt=LOW_RATING)
+    unused = Q(used_recently=False, created_at__lt=since)
+    return qs.filter(low | unused).order_by("rating_avg", "site__path", "title")

@@ -1,0 +1,65 @@
+/* Report charts: data from the reports API (same origin, session cookie), drawn with the
+   vendored Chart.js. Tables on the page hold the same figures for readers without JS. */
+(function () {
+  "use strict";
+  var config = document.getElementById("report-config");
+  if (!config || typeof Chart === "undefined") { return; }
+  var red = "#b71c1c", gold = "#e0a100", green = "#1b7f3b", grey = "#8a8f98";
+  var palette = ["#b71c1c", "#e0a100", "#1b7f3b", "#0d47a1", "#6a1b9a", "#00838f", "#ef6c00", "#5d4037", "#455a64", "#c2185b"];
+  Chart.defaults.font.family = '"Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
+  Chart.defaults.animation = false;  // print and screenshots get the final picture
+
+  function get(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); });
+  }
+  function draw(id, cfg) {
+    var el = document.getElementById(id);
+    if (el) { new Chart(el, cfg); }
+  }
+
+  get(config.dataset.timeseries).then(function (data) {
+    var rows = data.results;
+    draw("trend-chart", {
+      type: "line",
+      data: {
+        labels: rows.map(function (r) { return r.period; }),
+        datasets: [
+          { label: "点单", data: rows.map(function (r) { return r.orders_placed; }), borderColor: red, backgroundColor: red },
+          { label: "完成", data: rows.map(function (r) { return r.orders_completed; }), borderColor: green, backgroundColor: green },
+          { label: "取消", data: rows.map(function (r) { return r.orders_cancelled; }), borderColor: grey, backgroundColor: grey }
+        ]
+      },
+      options: { responsive: true, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+    });
+  }).catch(function () {});
+
+  get(config.dataset.sites).then(function (data) {
+    var rows = data.results;
+    draw("sites-chart", {
+      type: "bar",
+      data: {
+        labels: rows.map(function (r) { return r.site.name; }),
+        datasets: [
+          { label: "点单", data: rows.map(function (r) { return r.orders_placed; }), backgroundColor: red },
+          { label: "完成", data: rows.map(function (r) { return r.orders_completed; }), backgroundColor: gold }
+        ]
+      },
+      options: { responsive: true, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+    });
+  }).catch(function () {});
+
+  var catEl = document.getElementById("category-data");
+  if (catEl) {
+    var cats = JSON.parse(catEl.textContent);
+    var keys = Object.keys(cats);
+    draw("category-chart", {
+      type: "doughnut",
+      data: {
+        labels: keys.map(function (k) { return cats[k].label; }),
+        datasets: [{ data: keys.map(function (k) { return cats[k].orders_placed; }), backgroundColor: palette }]
+      },
+      options: { responsive: true, plugins: { legend: { position: "right" } } }
+    });
+  }
+})();
