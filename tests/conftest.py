@@ -51,7 +51,8 @@ class Cast:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Any:
-    # Throttle counters and axes state live in the cache: start every test clean.
+    # Throttle counters live in the cache (axes keeps its state in the database, which
+    # each test rolls back): start every test clean.
     cache.clear()
     yield
     cache.clear()
@@ -84,7 +85,7 @@ def cast(tree: Tree) -> Cast:
         vol1=user_with_role("vol1", RoleName.VOLUNTEER, tree.village1, mobile="13700000001"),
         res1=user_with_role("res1", RoleName.RESIDENT, tree.village1, mobile="13600000001"),
         res9=user_with_role("res9", RoleName.RESIDENT, tree.village2, mobile="13600000009"),
-        nobody=UserFactory(username="nobody", mobile="13500000099"),
+        nobody=UserFactory(username="nobody", mobile="14700000099"),
     )
 
 
@@ -108,3 +109,22 @@ def api_as(api: APIClient) -> Any:
 @pytest.fixture
 def demo_password() -> str:
     return PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    # The production PBKDF2 hasher costs ~0.2 s per password: every cast member and
+    # every login would pay it. MD5 here keeps the suite fast; hashing is Django's
+    # concern, not ours. (Autouse, so it applies before ``cast`` creates users.)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def login_as(client: Any) -> Any:
+    """``login_as(user)``: the page test client, signed in as ``user`` (no password)."""
+
+    def login(user: User) -> Any:
+        client.force_login(user, backend="apps.accounts.backends.UsernameOrMobileBackend")
+        return client
+
+    return login

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apps.orders.models import ServiceOrder
 
-from .models import Redemption, Reward
+from .models import Redemption, Reward, SettlementRun
 from .services import reward_redeem
 from .settlement import settle
 
@@ -34,8 +34,11 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
     # nothing), so volunteers have real balances and history.
     days = sorted({timezone.localtime(at).date() for at in ServiceOrder.objects.filter(
         status="assessed", assessed_at__isnull=False).values_list("assessed_at", flat=True)})
+    settled = set(SettlementRun.objects.filter(status="succeeded").values_list(
+        "settlement_date", flat=True))
     for day in days:
-        settle(day)
+        if day not in settled:  # a rerun would add nothing, but would log another run
+            settle(day)
 
     vol2 = ctx["users"]["vol2"]
     if not Redemption.objects.filter(volunteer__user=vol2).exists():
