@@ -353,6 +353,7 @@ DEMO_SEEDERS = [
     "apps.volunteers.demo.seed",
     "apps.orders.demo.seed",
     "apps.points.demo.seed",
+    "apps.reports.demo.seed",
 ]
 
 # Volunteer star levels (星级评定) from cumulative confirmed service hours, per the

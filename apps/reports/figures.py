@@ -202,7 +202,8 @@ def summary_raw(site: Site, day_from: dt.date, day_to: dt.date) -> Figures:
 def by_child_site(site: Site, day_from: dt.date, day_to: dt.date) -> list[tuple[Site, Figures]]:
     """Figures for each direct child of ``site`` (its subtree summed): two grouped
     queries over the roll-ups plus today's live figures."""
-    children = list(site.children.filter(is_active=True).order_by("path"))
+    # Bases run activities, not orders: the league compares stations and points.
+    children = list(site.children.filter(is_active=True).exclude(level="base").order_by("path"))
     if not children:
         return []
     by_prefix = {c.path: c for c in children}

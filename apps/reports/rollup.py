@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     DurationField,
@@ -152,7 +153,11 @@ def _group_figures(
     # Points credited for service, by the order's point; redeemed (net of refunds) by shop.
     order_site = Subquery(ServiceOrder.objects.filter(pk=OuterRef("order_id")).values("site_id")[:1])
     site_set = _as_set(sites) if sites is not None else None
-    credits = (LedgerTransaction.objects.filter(_in("created_at", start, end), kind="service")
+    # Service credits count on their settlement date (the night they were paid).
+    first_day = timezone.localtime(start, LOCAL_TZ).date()
+    last_day = timezone.localtime(end - dt.timedelta(microseconds=1), LOCAL_TZ).date()
+    credits = (LedgerTransaction.objects.filter(kind="service", run__settlement_date__gte=first_day,
+                                                run__settlement_date__lte=last_day)
                .annotate(osite=order_site).values("osite").annotate(n=Sum("amount")).order_by())
     for row in credits:
         if row["osite"] is not None and (site_set is None or row["osite"] in site_set):
@@ -162,7 +167,8 @@ def _group_figures(
     if sites is not None:
         spent = spent.filter(site_id__in=sites)
     for row in spent.values("site_id").annotate(
-            n=Sum(Case(When(kind="refund", then=-F("amount")), default=F("amount")))).order_by():
+            n=Sum(Case(When(kind="refund", then=-F("amount")), default=F("amount"),
+                       output_field=BigIntegerField()))).order_by():
         per_site[row["site_id"]]["points_redeemed"] += row["n"] or 0
     return dict(per_site), dict(per_cat)
 
@@ -178,7 +184,7 @@ def active_pairs(start: dt.datetime, end: dt.datetime, *, sites: Any = None) -> 
     qs = OrderAssignment.objects.filter(_in("checked_out_at", start, end))
     if sites is not None:
         qs = qs.filter(order__site_id__in=sites)
-    return qs.values_list("order__site_id", "volunteer_id").distinct()
+    return qs.values_list("order__site_id", "volunteer_id").order_by().distinct()
 
 
 def flatten(fig: dict[str, Any]) -> dict[str, Any]:
