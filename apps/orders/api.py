@@ -69,8 +69,8 @@ class ServiceItemViewSet(viewsets.GenericViewSet[ServiceItem]):
             qs = selectors.service_item_list(fetched_by=request.user)
         else:
             points = services.resident_points(request.user)
-            site = Site.objects.filter(pk__in=points[:1]).first()
-            qs = selectors.menu_for_site(site) if site else ServiceItem.objects.none()
+            point = Site.objects.filter(pk__in=points[:1]).first()
+            qs = selectors.menu_for_site(point) if point else ServiceItem.objects.none()
         if params.get("category"):
             qs = qs.filter(category=params["category"])
         page = self.paginate_queryset(qs)

@@ -57,7 +57,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         items[title] = item
 
     vols = {f"vol{i}": Volunteer.objects.get(user=users[f"vol{i}"]) for i in range(1, 6)}
-    staff, town_staff, county_staff = users["village1"], users["town1"], users["county"]
+    staff = users["village1"]
     tomorrow = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
 
     def flow(key: str, resident: str, title: str, day: int, steps: list[Callable[[int], Any]],
@@ -126,5 +126,4 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
     flow("rejected", "res1", "青少年课后辅导", 5, [
         act(services.order_reject, "village1", reason="辅导对象不在本站服务范围。")])
     services.orders_lapse_unrated()
-    _ = (town_staff, county_staff)
     log(f"服务菜单：{ServiceItem.objects.count()} 项，订单：{ServiceOrder.objects.count()} 张")

@@ -13,9 +13,11 @@ from typing import Any
 
 from django.db.models import (
     Avg,
+    BigIntegerField,
     Case,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     FloatField,
     IntegerField,
@@ -27,7 +29,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Least, Round
 from django.utils import timezone
 
 from apps.sites.errors import NotFoundError
@@ -110,7 +112,8 @@ def _visible_q(user: Any) -> Q:
 
 
 def _list_relations(qs: QuerySet[ServiceOrder]) -> QuerySet[ServiceOrder]:
-    assignments = (OrderAssignment.objects.select_related("volunteer")
+    # volunteer__site: the mobile-number policy reads the volunteer's site.
+    assignments = (OrderAssignment.objects.select_related("volunteer", "volunteer__site")
                    .order_by("assigned_at", "pk"))
     return qs.select_related("service", "site", "handling_site", "resident").prefetch_related(
         Prefetch("assignments", queryset=assignments))
@@ -148,6 +151,12 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def with_timeline(qs: QuerySet[ServiceOrder]) -> QuerySet[ServiceOrder]:
+    """Add the event timeline (one query for the whole page)."""
+    return qs.prefetch_related(Prefetch(
+        "events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "pk")))
+
+
 def access_order(user: Any, order_id: Any) -> ServiceOrder:
     """The order with its timeline, assignments and photos if ``user`` may see it;
     otherwise NotFoundError (not yours answers like not there)."""
@@ -172,7 +181,8 @@ def my_tasks(user: Any, *, open_only: bool = False) -> QuerySet[OrderAssignment]
     """A volunteer's assignments: waiting for an answer first, then the work in hand,
     then the rest, newest first within each group."""
     qs = OrderAssignment.objects.filter(volunteer__user=user).select_related(
-        "order", "order__service", "order__site", "order__resident", "volunteer")
+        "order", "order__service", "order__site", "order__handling_site", "order__resident",
+        "volunteer")
     if open_only:
         qs = qs.filter(Q(status=A.ASSIGNED) | Q(status=A.ACCEPTED, checked_out_at__isnull=True))
     rank = Case(
@@ -225,7 +235,10 @@ def _ranked(
     expressions (the ranking runs as a correlated subquery per board row). Ranking:
     same point first, then matching skill and team (0–2), fewest open tasks, free at
     the preferred time (availability bitmask), best past ratings, lowest id."""
-    if not hasattr(slot_ref, "resolve_expression"):
+    if isinstance(slot_ref, OuterRef):
+        # An outer reference has no type of its own; the bitwise AND needs one.
+        slot_ref = Cast(slot_ref, output_field=IntegerField())
+    elif not hasattr(slot_ref, "resolve_expression"):
         slot_ref = Value(int(slot_ref))
     open_tasks = (OrderAssignment.objects.filter(volunteer=OuterRef("pk"))
                   .filter(Q(status=A.ASSIGNED) | Q(status=A.ACCEPTED, checked_out_at__isnull=True))
@@ -254,14 +267,45 @@ def _ranked(
         available=Case(When(free_bits__gt=0, then=Value(1)), default=Value(0),
                        output_field=IntegerField()),
         match=F("skill_match") + F("team_match"),
-    ).order_by("-same_point", "-match", "open_tasks", "-available", "-rating", "pk")
+    ).annotate(rank_key=_rank_key()).order_by("-rank_key")
+
+
+# The ranking as one sortable integer, most significant first: same point (0–1),
+# matching skill+team (0–2), fewer open tasks (999 − open, capped), free at the time
+# (0–1), rating ×100 (100–500), then the lower id (99,999,999 − id). One column is
+# what lets the board rank per order row in a correlated subquery on SQLite too:
+# SQLite refuses outer references in a subquery's ORDER BY terms but accepts them in
+# a selected column the ORDER BY names. Largest key ≈ 1.2e15: fits a 64-bit integer.
+_ID_SPAN = 10**8  # volunteer ids below 100 million (design target: 1 million)
+_RATING_W = _ID_SPAN
+_AVAIL_W = 1000 * _RATING_W
+_OPEN_W = 2 * _AVAIL_W
+_MATCH_W = 1000 * _OPEN_W
+_POINT_W = 3 * _MATCH_W
+
+
+def _rank_key() -> Any:
+    rating = Cast(Round(F("rating") * 100), output_field=BigIntegerField())
+    open_ = Value(999) - Least(F("open_tasks"), Value(999))
+    return ExpressionWrapper(
+        F("same_point") * Value(_POINT_W) + F("match") * Value(_MATCH_W)
+        + open_ * Value(_OPEN_W) + F("available") * Value(_AVAIL_W)
+        + rating * Value(_RATING_W) + (Value(_ID_SPAN - 1) - F("pk")),
+        output_field=BigIntegerField())
+
+
+def volunteer_id_from_key(key: int) -> int:
+    return _ID_SPAN - 1 - key % _ID_SPAN
 
 
 def dispatch_suggestions(*, order: ServiceOrder, fetched_by: Any, limit: int = 10
                          ) -> list[Volunteer]:
-    """Approved volunteers ``fetched_by`` may dispatch to ``order``, best first: those
-    of the handling site's subtree within the dispatcher's scope. One query (plus one
-    for skills)."""
+    """Approved volunteers to dispatch to ``order``, best first: those of the handling
+    site's subtree (the point; after an escalation the township or county) within the
+    dispatcher's scope. Volunteers elsewhere in the scope can still be dispatched by id;
+    an order the point cannot staff is escalated, which widens the candidates. Bounding
+    the candidates by the handling subtree keeps the board's per-row ranking cheap.
+    One query (plus one for skills)."""
     qs = scope_queryset(Volunteer.objects.filter(
         site__path__startswith=order.handling_site.path), fetched_by)
     ranked = _ranked(qs, order_ref=order.pk, site_ref=order.site_id,
@@ -305,18 +349,20 @@ def board_orders(*, fetched_by: Any, filters: dict[str, Any] | None = None
                      slot_ref=OuterRef("preferred_slot_bit"))
     annotations = {
         f"suggestion_{i}": Case(
-            When(dispatchable, then=Subquery(ranked.values("pk")[i:i + 1])),
-            default=Value(None), output_field=IntegerField())
+            When(dispatchable, then=Subquery(
+                ranked.values("rank_key")[i:i + 1])),  # type: ignore[misc]  # annotation
+            default=Value(None), output_field=BigIntegerField())
         for i in range(SUGGESTIONS_ON_BOARD)
     }
     return _list_relations(qs).annotate(**annotations).order_by("created_at", "pk")
 
 
 def attach_suggestions(orders: list[ServiceOrder]) -> None:
-    """Replace the ``suggestion_<i>`` ids of board rows with volunteers: one query."""
-    ids = {getattr(o, f"suggestion_{i}", None) for o in orders for i in range(SUGGESTIONS_ON_BOARD)}
-    ids.discard(None)
+    """Turn the ``suggestion_<i>`` rank keys of board rows into volunteers: one query."""
+    keyed = {o.pk: [volunteer_id_from_key(k) for i in range(SUGGESTIONS_ON_BOARD)
+                    if (k := getattr(o, f"suggestion_{i}", None)) is not None] for o in orders}
+    ids = {vid for vids in keyed.values() for vid in vids}
     volunteers = {v.pk: v for v in Volunteer.objects.filter(pk__in=ids).select_related("site")}
     for o in orders:
-        o.suggested = [volunteers[vid] for i in range(SUGGESTIONS_ON_BOARD)
-                       if (vid := getattr(o, f"suggestion_{i}", None)) in volunteers]
+        o.suggested = [  # type: ignore[attr-defined]
+            volunteers[vid] for vid in keyed[o.pk] if vid in volunteers]

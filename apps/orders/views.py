@@ -47,13 +47,13 @@ from .forms import (
 )
 from .models import AssignmentStatus, OrderStatus, ServiceItem, ServiceOrder
 
-STEPS = [  # the resident's view of the workflow, for the progress line
+STEPS: list[tuple[str, str]] = [  # the resident's view of the workflow, for the progress line
     (OrderStatus.SUBMITTED, "点单"), (OrderStatus.DISPATCHED, "派单"),
     (OrderStatus.ACCEPTED, "接单"), (OrderStatus.IN_SERVICE, "服务"),
     (OrderStatus.COMPLETED, "完成"), (OrderStatus.RATED, "评价"),
     (OrderStatus.ASSESSED, "考核"),
 ]
-STATUS_CLASS = {
+STATUS_CLASS: dict[str, str] = {
     OrderStatus.SUBMITTED: "status-warn", OrderStatus.DISPATCHED: "status-warn",
     OrderStatus.ACCEPTED: "", OrderStatus.IN_SERVICE: "", OrderStatus.COMPLETED: "status-ok",
     OrderStatus.RATED: "status-ok", OrderStatus.ASSESSED: "status-ok",
@@ -127,9 +127,11 @@ def order_create(request: HttpRequest) -> HttpResponse:
     if not points:
         messages.error(request, "只有登记为群众的用户可以点单。")
         return redirect("home")
-    site = Site.objects.get(pk=points[0])
+    chosen = request.POST.get("site") or request.GET.get("site")
+    site = Site.objects.get(pk=int(chosen) if chosen and chosen.isdigit()
+                            and int(chosen) in points else points[0])
     menu_qs = selectors.menu_for_site(site)
-    initial = {"contact_mobile": request.user.mobile or "", "address": site.address,
+    initial = {"contact_mobile": getattr(request.user, "mobile", "") or "", "address": site.address,
                "service": request.GET.get("service")}
     form = OrderForm(request.POST or None, menu=menu_qs, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -180,8 +182,8 @@ def proxy_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_orders(request: HttpRequest) -> HttpResponse:
-    qs = selectors.order_list(fetched_by=request.user, filters={"mine": True}).prefetch_related(
-        "events")
+    qs = selectors.with_timeline(
+        selectors.order_list(fetched_by=request.user, filters={"mine": True}))
     page = paginate(request, qs, per_page=10)
     for order in page.object_list:
         _decorate(order)
@@ -209,8 +211,17 @@ def _board_filters(request: HttpRequest) -> dict[str, Any]:
         "status": (list(OrderStatus.values) if status == "all" else status) or None,
         "age_hours": age if age in {"2", "24", "72"} else None,
         "nudged": request.GET.get("nudged") == "1",
-        "_status": status, "_age": age,
+        "status_value": status, "age_value": age,
     }
+
+
+def _board_url(request: HttpRequest) -> str:
+    """Where a one-click dispatch returns: the board with its filters, never the
+    rows-only partial the refresh fetched."""
+    params = request.GET.copy()
+    params.pop("partial", None)
+    query = params.urlencode()
+    return reverse("orders:board") + (f"?{query}" if query else "")
 
 
 @login_required
@@ -220,11 +231,12 @@ def board(request: HttpRequest) -> HttpResponse:
     if not is_manager(request.user):
         raise Http404
     filters = _board_filters(request)
+    selector_filters = {k: filters[k] for k in ("status", "age_hours", "nudged")}
     try:
         per_page = min(max(int(request.GET.get("per_page", 20)), 5), 100)
     except ValueError:
         per_page = 20
-    page = paginate(request, selectors.board_orders(fetched_by=request.user, filters=filters),
+    page = paginate(request, selectors.board_orders(fetched_by=request.user, filters=selector_filters),
                     per_page=per_page)
     orders = list(page.object_list)
     selectors.attach_suggestions(orders)
@@ -236,7 +248,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "page": page, "orders": orders, "filters": filters, "query": query_without_page(request),
         "status_choices": [("", "进行中"), *OrderStatus.choices, ("all", "全部")],
         "age_choices": AGE_CHOICES, "refresh": BOARD_REFRESH_SECONDS,
-        "board_url": request.get_full_path(),
+        "board_url": _board_url(request),
     }
     if request.GET.get("partial") == "1":
         return render(request, "orders/_board_rows.html", context)
@@ -329,22 +341,27 @@ class ActionPage:
     danger: bool = False
 
 
+def _data(request: HttpRequest) -> Any:
+    # Bound on every POST, even an empty one (accept, start and nudge send no fields).
+    return request.POST if request.method == "POST" else None
+
+
 def _dispatch_form(request: HttpRequest, order: ServiceOrder) -> forms.Form:
     suggestions = selectors.dispatch_suggestions(order=order, fetched_by=request.user, limit=30)
-    return DispatchForm(request.POST or None, suggestions=suggestions)
+    return DispatchForm(_data(request), suggestions=suggestions)
 
 
 def _assess_form(request: HttpRequest, order: ServiceOrder) -> forms.Form:
     served = [a for a in order.assignments.all()
               if a.status == AssignmentStatus.ACCEPTED and a.checked_out_at is not None]
-    return AssessForm(request.POST or None, served=served)
+    return AssessForm(_data(request), served=served)
 
 
 def _simple(form_class: type[forms.Form]) -> Callable[..., forms.Form]:
     def make(request: HttpRequest, order: ServiceOrder) -> forms.Form:
         if form_class is CompleteForm:
-            return form_class(request.POST or None, request.FILES or None)
-        return form_class(request.POST or None)
+            return form_class(_data(request), request.FILES or None)
+        return form_class(_data(request))
     return make
 
 

@@ -55,6 +55,9 @@ class LedgerView(generics.ListAPIView[Any]):
 
 class RewardViewSet(viewsets.ReadOnlyModelViewSet[Any]):
     serializer_class = RewardSerializer
+    # Ids only: a non-numeric id is a 404 at the router, not a ValueError (500) in
+    # the service's lookup.
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> Any:
         site_id = self.request.query_params.get("site")
@@ -82,6 +85,7 @@ class RewardViewSet(viewsets.ReadOnlyModelViewSet[Any]):
 
 class RedemptionViewSet(viewsets.ReadOnlyModelViewSet[Any]):
     serializer_class = RedemptionSerializer
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user

@@ -110,7 +110,12 @@ def _settle_in_transaction(run: SettlementRun, day: dt.date, on_step: StepCallba
     t = _tables()
     start, end = day_bounds(day)
     now = timezone.now()
-    params: dict[str, Any] = {"start": start, "end": end, "now": now, "run": run.pk}
+    # Raw SQL bypasses the ORM's datetime adaptation: on SQLite an aware datetime would
+    # be bound as '…+08:00' text and compared as a string with the stored UTC values,
+    # shifting the day by eight hours. Adapt as the ORM does (a no-op on PostgreSQL).
+    adapt = connection.ops.adapt_datetimefield_value
+    params: dict[str, Any] = {"start": adapt(start), "end": adapt(end), "now": adapt(now),
+                              "run": run.pk}
     source = _source()
     issuing_site = "COALESCE(o.assessed_site_id, o.handling_site_id)"
     amount = "CAST(ROUND(a.confirmed_hours * i.points_per_hour, 0) AS BIGINT)"

@@ -59,7 +59,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
     if ServiceOrder.objects.filter(idempotency_key__startswith="history-").exists():
         _settle_and_roll(log)
         return
-    rng = random.Random(20261123)  # fixed seed: the same history on every machine
+    rng = random.Random(20261123)  # noqa: S311 - demo data, same history on every machine
     county = ctx["county"]
     for town, (title, category) in zip(ctx["townships"], EXTRA_ITEMS, strict=False):
         ServiceItem.objects.get_or_create(site=town, title=title, defaults={

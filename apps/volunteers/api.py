@@ -23,12 +23,12 @@ from .serializers import (
     ApplySerializer,
     CertificateSerializer,
     CertificateVerifySerializer,
-    VolunteerReasonSerializer,
     ServiceRecordSerializer,
     TeamMemberSerializer,
     TeamMemberWriteSerializer,
     TeamSerializer,
     VolunteerMeSerializer,
+    VolunteerReasonSerializer,
     VolunteerSerializer,
 )
 
