@@ -183,6 +183,11 @@ CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
     "task": "apps.notifications.tasks.sweep_deliveries",
     "schedule": 60.0,
 }
+# Orders waiting past their site's dispatch limit escalate (county level: flagged).
+CELERY_BEAT_SCHEDULE["orders-escalate-overdue"] = {
+    "task": "apps.orders.tasks.escalate_overdue_orders",
+    "schedule": 300.0,
+}
 # Nightly report roll-ups, after the settlement.
 CELERY_BEAT_SCHEDULE["reports-nightly-rollup"] = {
     "task": "apps.reports.tasks.nightly_rollup",
@@ -366,3 +371,7 @@ PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
 NOTIFY_BACKOFF_SECONDS = env_int("NOTIFY_BACKOFF_SECONDS", 60)
 NOTIFY_WEBHOOK_TIMEOUT = env_int("NOTIFY_WEBHOOK_TIMEOUT", 10)
+
+# Orders left undispatched this long at a site escalate to its parent (per-site
+# override: Site.escalation_minutes).
+ORDER_ESCALATION_MINUTES = env_int("ORDER_ESCALATION_MINUTES", 120)

@@ -68,24 +68,37 @@ def notify(
     user_ids = sorted({u if isinstance(u, int) else u.pk for u in users if u is not None})
     if not user_ids:
         return []
-    emails = dict(User.objects.filter(pk__in=user_ids, is_active=True).exclude(email="")
-                  .values_list("pk", "email"))
-    created: list[Notification] = []
-    for uid in user_ids:
-        if dedupe_key and Notification.objects.filter(user_id=uid, dedupe_key=dedupe_key).exists():
-            continue
-        try:
-            with transaction.atomic():
-                note = Notification.objects.create(
-                    user_id=uid, kind=kind, title=message.title, body=message.body, url=url,
-                    dedupe_key=dedupe_key)
-        except IntegrityError:  # the same event raced in: notified once already
-            continue
-        created.append(note)
-        if uid in emails:
-            _queue(Delivery(channel=Channel.EMAIL, notification=note, recipient=emails[uid],
-                            subject=message.title, body=_email_body(message, url),
-                            dedupe_key=f"email:{note.pk}"))
+    if dedupe_key:
+        done = set(Notification.objects.filter(user_id__in=user_ids, dedupe_key=dedupe_key)
+                   .values_list("user_id", flat=True))
+        user_ids = [uid for uid in user_ids if uid not in done]
+        if not user_ids:
+            return []
+    try:
+        # One INSERT for all recipients (a few queries per event, whatever the count).
+        with transaction.atomic():
+            created = Notification.objects.bulk_create([
+                Notification(user_id=uid, kind=kind, title=message.title, body=message.body,
+                             url=url, dedupe_key=dedupe_key) for uid in user_ids])
+    except IntegrityError:
+        # The same event raced in for some of them: notify the rest one by one.
+        created = []
+        for uid in user_ids:
+            try:
+                with transaction.atomic():
+                    created.append(Notification.objects.create(
+                        user_id=uid, kind=kind, title=message.title, body=message.body,
+                        url=url, dedupe_key=dedupe_key))
+            except IntegrityError:
+                continue
+    emails = dict(User.objects.filter(pk__in=[n.user_id for n in created], is_active=True)
+                  .exclude(email="").values_list("pk", "email"))
+    if emails:
+        _queue_many([
+            Delivery(channel=Channel.EMAIL, notification=n, recipient=emails[n.user_id],
+                     subject=message.title, body=_email_body(message, url),
+                     dedupe_key=f"email:{n.pk}")
+            for n in created if n.user_id in emails])
     return created
 
 
@@ -111,6 +124,13 @@ def notify_site_staff(
 def _email_body(message: Message, url: str) -> str:
     link = f"\n\n查看详情：{settings.PORTAL_BASE_URL.rstrip('/')}{url}" if url else ""
     return f"{message.body}{link}\n\n—— {settings.PORTAL_NAME}"
+
+
+def _queue_many(deliveries: list[Delivery]) -> None:
+    with transaction.atomic():
+        saved = Delivery.objects.bulk_create(deliveries)
+    ids = [d.pk for d in saved]
+    transaction.on_commit(lambda: [enqueue_delivery(pk) for pk in ids])
 
 
 def _queue(delivery: Delivery) -> None:

@@ -123,6 +123,9 @@ class ServiceOrder(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
 
+    # A county-level order past its dispatch limit (nowhere higher to escalate to):
+    # flagged for the county dashboard.
+    overdue_at = models.DateTimeField(null=True, blank=True)
     last_nudged_at = models.DateTimeField(null=True, blank=True)
     nudge_count = models.PositiveSmallIntegerField(default=0)
 

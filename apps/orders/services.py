@@ -24,9 +24,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.accounts.mobile import normalize_mobile
@@ -55,6 +58,7 @@ from .models import (
     ServiceItem,
     ServiceOrder,
 )
+from .notify import order_event_notify, order_overdue_notify
 
 S = OrderStatus
 A = AssignmentStatus
@@ -143,10 +147,13 @@ def _record(
     if update:
         order.save(update_fields=sorted(update))
     actor_id = getattr(actor, "pk", None)
-    return OrderEvent.objects.create(
+    event = OrderEvent.objects.create(
         order=order, actor_id=actor_id, action=action, from_status=from_status, to_status=to,
         note=note[:1000], created_at=now,
     )
+    # Same transaction: the notifications commit with the change or not at all.
+    order_event_notify(order, event)
+    return event
 
 
 def _lock_visible(order_id: Any, actor: Any) -> ServiceOrder:
@@ -735,18 +742,75 @@ def order_escalate(*, order_id: Any, actor: Any, reason: str = "") -> ServiceOrd
         order = _lock_visible(order_id, actor)
         _require_dispatcher(order, actor)
         _check_transition(order, "escalate")
-        parent = (Site.objects.filter(pk=order.handling_site.parent_id).first()
-                  if order.handling_site.parent_id else None)
-        if parent is None:
-            raise ConflictError("县级中心没有上级阵地，无法上报。", code="no_parent_site")
-        now = timezone.now()
-        _lapse_assignments(order, now, A.ASSIGNED)
-        from_name = order.handling_site.name
-        order.handling_site, order.escalated_at = parent, now
-        _record(order, action="escalate", actor=actor, to=S.SUBMITTED, now=now,
-                note=f"由{from_name}上报至{parent.name}" + (f"：{reason}" if reason else ""),
-                fields=["handling_site", "escalated_at"])
+        _escalate(order, actor=actor, reason=reason, now=timezone.now())
     return order
+
+
+def _escalate(order: ServiceOrder, *, actor: Any, reason: str, now: dt.datetime) -> None:
+    """Move a locked, submitted order to its handling site's parent (caller holds the
+    order row lock and checked the transition)."""
+    parent = (Site.objects.filter(pk=order.handling_site.parent_id).first()
+              if order.handling_site.parent_id else None)
+    if parent is None:
+        raise ConflictError("县级中心没有上级阵地，无法上报。", code="no_parent_site")
+    _lapse_assignments(order, now, A.ASSIGNED)
+    from_name = order.handling_site.name
+    order.handling_site, order.escalated_at = parent, now
+    _record(order, action="escalate", actor=actor, to=S.SUBMITTED, now=now,
+            note=f"由{from_name}上报至{parent.name}" + (f"：{reason}" if reason else ""),
+            fields=["handling_site", "escalated_at"])
+
+
+def escalation_limit(site: Site) -> dt.timedelta:
+    minutes = site.escalation_minutes or settings.ORDER_ESCALATION_MINUTES
+    return dt.timedelta(minutes=minutes)
+
+
+def orders_escalate_overdue(*, now: dt.datetime | None = None, batch_size: int = 200) -> dict[str, int]:
+    """Every few minutes: an order left ``submitted`` at its handling site longer than
+    that site's limit (default 2 hours) goes up to the parent site, with an event and
+    notifications; a county-level order past the limit is flagged (``overdue_at``) for
+    the county dashboard and its staff are told once.
+
+    Waiting starts when the order reached its handling site (``escalated_at``) or
+    last became ``submitted`` (``status_changed_at``). One query per distinct limit
+    finds candidates; each is then locked (skipping rows someone holds right now) and
+    re-checked, so a concurrent dispatch wins and a rerun does nothing twice."""
+    now = now or timezone.now()
+    waiting_since = Coalesce("escalated_at", "status_changed_at")
+    limits = set(Site.objects.exclude(escalation_minutes__isnull=True)
+                 .values_list("escalation_minutes", flat=True))
+    default = settings.ORDER_ESCALATION_MINUTES
+    candidates: list[int] = []
+    base = (ServiceOrder.objects.filter(status=S.SUBMITTED, overdue_at__isnull=True)
+            .annotate(waiting_since=waiting_since))
+    for minutes in limits | {default}:
+        site_q = (Q(handling_site__escalation_minutes=minutes) if minutes != default else
+                  Q(handling_site__escalation_minutes__isnull=True)
+                  | Q(handling_site__escalation_minutes=default))
+        cutoff = now - dt.timedelta(minutes=minutes)
+        candidates += list(base.filter(site_q, waiting_since__lte=cutoff)
+                           .order_by("waiting_since").values_list("pk", flat=True)[:batch_size])
+    escalated = flagged = 0
+    for pk in candidates:
+        with transaction.atomic():
+            order = (ServiceOrder.objects.select_for_update(of=("self",), skip_locked=True)
+                     .select_related("site", "handling_site", "service").filter(pk=pk).first())
+            if order is None or order.status != S.SUBMITTED or order.overdue_at is not None:
+                continue
+            since = order.escalated_at or order.status_changed_at
+            if since > now - escalation_limit(order.handling_site):
+                continue  # dispatched and declined again meanwhile: the clock restarted
+            if order.handling_site.parent_id:
+                _escalate(order, actor=None, now=now,
+                          reason=f"超过 {int(escalation_limit(order.handling_site).total_seconds() // 60)} 分钟无人派单，自动上报")
+                escalated += 1
+            else:
+                order.overdue_at = now
+                order.save(update_fields=["overdue_at"])
+                order_overdue_notify(order)
+                flagged += 1
+    return {"escalated": escalated, "flagged": flagged}
 
 
 def can_assess(user: Any, order: ServiceOrder) -> bool:

@@ -11,3 +11,9 @@ from . import services
 def lapse_unrated_orders() -> int:
     """Completed orders not rated within 7 days move on to assessment, unrated."""
     return services.orders_lapse_unrated()
+
+
+@shared_task(name="apps.orders.tasks.escalate_overdue_orders", acks_late=True)
+def escalate_overdue_orders() -> dict[str, int]:
+    """Orders undispatched past their site's limit go up a level (county: flagged)."""
+    return services.orders_escalate_overdue()

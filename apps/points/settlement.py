@@ -140,8 +140,15 @@ def _settle_in_transaction(run: SettlementRun, day: dt.date, on_step: StepCallba
             INSERT INTO {t['acc']} (kind, volunteer_id, site_id, balance, lifetime_earned, created_at)
             SELECT 'volunteer', v.volunteer_id, NULL, 0, 0, %(now)s
             FROM (SELECT DISTINCT a.volunteer_id {source}) v
-            WHERE NOT EXISTS (SELECT 1 FROM {t['acc']} x WHERE x.volunteer_id = v.volunteer_id)
+            WHERE true
+            ON CONFLICT (volunteer_id) DO NOTHING
         """, params)
+        # ON CONFLICT, not NOT EXISTS: with few accounts yet (a new deployment) the
+        # planner chose a nested-loop anti join re-scanning the account table once per
+        # new row as the statement grew it — quadratic, 105 s for 120,000 accounts
+        # (docs/performance.md). The unique index on volunteer_id decides instead, and a
+        # concurrent get_or_create of the same account no longer fails the run.
+        # (``WHERE true``: SQLite needs it before an upsert clause on INSERT … SELECT.)
         step(2)
         cur.execute(f"""
             INSERT INTO {t['acc']} (kind, volunteer_id, site_id, balance, lifetime_earned, created_at)

@@ -77,6 +77,9 @@ class Site(models.Model):
     # The issuer part of service record certificates: who is in charge, the seal.
     person_in_charge = models.CharField(_("负责人"), max_length=50, blank=True)
     seal = models.ImageField(_("印章图片"), upload_to="seals/", blank=True)
+    # Minutes an order may wait undispatched here before it is escalated to the parent
+    # site (empty: settings.ORDER_ESCALATION_MINUTES, 2 hours).
+    escalation_minutes = models.PositiveIntegerField(_("派单时限（分钟）"), null=True, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -88,7 +88,10 @@ def test_assessment_queue_does_not_grow(cast, v, flow):
 
 
 # Measured on SQLite and PostgreSQL; the budget leaves room for one or two more.
-BUDGET = 16
+# The transition itself takes at most 11; the notifications it writes in the same
+# transaction add a fixed handful (recipients, dedupe check, one INSERT, e-mail
+# addresses, the site robot), whatever the number of recipients.
+BUDGET = 22
 
 
 def test_each_action_takes_a_bounded_number_of_queries(cast, v, flow, m):
