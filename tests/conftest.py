@@ -128,3 +128,24 @@ def login_as(client: Any) -> Any:
         return client
 
     return login
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings() -> None:
+    """Tests close their connections after each request: with persistent connections a
+    live-server thread would keep the test database open and block its teardown."""
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _media_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Uploads made by tests (photos, seals, the demo's service photos) go to a
+    temporary folder, not the project's media/."""
+    from django.conf import settings
+
+    original = settings.MEDIA_ROOT
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    yield
+    settings.MEDIA_ROOT = original
