@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from apps.sites.models import Site
 from apps.sites.selectors import village_choices
@@ -16,13 +17,13 @@ from .models import User
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
-        label="用户名或手机号",
+        label=_("用户名或手机号"),
         max_length=150,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
     error_messages = {
-        "invalid_login": "用户名（手机号）或密码错误。",
-        "inactive": "该账号已停用。",
+        "invalid_login": _("用户名（手机号）或密码错误。"),
+        "inactive": _("该账号已停用。"),
     }
 
 
@@ -35,15 +36,15 @@ class VillageChoiceField(forms.ModelChoiceField):
 
 
 class RegisterForm(forms.Form):
-    username = forms.CharField(label="用户名", max_length=150)
-    real_name = forms.CharField(label="姓名（可选）", max_length=50, required=False)
-    mobile = forms.CharField(label="手机号", max_length=20,
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    real_name = forms.CharField(label=_("姓名（可选）"), max_length=50, required=False)
+    mobile = forms.CharField(label=_("手机号"), max_length=20,
                              widget=forms.TextInput(attrs={"inputmode": "tel"}))
-    site = VillageChoiceField(label="所在村（社区）实践站", queryset=Site.objects.none(),
-                              empty_label="请选择")
-    password1 = forms.CharField(label="密码", widget=forms.PasswordInput,
-                                help_text="至少 8 位，不能全是数字，也不能过于常见。")
-    password2 = forms.CharField(label="再次输入密码", widget=forms.PasswordInput)
+    site = VillageChoiceField(label=_("所在村（社区）实践站"), queryset=Site.objects.none(),
+                              empty_label=_("请选择"))
+    password1 = forms.CharField(label=_("密码"), widget=forms.PasswordInput,
+                                help_text=_("至少 8 位，不能全是数字，也不能过于常见。"))
+    password2 = forms.CharField(label=_("再次输入密码"), widget=forms.PasswordInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,7 +54,7 @@ class RegisterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("password1") and data.get("password1") != data.get("password2"):
-            self.add_error("password2", "两次输入的密码不一致。")
+            self.add_error("password2", _("两次输入的密码不一致。"))
         return data
 
     def save(self) -> User:
@@ -76,4 +77,4 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["real_name", "email"]
-        labels = {"real_name": "姓名", "email": "电子邮箱（用于接收通知）"}
+        labels = {"real_name": _("姓名"), "email": _("电子邮箱（用于接收通知）")}

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from apps.sites.scoping import has_role, is_global
 
@@ -20,23 +22,23 @@ class NavEntry:
 
 
 NAV_ENTRIES: tuple[NavEntry, ...] = (
-    NavEntry("服务菜单", "orders:menu", ("resident",)),
-    NavEntry("我的点单", "orders:my_orders", ("resident",)),
-    NavEntry("我的任务", "orders:my_tasks", ("volunteer",)),
-    NavEntry("我的积分", "points:my_points", ("volunteer",)),
-    NavEntry("爱心超市", "points:shop", ("volunteer",)),
-    NavEntry("志愿者档案", "volunteers:me", ("volunteer",)),
-    NavEntry("申请成为志愿者", "volunteers:apply", ("resident",), hide_for=("volunteer",)),
-    NavEntry("派单台", "orders:board", ("staff", "county_admin")),
-    NavEntry("志愿者名册", "volunteers:roster", ("staff", "county_admin")),
-    NavEntry("服务队", "volunteers:teams", ("staff", "county_admin")),
-    NavEntry("服务菜单管理", "orders:items", ("staff", "county_admin")),
-    NavEntry("考核定单", "orders:assessment", ("staff", "county_admin")),
-    NavEntry("兑换领取", "points:handover", ("staff", "county_admin")),
-    NavEntry("数据看板", "reports:dashboard", ("staff", "county_admin")),
-    NavEntry("积分结算", "points:settlements", ("county_admin",)),
-    NavEntry("阵地管理", "sites:manage", ("staff", "county_admin")),
-    NavEntry("投递异常", "notifications:deliveries", ("staff", "county_admin")),
+    NavEntry(gettext_noop("服务菜单"), "orders:menu", ("resident",)),
+    NavEntry(gettext_noop("我的点单"), "orders:my_orders", ("resident",)),
+    NavEntry(gettext_noop("我的任务"), "orders:my_tasks", ("volunteer",)),
+    NavEntry(gettext_noop("我的积分"), "points:my_points", ("volunteer",)),
+    NavEntry(gettext_noop("爱心超市"), "points:shop", ("volunteer",)),
+    NavEntry(gettext_noop("志愿者档案"), "volunteers:me", ("volunteer",)),
+    NavEntry(gettext_noop("申请成为志愿者"), "volunteers:apply", ("resident",), hide_for=("volunteer",)),
+    NavEntry(gettext_noop("派单台"), "orders:board", ("staff", "county_admin")),
+    NavEntry(gettext_noop("志愿者名册"), "volunteers:roster", ("staff", "county_admin")),
+    NavEntry(gettext_noop("服务队"), "volunteers:teams", ("staff", "county_admin")),
+    NavEntry(gettext_noop("服务菜单管理"), "orders:items", ("staff", "county_admin")),
+    NavEntry(gettext_noop("考核定单"), "orders:assessment", ("staff", "county_admin")),
+    NavEntry(gettext_noop("兑换领取"), "points:handover", ("staff", "county_admin")),
+    NavEntry(gettext_noop("数据看板"), "reports:dashboard", ("staff", "county_admin")),
+    NavEntry(gettext_noop("积分结算"), "points:settlements", ("county_admin",)),
+    NavEntry(gettext_noop("阵地管理"), "sites:manage", ("staff", "county_admin")),
+    NavEntry(gettext_noop("投递异常"), "notifications:deliveries", ("staff", "county_admin")),
 )
 
 
@@ -53,5 +55,5 @@ def nav_for(user: Any) -> list[dict[str, str]]:
             url = reverse(entry.url_name)
         except NoReverseMatch:
             continue
-        entries.append({"label": entry.label, "url": url})
+        entries.append({"label": _(entry.label), "url": url})
     return entries

@@ -149,8 +149,11 @@ def enqueue_delivery(delivery_id: int) -> None:
     from .tasks import deliver
 
     try:
-        # retry=False: do not block the request retrying a dead broker.
-        deliver.apply_async(args=[delivery_id], retry=False)
+        # Do not block the request retrying a dead broker: retry=False stops the
+        # publish retries, max_retries=0 the connection retries (kombu otherwise keeps
+        # reconnecting for ~6 s per call, inside the request that committed).
+        with deliver.app.connection_for_write(transport_options={"max_retries": 0}) as conn:
+            deliver.apply_async(args=[delivery_id], retry=False, connection=conn)
     except Exception as exc:  # noqa: BLE001 - any broker failure is handled the same way
         log.warning("delivery %s not enqueued (%s); the sweep will send it", delivery_id, exc)
 
@@ -239,6 +242,8 @@ def deliveries_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[
     # A pending row younger than this is most likely still in the broker's queue.
     grace = now - dt.timedelta(seconds=getattr(settings, "NOTIFY_SWEEP_GRACE_SECONDS", 30))
     q = (Q(status=DeliveryStatus.PENDING, created_at__lte=grace)
+         # next_attempt_at NULL: "resend now" from the admin (its enqueue may have failed).
+         | Q(status=DeliveryStatus.RETRY, next_attempt_at__isnull=True)
          | Q(status=DeliveryStatus.RETRY, next_attempt_at__lte=now)
          | Q(status=DeliveryStatus.SENDING, locked_until__lte=now))
     return list(Delivery.objects.filter(q).order_by("created_at").values_list("pk", flat=True)[:limit])

@@ -11,7 +11,7 @@ from django.urls import reverse
 from apps.notifications.services import notify, notify_site_staff
 from apps.sites.models import Site
 
-from .models import AssignmentStatus, OrderAssignment, OrderEvent, ServiceOrder
+from .models import AssignmentStatus, OrderAssignment, OrderEvent, OrderStatus, ServiceOrder
 
 
 def _volunteer_users(order: ServiceOrder, *statuses: str) -> list[int]:
@@ -32,6 +32,8 @@ def order_event_notify(order: ServiceOrder, event: OrderEvent) -> None:
         notify(users=new, kind="order_dispatched", context=ctx, url=reverse("orders:my_tasks"),
                dedupe_key=key)
     elif action in ("accept", "decline", "complete"):
+        if action == "complete" and event.to_status != OrderStatus.COMPLETED:
+            return  # one of several volunteers checked out; the service goes on
         volunteer = (OrderAssignment.objects.select_related("volunteer")
                      .filter(order_id=order.pk, volunteer__user_id=event.actor_id).first())
         ctx["volunteer"] = volunteer.volunteer if volunteer else None
@@ -48,14 +50,20 @@ def order_event_notify(order: ServiceOrder, event: OrderEvent) -> None:
         notify(users=[order.resident_id], kind="order_rejected", context=ctx,
                url=reverse("orders:my_orders"), dedupe_key=key)
     elif action == "cancel":
-        notify(users=_volunteer_users(order, AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED,
-                                      AssignmentStatus.LAPSED),
-               kind="order_cancelled", context=ctx, url=reverse("orders:my_tasks"),
+        # The volunteers still on the order: order_cancel lapsed their assignments at
+        # the event's time. Requests that lapsed earlier (a decline, an escalation) are
+        # no longer theirs to hear about.
+        still_on = list(OrderAssignment.objects.filter(
+            order_id=order.pk, status=AssignmentStatus.LAPSED, responded_at=event.created_at)
+            .values_list("volunteer__user_id", flat=True))
+        notify(users=still_on, kind="order_cancelled", context=ctx, url=reverse("orders:my_tasks"),
                dedupe_key=key)
         notify_site_staff(site=order.handling_site, kind="order_cancelled", context=ctx,
                           url=detail, dedupe_key=key)
     elif action == "escalate":
-        ctx["from_site"] = event.note.split("上报至")[0].removeprefix("由") or "下级阵地"
+        # The note reads "由<from>上报至<parent>[：<reason>]": the template wants the parts.
+        route, _sep, ctx["reason"] = event.note.partition("：")
+        ctx["from_site"] = route.split("上报至")[0].removeprefix("由") or "下级阵地"
         notify_site_staff(site=order.handling_site, kind="order_escalated", context=ctx,
                           url=detail, dedupe_key=key)
     elif action == "nudge":

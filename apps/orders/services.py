@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from apps.accounts.mobile import normalize_mobile
@@ -777,7 +777,9 @@ def orders_escalate_overdue(*, now: dt.datetime | None = None, batch_size: int =
     finds candidates; each is then locked (skipping rows someone holds right now) and
     re-checked, so a concurrent dispatch wins and a rerun does nothing twice."""
     now = now or timezone.now()
-    waiting_since = Coalesce("escalated_at", "status_changed_at")
+    # The later of the two: escalating keeps the status (so not status_changed_at), and
+    # an escalated order dispatched and declined again waits from its return.
+    waiting_since = Greatest("status_changed_at", Coalesce("escalated_at", "status_changed_at"))
     limits = set(Site.objects.exclude(escalation_minutes__isnull=True)
                  .values_list("escalation_minutes", flat=True))
     default = settings.ORDER_ESCALATION_MINUTES
@@ -798,7 +800,7 @@ def orders_escalate_overdue(*, now: dt.datetime | None = None, batch_size: int =
                      .select_related("site", "handling_site", "service").filter(pk=pk).first())
             if order is None or order.status != S.SUBMITTED or order.overdue_at is not None:
                 continue
-            since = order.escalated_at or order.status_changed_at
+            since = max(t for t in (order.escalated_at, order.status_changed_at) if t)
             if since > now - escalation_limit(order.handling_site):
                 continue  # dispatched and declined again meanwhile: the clock restarted
             if order.handling_site.parent_id:

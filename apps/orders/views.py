@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.mobile import normalize_mobile
 from apps.accounts.models import User
@@ -59,7 +60,7 @@ STATUS_CLASS: dict[str, str] = {
     OrderStatus.RATED: "status-ok", OrderStatus.ASSESSED: "status-ok",
     OrderStatus.CANCELLED: "status-bad", OrderStatus.REJECTED: "status-bad",
 }
-AGE_CHOICES = [("", "不限"), ("2", "超过 2 小时"), ("24", "超过 1 天"), ("72", "超过 3 天")]
+AGE_CHOICES = [("", _("不限")), ("2", _("超过 2 小时")), ("24", _("超过 1 天")), ("72", _("超过 3 天"))]
 BOARD_REFRESH_SECONDS = 30
 
 
@@ -246,7 +247,7 @@ def board(request: HttpRequest) -> HttpResponse:
                               and can_manage_site(request.user, order.handling_site))
     context = {
         "page": page, "orders": orders, "filters": filters, "query": query_without_page(request),
-        "status_choices": [("", "进行中"), *OrderStatus.choices, ("all", "全部")],
+        "status_choices": [("", _("进行中")), *OrderStatus.choices, ("all", _("全部"))],
         "age_choices": AGE_CHOICES, "refresh": BOARD_REFRESH_SECONDS,
         "board_url": _board_url(request),
     }

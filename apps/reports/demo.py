@@ -42,7 +42,7 @@ def _volunteers_for(village: Any, index: int) -> list[Volunteer]:
             "mobile": f"158{village.pk:04d}{k:04d}"})
         vol = Volunteer.objects.create(
             user=user, site=village, real_name=user.real_name, mobile=user.mobile,
-            id_number=demo_id_number(100 + village.pk * 2 + k, "19850615"),
+            id_number=demo_id_number(200 + index * 2 + k, "19850615"),
             emergency_contact_name="家属", emergency_contact_phone="13500009999",
             status="approved", number=None)
         vol.number = f"ZY{vol.pk:010d}"
@@ -76,7 +76,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         # Townships differ in how busy and how well rated they are: a league table.
         busyness = [2.2, 1.4, 0.9][t_index % 3]
         for v_index, village in enumerate(villages):
-            vols = _volunteers_for(village, v_index)
+            vols = _volunteers_for(village, t_index * 20 + v_index)
             resident, _ = User.objects.get_or_create(
                 username=f"hr{village.pk}", defaults={
                     "real_name": f"{village.name[:2]}居民", "password": make_password(None),

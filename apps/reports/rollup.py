@@ -19,6 +19,7 @@ from django.db.models import (
     Case,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -143,8 +144,14 @@ def _group_figures(
             per_cat[(row["site_id"], row["service__category"])][field] += row["n"]
 
     # New volunteers: approvals of first applications, by the volunteer's site.
-    events = VolunteerEvent.objects.filter(_in("created_at", start, end), from_status="pending",
-                                           to_status="approved")
+    # Only the first: a volunteer who withdraws, re-applies and is approved again is not
+    # new, and counting each approval would make a period's sum of days exceed the
+    # period's distinct count (roll-ups ≠ raw figures).
+    approved = {"from_status": "pending", "to_status": "approved"}
+    earlier = VolunteerEvent.objects.filter(volunteer=OuterRef("volunteer"),
+                                            created_at__lt=OuterRef("created_at"), **approved)
+    events = VolunteerEvent.objects.filter(_in("created_at", start, end), **approved).exclude(
+        Exists(earlier))
     if sites is not None:
         events = events.filter(volunteer__site_id__in=sites)
     add(events.values("volunteer__site_id").annotate(n=Count("volunteer", distinct=True)).order_by(),

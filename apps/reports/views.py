@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.orders.services import service_item_update
 from apps.sites.errors import DomainError
@@ -46,7 +47,7 @@ def _context(request: HttpRequest) -> dict[str, object]:
     query = f"site={site.pk}&from={day_from.isoformat()}&to={day_to.isoformat()}"
     return {"site": site, "day_from": day_from, "day_to": day_to, "query": query,
             "sites": report_sites(request.user), "label": period_label(day_from, day_to),
-            "bucket_choices": [("day", "按日"), ("week", "按周"), ("month", "按月")]}
+            "bucket_choices": [("day", _("按日")), ("week", _("按周")), ("month", _("按月"))]}
 
 
 @login_required

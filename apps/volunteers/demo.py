@@ -26,7 +26,8 @@ from .services import volunteers_recompute_hours
 
 
 def demo_id_number(seq: int, birth: str = "19800101") -> str:
-    first17 = f"130101{birth}{seq:03d}"
+    """A valid (checksummed) ID number; ``seq`` picks the 3-digit sequence part."""
+    first17 = f"130101{birth}{seq % 1000:03d}"
     return first17 + id_check_digit(first17)
 
 

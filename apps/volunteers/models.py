@@ -37,8 +37,8 @@ class VolunteerStatus(models.TextChoices):
 
 # Weekly availability: 7 days × 3 periods as a 21-bit mask, so "free on Saturday
 # morning" is one bitwise AND in SQL on either database.
-WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
-PERIODS = [("am", "上午"), ("pm", "下午"), ("eve", "晚上")]
+WEEKDAYS = [_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日")]
+PERIODS = [("am", _("上午")), ("pm", _("下午")), ("eve", _("晚上"))]
 
 
 def availability_bit(weekday: int, period_index: int) -> int:

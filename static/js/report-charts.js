@@ -4,6 +4,8 @@
   "use strict";
   var config = document.getElementById("report-config");
   if (!config || typeof Chart === "undefined") { return; }
+  var L = { placed: config.dataset.labelPlaced || "点单", completed: config.dataset.labelCompleted || "完成",
+            cancelled: config.dataset.labelCancelled || "取消" };
   var red = "#b71c1c", gold = "#e0a100", green = "#1b7f3b", grey = "#8a8f98";
   var palette = ["#b71c1c", "#e0a100", "#1b7f3b", "#0d47a1", "#6a1b9a", "#00838f", "#ef6c00", "#5d4037", "#455a64", "#c2185b"];
   Chart.defaults.font.family = '"Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
@@ -25,9 +27,9 @@
       data: {
         labels: rows.map(function (r) { return r.period; }),
         datasets: [
-          { label: "点单", data: rows.map(function (r) { return r.orders_placed; }), borderColor: red, backgroundColor: red },
-          { label: "完成", data: rows.map(function (r) { return r.orders_completed; }), borderColor: green, backgroundColor: green },
-          { label: "取消", data: rows.map(function (r) { return r.orders_cancelled; }), borderColor: grey, backgroundColor: grey }
+          { label: L.placed, data: rows.map(function (r) { return r.orders_placed; }), borderColor: red, backgroundColor: red },
+          { label: L.completed, data: rows.map(function (r) { return r.orders_completed; }), borderColor: green, backgroundColor: green },
+          { label: L.cancelled, data: rows.map(function (r) { return r.orders_cancelled; }), borderColor: grey, backgroundColor: grey }
         ]
       },
       options: { responsive: true, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
@@ -41,8 +43,8 @@
       data: {
         labels: rows.map(function (r) { return r.site.name; }),
         datasets: [
-          { label: "点单", data: rows.map(function (r) { return r.orders_placed; }), backgroundColor: red },
-          { label: "完成", data: rows.map(function (r) { return r.orders_completed; }), backgroundColor: gold }
+          { label: L.placed, data: rows.map(function (r) { return r.orders_placed; }), backgroundColor: red },
+          { label: L.completed, data: rows.map(function (r) { return r.orders_completed; }), backgroundColor: gold }
         ]
       },
       options: { responsive: true, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }

@@ -36,7 +36,6 @@ def _allow_orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
     # Playwright's sync API runs an event loop in this thread; Django would otherwise
     # refuse the ORM calls made here (fixtures, assertions) as "async unsafe".
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture

@@ -18,15 +18,19 @@ import pytest
 from apps.accounts.models import Role, RoleName
 from apps.volunteers.models import Volunteer, VolunteerStatus, availability_bit
 
-# Playwright's sync API runs an event loop in this thread; Django would otherwise refuse
-# the ORM calls made here (fixtures, assertions) as "async unsafe".
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ID_NUMBER = "11010519800105123X"
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _allow_orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Playwright's sync API runs an event loop in this thread; Django would otherwise
+    # refuse the ORM calls made here (fixtures, assertions) as "async unsafe". Scoped to
+    # these tests: a process-wide setting would leak into subprocesses of other tests.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture

@@ -1,0 +1,301 @@
+"""Nightly points settlement at county scale (PostgreSQL).
+
+    .venv/bin/python bench/settlement.py
+
+In the database ``portal_bench`` (see ``_setup.py``) it builds, once, with set-based SQL
+(``INSERT … SELECT generate_series``; no rows made one by one in Python):
+
+* the 1,021-site tree of ``site_tree.py`` (1 county, 30 townships, 960 villages, 30 bases),
+* 1,000,000 approved volunteers (and their users) spread over the villages,
+* one menu item per township, and 100,000 orders assessed on ``BENCH_DATE`` by their
+  township, spread over the day (Asia/Shanghai), each with one volunteer and every
+  fifth with a second: 120,000 credits.
+
+Then it clears the ledger (the points tables are this benchmark's alone in
+``portal_bench``; ``TRUNCATE`` does not fire the append-only row triggers) and the
+service records it wrote, and times ``apps.points.settlement.settle(BENCH_DATE)`` (with
+the duration of each step, the process's peak RSS and the Python heap peak), the
+idempotent rerun, ``verify_ledger``, a plain ``INSERT … SELECT`` writing as many rows
+into a scratch table as the settlement wrote, and a full star-level recompute for every
+volunteer (``volunteers_recompute_hours()`` with no argument).
+
+Rerunnable: data already generated is kept (``--rebuild`` drops this benchmark's orders
+and makes them again); every run re-times the settlement from a clean ledger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import time
+import tracemalloc
+
+from _setup import setup
+
+setup()
+
+from django.db import connection, transaction  # noqa: E402
+
+from apps.points.settlement import settle  # noqa: E402
+from apps.points.verification import verify_ledger  # noqa: E402
+from apps.sites.models import Site, SiteLevel  # noqa: E402
+from apps.volunteers.services import volunteers_recompute_hours  # noqa: E402
+
+N_VOLUNTEERS = 1_000_000
+N_ORDERS = 100_000
+SECOND_VOLUNTEER_EVERY = 5
+BENCH_DATE = dt.date(2024, 6, 1)
+TOWNSHIPS, VILLAGES_PER_TOWNSHIP = 30, 32
+ORDER_NOTE = "pts-bench:"  # marks this benchmark's orders; the suffix is the series number
+# 7919 is prime and shares no factor with 1,000,000 (2^6·5^6): g ↦ g·7919 mod N is a
+# permutation, so the orders' volunteers are spread over the whole table, none twice.
+STRIDE = 7919
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def scalar(sql: str, params: object = None) -> object:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()[0]
+
+
+def timed_sql(label: str, sql: str, params: object = None) -> float:
+    start = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.rowcount
+    took = time.perf_counter() - start
+    print(f"  {label}: {rows:,} rows in {took:.1f} s")
+    return took
+
+
+def ensure_sites() -> None:
+    """The same tree as bench/site_tree.py (which may have built it already)."""
+    if Site.objects.filter(level=SiteLevel.COUNTY).exists():
+        return
+    print("building the site tree …")
+    county = Site(name="基准县中心", level=SiteLevel.COUNTY)
+    county.save()
+    for t in range(TOWNSHIPS):
+        town = Site(name=f"乡镇{t}", level=SiteLevel.TOWNSHIP, parent=county)
+        town.save()
+        for v in range(VILLAGES_PER_TOWNSHIP):
+            Site(name=f"村{t}-{v}", level=SiteLevel.VILLAGE, parent=town).save()
+        Site(name=f"基地{t}", level=SiteLevel.BASE, parent=town).save()
+
+
+def ensure_volunteers() -> None:
+    have = scalar("SELECT COUNT(*) FROM volunteers_volunteer WHERE number LIKE %s", ["PT%"])
+    if have == N_VOLUNTEERS:
+        print(f"volunteers: {have:,} (kept)")
+        return
+    assert have == 0, f"{have} benchmark volunteers: a partial build? run with --rebuild"
+    villages = list(Site.objects.filter(level=SiteLevel.VILLAGE).order_by("id")
+                    .values_list("id", flat=True))
+    print(f"generating {N_VOLUNTEERS:,} volunteers over {len(villages)} villages …")
+    with transaction.atomic():
+        timed_sql("users", """
+            INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
+                                       email, is_staff, is_active, date_joined, mobile, real_name)
+            SELECT '!', false, 'ptsvol' || g, '', '', '', false, true, now(),
+                   '190' || lpad(g::text, 8, '0'), '基准志愿者' || g
+              FROM generate_series(1, %(n)s) g""", {"n": N_VOLUNTEERS})
+        timed_sql("volunteers", """
+            INSERT INTO volunteers_volunteer (
+                number, real_name, mobile, id_number, specialties, service_area, availability,
+                emergency_contact_name, emergency_contact_phone, status, status_reason,
+                reviewed_at, hours, star_level, applied_at, updated_at, site_id, user_id)
+            SELECT 'PT' || lpad(g::text, 8, '0'), u.real_name, u.mobile,
+                   'PT' || lpad(g::text, 16, '0'), '', '', 0, '家属',
+                   '191' || lpad(g::text, 8, '0'), 'approved', '', now(), 0, 0, now(), now(),
+                   (%(villages)s::bigint[])[1 + g %% %(nv)s], u.id
+              FROM generate_series(1, %(n)s) g
+              JOIN accounts_user u ON u.username = 'ptsvol' || g""",
+                  {"n": N_VOLUNTEERS, "villages": villages, "nv": len(villages)})
+        timed_sql("resident", """
+            INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
+                                       email, is_staff, is_active, date_joined, mobile, real_name)
+            VALUES ('!', false, 'ptsres', '', '', '', false, true, now(), '19200000000', '基准居民')
+            ON CONFLICT (username) DO NOTHING""")
+
+
+def ensure_orders(rebuild: bool) -> None:
+    if rebuild:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("DELETE FROM orders_orderassignment WHERE order_id IN ("
+                        "SELECT id FROM orders_serviceorder WHERE note LIKE %s)", [ORDER_NOTE + "%"])
+            cur.execute("DELETE FROM orders_serviceorder WHERE note LIKE %s", [ORDER_NOTE + "%"])
+    have = scalar("SELECT COUNT(*) FROM orders_serviceorder WHERE note LIKE %s", [ORDER_NOTE + "%"])
+    if have == N_ORDERS:
+        print(f"orders: {have:,} assessed on {BENCH_DATE} (kept)")
+        return
+    assert have == 0, f"{have} benchmark orders: a partial build? run with --rebuild"
+    print(f"generating {N_ORDERS:,} orders assessed on {BENCH_DATE} …")
+    params = {"n": N_ORDERS, "nv": N_VOLUNTEERS, "stride": STRIDE, "note": ORDER_NOTE,
+              "day": BENCH_DATE.isoformat(), "every": SECOND_VOLUNTEER_EVERY}
+    with transaction.atomic():
+        timed_sql("menu items", """
+            INSERT INTO orders_serviceitem (title, category, description, duration_hours,
+                                            points_per_hour, volunteers_needed, is_active,
+                                            created_at, updated_at, site_id)
+            SELECT '积分基准服务', 'elderly', '', 2, 10 + mod(t.id, 11), 1, true, now(), now(), t.id
+              FROM sites_site t WHERE t.level = 'township'
+            ON CONFLICT DO NOTHING""")
+        # Each order at its volunteer's village, assessed by that village's township,
+        # at an even spread over the Shanghai day.
+        timed_sql("orders", """
+            INSERT INTO orders_serviceorder (
+                address, contact_mobile, preferred_start, preferred_end, preferred_slot_bit,
+                note, volunteers_needed, status, created_at, status_changed_at, started_at,
+                completed_at, closed_at, nudge_count, rating_comment, dispute_text,
+                assessment_queue, assessment_approved, assessment_comment, assessed_at,
+                close_reason, handling_site_id, placed_by_id, resident_id, service_id, site_id,
+                assessed_site_id)
+            SELECT '基准地址', '19200000000', at - interval '2 days', at - interval '2 days'
+                       + interval '2 hours', 0, %(note)s || g,
+                   CASE WHEN g %% %(every)s = 0 THEN 2 ELSE 1 END, 'assessed',
+                   at - interval '3 days', at, at - interval '2 days', at - interval '1 day', at,
+                   0, '', '', '', true, '', at, '', v.site_id, r.id, r.id, i.id, v.site_id,
+                   s.parent_id
+              FROM generate_series(1, %(n)s) g
+              CROSS JOIN LATERAL (SELECT (%(day)s::date::timestamp AT TIME ZONE 'Asia/Shanghai')
+                                         + (g - 1) * interval '86400 seconds' / %(n)s AS at) w
+              JOIN volunteers_volunteer v
+                ON v.number = 'PT' || lpad((1 + (g * %(stride)s) %% %(nv)s)::text, 8, '0')
+              JOIN sites_site s ON s.id = v.site_id
+              JOIN orders_serviceitem i ON i.site_id = s.parent_id AND i.title = '积分基准服务'
+              CROSS JOIN (SELECT id FROM accounts_user WHERE username = 'ptsres') r""", params)
+        timed_sql("assignments", """
+            INSERT INTO orders_orderassignment (status, assigned_at, responded_at, decline_reason,
+                                                checked_in_at, checked_out_at, reported_hours,
+                                                confirmed_hours, summary, volunteer_id, order_id)
+            SELECT 'accepted', o.preferred_start - interval '1 day', o.preferred_start, '',
+                   o.started_at, o.completed_at, h.hours, h.hours, '', v.id, o.id
+              FROM orders_serviceorder o
+              CROSS JOIN LATERAL (SELECT substr(o.note, length(%(note)s) + 1)::int AS g) x
+              CROSS JOIN LATERAL (VALUES (1, 1 + (x.g * %(stride)s) %% %(nv)s),
+                                         (2, 1 + (x.g * %(stride)s + %(nv)s / 2) %% %(nv)s)) p(k, n)
+              CROSS JOIN LATERAL (SELECT 0.5 + (x.g + p.k) %% 8 * 0.5 AS hours) h
+              JOIN volunteers_volunteer v ON v.number = 'PT' || lpad(p.n::text, 8, '0')
+             WHERE o.note LIKE %(note)s || '%%'
+               AND (p.k = 1 OR x.g %% %(every)s = 0)""", params)
+    with connection.cursor() as cur:
+        for table in ("orders_serviceorder", "orders_orderassignment", "volunteers_volunteer",
+                      "accounts_user"):
+            cur.execute(f"VACUUM ANALYZE {table}")
+
+
+def reset_ledger() -> None:
+    """Back to a never-settled state: an empty ledger, no settlement service records,
+    zero hours for the benchmark's volunteers."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("TRUNCATE points_leg, points_ledgertransaction, points_settlementrun, "
+                    "points_account")
+        cur.execute("DELETE FROM volunteers_servicerecord WHERE source_key LIKE %s", ["order:%"])
+        cur.execute("UPDATE volunteers_volunteer SET hours = 0, star_level = 0 "
+                    "WHERE number LIKE %s AND (hours <> 0 OR star_level <> 0)", ["PT%"])
+    with connection.cursor() as cur:
+        # Analyzed, as autovacuum leaves them: the first night of a new deployment.
+        for table in ("volunteers_servicerecord", "volunteers_volunteer", "points_account",
+                      "points_ledgertransaction", "points_leg"):
+            cur.execute(f"VACUUM ANALYZE {table}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rebuild", action="store_true", help="regenerate the orders")
+    args = parser.parse_args()
+
+    ensure_sites()
+    ensure_volunteers()
+    ensure_orders(args.rebuild)
+    total_volunteers = scalar("SELECT COUNT(*) FROM volunteers_volunteer")
+    assignments = scalar("""SELECT COUNT(*) FROM orders_orderassignment a
+                              JOIN orders_serviceorder o ON o.id = a.order_id
+                             WHERE o.note LIKE %s""", [ORDER_NOTE + "%"])
+    print(f"data: {total_volunteers:,} volunteers, {N_ORDERS:,} orders, "
+          f"{assignments:,} assignments")
+    reset_ledger()
+
+    print(f"\nsettle({BENCH_DATE}) on a clean ledger …")
+    steps: list[tuple[str, float]] = []
+    last = [time.perf_counter()]
+
+    def on_step(done: int, total: int, label: str) -> None:
+        now = time.perf_counter()
+        steps.append((f"{done}/{total} {label}", now - last[0]))
+        last[0] = now
+
+    rss_before = rss_mib()
+    tracemalloc.start()
+    start = time.perf_counter()
+    last[0] = start
+    run = settle(BENCH_DATE, on_step=on_step)
+    took = time.perf_counter() - start
+    _, heap_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_after = rss_mib()
+    steps.append(("totals, run row, commit", start + took - last[0]))
+    for label, seconds in steps:
+        print(f"  {label:<28} {seconds:7.2f} s")
+    print(f"settlement: {took:.1f} s; status {run.status}; orders {run.orders_seen:,}, "
+          f"entries {run.entries_created:,}, points {run.points_credited:,}, "
+          f"hours {run.hours_credited:,}, volunteers {run.volunteers_credited:,}")
+    print(f"memory: peak RSS {rss_before:.0f} MiB before, {rss_after:.0f} MiB after; "
+          f"Python heap peak during settle {heap_peak / 2**20:.2f} MiB")
+
+    rows = {
+        "transactions": scalar("SELECT COUNT(*) FROM points_ledgertransaction"),
+        "legs": scalar("SELECT COUNT(*) FROM points_leg"),
+        "service records": scalar(
+            "SELECT COUNT(*) FROM volunteers_servicerecord WHERE source_key LIKE %s", ["order:%"]),
+        "accounts": scalar("SELECT COUNT(*) FROM points_account"),
+    }
+    written = sum(rows.values())
+    print("rows written: " + ", ".join(f"{k} {v:,}" for k, v in rows.items())
+          + f"; {written:,} in all")
+
+    start = time.perf_counter()
+    rerun = settle(BENCH_DATE)
+    print(f"rerun (idempotent): {time.perf_counter() - start:.1f} s, "
+          f"{rerun.entries_created} new entries")
+
+    start = time.perf_counter()
+    report = verify_ledger()
+    print(f"verify_ledger: {time.perf_counter() - start:.1f} s, ok={report.ok}, "
+          f"{report.accounts_checked:,} accounts, {report.transactions_checked:,} transactions")
+
+    print(f"\nbaseline: plain INSERT … SELECT of {written:,} rows into a scratch table")
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS pts_bench_scratch")
+        cur.execute("""CREATE TABLE pts_bench_scratch (
+                           id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+                           source_key varchar(100) NOT NULL, account_id bigint NOT NULL,
+                           amount bigint NOT NULL, kind varchar(16) NOT NULL,
+                           created_at timestamptz NOT NULL)""")
+    with transaction.atomic():
+        baseline = timed_sql("INSERT … SELECT", """
+            INSERT INTO pts_bench_scratch (source_key, account_id, amount, kind, created_at)
+            SELECT 'order:' || g || ':volunteer:' || (g * 7), g, 10 + g %% 30, 'service', now()
+              FROM generate_series(1, %s) g""", [written])
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE pts_bench_scratch")
+    print(f"settlement / baseline: {took / baseline:.1f}×")
+
+    print(f"\nstar-level recompute for all {total_volunteers:,} volunteers …")
+    start = time.perf_counter()
+    with transaction.atomic():
+        count = volunteers_recompute_hours()
+    print(f"volunteers_recompute_hours(): {count:,} volunteers in "
+          f"{time.perf_counter() - start:.1f} s")
+    stars = scalar("SELECT COUNT(*) FROM volunteers_volunteer WHERE hours > 0")
+    print(f"volunteers with hours after the recompute: {stars:,}")
+    print(f"peak RSS at the end: {rss_mib():.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
