@@ -77,7 +77,7 @@ class TokenView(APIView):
 class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        user = User.objects.prefetch_related("roles__site").get(pk=request.user.pk)
+        user = User.objects.prefetch_related("roles__site").get(pk=request.user.pk or 0)
         return Response(MeSerializer(user).data)
 
 

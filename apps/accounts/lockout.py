@@ -42,7 +42,7 @@ def lockout_response(
 ) -> HttpResponse:
     """API clients get the problem-style JSON body every API error has; pages get the
     lockout page. Both answer 429."""
-    status = settings.AXES_HTTP_RESPONSE_CODE
+    status = getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429)
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "locked_out", "message": LOCKED_OUT_MESSAGE}, status=status)
     return render(request, settings.AXES_LOCKOUT_TEMPLATE, {}, status=status)

@@ -22,7 +22,7 @@ class User(AbstractUser):
     mobile = models.CharField(_("手机号"), max_length=11, unique=True, null=True, blank=True)
     real_name = models.CharField(_("姓名"), max_length=50, blank=True)
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("用户")

@@ -63,6 +63,7 @@ def user_register_resident(
     if errors:
         raise ValidationError(errors)
 
+    assert site is not None  # checked above
     try:
         with transaction.atomic():
             user = User(username=username, mobile=normalized, real_name=real_name.strip())

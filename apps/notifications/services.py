@@ -130,7 +130,11 @@ def _queue_many(deliveries: list[Delivery]) -> None:
     with transaction.atomic():
         saved = Delivery.objects.bulk_create(deliveries)
     ids = [d.pk for d in saved]
-    transaction.on_commit(lambda: [enqueue_delivery(pk) for pk in ids])
+    def enqueue_all() -> None:
+        for pk in ids:
+            enqueue_delivery(pk)
+
+    transaction.on_commit(enqueue_all)
 
 
 def _queue(delivery: Delivery) -> None:

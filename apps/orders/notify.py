@@ -35,7 +35,7 @@ def order_event_notify(order: ServiceOrder, event: OrderEvent) -> None:
         if action == "complete" and event.to_status != OrderStatus.COMPLETED:
             return  # one of several volunteers checked out; the service goes on
         volunteer = (OrderAssignment.objects.select_related("volunteer")
-                     .filter(order_id=order.pk, volunteer__user_id=event.actor_id).first())
+                     .filter(order_id=order.pk, volunteer__user_id=event.actor_id or 0).first())
         ctx["volunteer"] = volunteer.volunteer if volunteer else None
         if action == "decline":
             ctx["reason"] = (volunteer.decline_reason if volunteer else "") or event.note

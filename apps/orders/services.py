@@ -762,7 +762,7 @@ def _escalate(order: ServiceOrder, *, actor: Any, reason: str, now: dt.datetime)
 
 
 def escalation_limit(site: Site) -> dt.timedelta:
-    minutes = site.escalation_minutes or settings.ORDER_ESCALATION_MINUTES
+    minutes: int = site.escalation_minutes or settings.ORDER_ESCALATION_MINUTES
     return dt.timedelta(minutes=minutes)
 
 
@@ -780,8 +780,8 @@ def orders_escalate_overdue(*, now: dt.datetime | None = None, batch_size: int =
     # The later of the two: escalating keeps the status (so not status_changed_at), and
     # an escalated order dispatched and declined again waits from its return.
     waiting_since = Greatest("status_changed_at", Coalesce("escalated_at", "status_changed_at"))
-    limits = set(Site.objects.exclude(escalation_minutes__isnull=True)
-                 .values_list("escalation_minutes", flat=True))
+    limits: set[int] = {m for m in Site.objects.exclude(escalation_minutes__isnull=True)
+                        .values_list("escalation_minutes", flat=True) if m is not None}
     default = settings.ORDER_ESCALATION_MINUTES
     candidates: list[int] = []
     base = (ServiceOrder.objects.filter(status=S.SUBMITTED, overdue_at__isnull=True)

@@ -65,7 +65,7 @@ def reward_create(*, actor: Any, site: Site, photo: Any = None, **fields: Any) -
     reward = Reward(site=site, **fields)
     if photo is not None:
         img = clean_image(photo)
-        reward.photo.save(img.image.name, img.image, save=False)
+        reward.photo.save(img.image.name or "reward.jpg", img.image, save=False)
     reward.save()
     return reward
 
@@ -81,7 +81,7 @@ def reward_update(*, actor: Any, reward: Reward, photo: Any = None, **fields: An
             setattr(locked, key, value)
         if photo is not None:
             img = clean_image(photo)
-            locked.photo.save(img.image.name, img.image, save=False)
+            locked.photo.save(img.image.name or "reward.jpg", img.image, save=False)
         locked.save()
     return locked
 

@@ -4,6 +4,7 @@ the county's settlement runs."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -98,7 +99,7 @@ def handover(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", RedemptionStatus.PENDING)
     qs = selectors.redemption_list(fetched_by=request.user,
                                    status=status if status in RedemptionStatus.values else None)
-    qs = qs.exclude(volunteer__user=request.user) if not is_global(request.user) else qs
+    qs = qs.exclude(volunteer__user_id=request.user.pk or 0) if not is_global(request.user) else qs
     qs = scope_queryset(qs, request.user)
     return render(request, "points/handover.html", {
         "page": paginate(request, qs), "status": status, "statuses": RedemptionStatus.choices,
@@ -129,7 +130,7 @@ def rewards(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         reward = selectors.rewards_managed(fetched_by=request.user).filter(pk=pk).first()
         if reward is None:
             raise Http404
-    initial = {"is_active": True}
+    initial: dict[str, Any] = {"is_active": True}
     if reward is not None:
         initial = {f: getattr(reward, f) for f in (
             "name", "description", "points_cost", "stock", "per_volunteer_limit", "is_active")}

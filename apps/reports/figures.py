@@ -155,7 +155,7 @@ def summary(site: Site, day_from: dt.date, day_to: dt.date) -> Figures:
                     .values("category").annotate(p=Sum("orders_placed"), c=Sum("orders_completed"),
                                                  h=Sum("volunteer_hours")).order_by()):
             _merge_cat(cats, row["category"], row["p"], row["c"], row["h"])
-    pairs: set[tuple[int, int]] = set()
+    pairs: set[int] = set()
     if with_today:
         start, end = day_window(today())
         per_site, per_cat = _group_figures(start, end, sites=subtree)
@@ -219,7 +219,7 @@ def by_child_site(site: Site, day_from: dt.date, day_to: dt.date) -> list[tuple[
         for row in rows:
             child = by_prefix.get(row["child"])
             if child:
-                result[child.pk].add(_row_to_fig(row))
+                result[child.pk].add(_row_to_fig(dict(row)))
         actives = (ActiveVolunteerDay.objects.filter(site__path__startswith=site.path,
                                                      day__gte=day_from, day__lte=last_rolled)
                    .exclude(site=site).annotate(child=Substr("site__path", 1, width)))
@@ -270,7 +270,8 @@ def timeseries(site: Site, day_from: dt.date, day_to: dt.date, bucket: str) -> l
         for row in rows:
             period = row["period"]
             period = period.date() if isinstance(period, dt.datetime) else period
-            points[period] = {f: row[f] or 0 for f in fields}
+            values = dict(row)
+            points[period] = {f: values[f] or 0 for f in fields}
     if with_today:
         now = today()
         period = {"day": now, "week": now - dt.timedelta(days=now.weekday()),

@@ -71,8 +71,9 @@ def _score(rows: list[tuple[Site, Figures]]) -> list[tuple[Site, Figures, float,
             response = (slowest - m) / (slowest - fastest)
         score = 100 * (WEIGHTS["completion"] * completion + WEIGHTS["rating"] * rating
                        + WEIGHTS["hours"] * hours + WEIGHTS["response"] * response)
-        out.append((site, fig, round(score, 1), round(hpv[site.pk], 1) if hpv[site.pk] else None,
-                    med[site.pk]))
+        per_volunteer = hpv[site.pk]
+        out.append((site, fig, round(score, 1),
+                    round(per_volunteer, 1) if per_volunteer else None, med[site.pk]))
     return out
 
 

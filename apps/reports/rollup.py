@@ -95,6 +95,8 @@ def _group_figures(
     if sites is not None:
         orders = orders.filter(site_id__in=sites)
 
+    row: Any  # the grouped rows below have different shapes
+
     def add(qs: Any, field: str, key: str = "site_id") -> None:
         for row in qs:
             per_site[row[key]][field] += row["n"] or 0

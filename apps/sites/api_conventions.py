@@ -56,7 +56,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     if isinstance(exc, DomainError):
         return problem_response(exc.status_code, exc.code, exc.message, exc.errors)
     if isinstance(exc, DjangoValidationError):
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        errors: dict[str, Any] = (exc.message_dict if hasattr(exc, "error_dict")
+                                  else {"non_field_errors": exc.messages})
         return problem_response(400, "invalid", _message_from(errors), errors)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -67,16 +68,18 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = {"code": "invalid", "message": _message_from(errors), "errors": errors}
+        detail: Any = exc.detail
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        response.data = {"code": "invalid", "message": _message_from(fields), "errors": fields}
         return response
     if isinstance(exc, exceptions.APIException):
         code = exc.get_codes()
         if not isinstance(code, str):
             code = _STATUS_CODES.get(response.status_code, "error")
         response.data = {"code": code, "message": _message_from(exc.detail)}
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            response.data["retry_after"] = int(exc.wait)
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            response.data["retry_after"] = int(wait)
     return response
 
 

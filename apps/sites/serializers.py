@@ -26,7 +26,10 @@ class SiteSerializer(serializers.ModelSerializer[Site]):
 class SiteWriteSerializer(serializers.Serializer[Site]):
     name = serializers.CharField(max_length=100)
     level = serializers.ChoiceField(choices=SiteLevel.choices)
-    parent = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all(), allow_null=True)
+    # "parent" shadows Field.parent in the type stubs only: declared fields are moved
+    # off the class by DRF's metaclass.
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+        queryset=Site.objects.all(), allow_null=True)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)

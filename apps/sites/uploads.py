@@ -41,12 +41,12 @@ def clean_image(upload: UploadedFile, *, max_bytes: int = MAX_IMAGE_BYTES) -> Cl
             fmt = probe.format
             probe.verify()
         upload.seek(0)
-        img = Image.open(upload)
+        img: Image.Image = Image.open(upload)
         if fmt not in ALLOWED_FORMATS:
             raise ValidationError("只能上传 JPG、PNG 或 WebP 图片。", code="image_type")
         if img.width * img.height > MAX_PIXELS:
             raise ValidationError("图片尺寸过大。", code="image_too_large")
-        img = ImageOps.exif_transpose(img)  # keep the orientation, drop the EXIF
+        img = ImageOps.exif_transpose(img) or img  # keep the orientation, drop the EXIF
         img.load()
     except ValidationError:
         raise

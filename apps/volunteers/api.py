@@ -135,7 +135,8 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
                 title=data.validated_data["title"], hours=data.validated_data["hours"],
             )
             return Response(ServiceRecordSerializer(record).data, status=status.HTTP_201_CREATED)
-        page = self.paginate_queryset(selectors.service_records_of(volunteer))
+        records: Any = selectors.service_records_of(volunteer)  # not this viewset's model
+        page = self.paginate_queryset(records)
         return self.get_paginated_response(ServiceRecordSerializer(page, many=True).data)
 
     @extend_schema(request=VolunteerReasonSerializer, responses={201: CertificateSerializer})
@@ -143,7 +144,8 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
     def certificates(self, request: Request, pk: str) -> Response:
         volunteer = selectors.access_volunteer(request.user, pk)
         _require_manager(request)
-        notes = str(request.data.get("notes", ""))[:1000]
+        body: Any = request.data
+        notes = str(body.get("notes", ""))[:1000] if hasattr(body, "get") else ""
         cert = services.certificate_issue(actor=request.user, volunteer=volunteer, notes=notes)
         return Response(CertificateSerializer(cert).data, status=status.HTTP_201_CREATED)
 

@@ -69,7 +69,8 @@ def apply(request: HttpRequest) -> HttpResponse:
     if existing and existing.status not in REAPPLY_FROM:
         messages.info(request, "您已提交过志愿者申请，这里是您的志愿者档案。")
         return redirect("volunteers:me")
-    initial: dict[str, Any] = {"real_name": request.user.real_name, "mobile": request.user.mobile}
+    initial: dict[str, Any] = {"real_name": getattr(request.user, "real_name", ""),
+                               "mobile": getattr(request.user, "mobile", "")}
     if existing:
         initial.update(real_name=existing.real_name, mobile=existing.mobile,
                        site=existing.site_id, skills=existing.skill_codes,
