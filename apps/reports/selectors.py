@@ -45,6 +45,15 @@ def report_site(user: Any, site_id: Any) -> Site:
     return access_site(user, site_id)
 
 
+def overdue_orders(*, fetched_by: Any, site: Site) -> QuerySet[ServiceOrder]:
+    """Orders flagged overdue at the county level (nowhere higher to escalate to) that
+    are still waiting for dispatch, in the caller's scope and under ``site``."""
+    return (scope_queryset(ServiceOrder.objects.filter(status="submitted",
+                                                       overdue_at__isnull=False), fetched_by)
+            .filter(site__path__startswith=site.path)
+            .select_related("service", "site", "handling_site").order_by("created_at"))
+
+
 def items_needing_attention(*, fetched_by: Any, now: dt.datetime | None = None) -> QuerySet[ServiceItem]:
     """Active items in scope rated below 3.5 (over ≥5 ratings) or with no orders in 90
     days (items published more than 90 days ago). One query, annotated."""

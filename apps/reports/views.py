@@ -26,6 +26,7 @@ from .selectors import (
     MIN_RATINGS,
     UNUSED_DAYS,
     items_needing_attention,
+    overdue_orders,
     report_site,
     report_sites,
 )
@@ -58,6 +59,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         figures=summary(site, day_from, day_to).as_dict(),  # type: ignore[arg-type]
         league=league_table(site, day_from, day_to),  # type: ignore[arg-type]
         weights=WEIGHTS,
+        overdue=overdue_orders(fetched_by=request.user, site=site)[:50],  # type: ignore[arg-type]
         bucket=request.GET.get("bucket") if request.GET.get("bucket") in ("day", "week", "month")
         else ("month" if (day_to - day_from).days > 92 else "day"),  # type: ignore[operator]
     )

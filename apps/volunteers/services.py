@@ -188,7 +188,9 @@ def _transition(*, volunteer: Volunteer, actor: Any, action: str, reason: str = 
                                               note=reason)
         if action in ("approve", "reject"):
             # Written in this transaction, delivered after commit.
-            notify(users=[locked.user_id], kind=f"volunteer_{to_status}",
+            kind = ("volunteer_reinstated" if from_status == S.SUSPENDED
+                    else f"volunteer_{to_status}")
+            notify(users=[locked.user_id], kind=kind,
                    context={"volunteer": locked}, url=reverse("volunteers:me"),
                    dedupe_key=f"volunteer-event:{event.pk}")
     forget_roles(locked.user)
