@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.db.models.functions import Round
 from django.urls import reverse
 from django.utils import timezone
@@ -41,6 +41,7 @@ from .models import (
     VolunteerStatus,
 )
 from .stars import star_level_case
+from .stars import thresholds as star_thresholds
 
 S = VolunteerStatus
 
@@ -336,23 +337,44 @@ def service_record_add(
 
 
 def volunteers_recompute_hours(*, volunteer_ids: Iterable[int] | Any = None) -> int:
-    """Set hours to the sum of each volunteer's records and recompute star levels:
-    two UPDATE statements whatever the number of volunteers. ``volunteer_ids`` may be
-    a list or a ``values("volunteer_id")`` queryset (kept as a subquery in SQL)."""
-    from django.db.models import OuterRef, Subquery, Value
-    from django.db.models.functions import Coalesce
-
-    qs = Volunteer.objects.all()
+    """Set each volunteer's hours to the sum of their service records and recompute the
+    star level, in one set-based UPDATE that writes only rows whose figures changed
+    (plus one for volunteers left with no records). ``volunteer_ids`` may be a list or
+    a ``values("volunteer_id")`` queryset, kept as a subquery in SQL. Returns the number
+    of volunteers whose hours or star level changed."""
+    vol, rec = Volunteer._meta.db_table, ServiceRecord._meta.db_table
+    params: list[Any] = []
+    scope = ""
     if volunteer_ids is not None:
-        qs = qs.filter(pk__in=volunteer_ids if hasattr(volunteer_ids, "query") else list(volunteer_ids))
-    total = (
-        ServiceRecord.objects.filter(volunteer=OuterRef("pk"))
-        .values("volunteer").annotate(s=Sum("hours")).values("s")
-    )
-    # Rounded for the same reason as in service_record_add: SQLite sums binary floats.
-    count = qs.update(hours=Coalesce(Round(Subquery(total), 1), Value(Decimal("0"))))
-    qs.update(star_level=star_level_case())
-    return count
+        if hasattr(volunteer_ids, "query"):
+            sub_sql, sub_params = volunteer_ids.query.sql_with_params()
+        else:
+            ids = [int(i) for i in volunteer_ids] or [0]
+            sub_sql, sub_params = ", ".join(["%s"] * len(ids)), ids
+        scope = f"AND r.volunteer_id IN ({sub_sql})"
+        params += list(sub_params)
+    # Rounded to one decimal in SQL: SQLite sums binary floats (99.8 + 0.1 + 0.1).
+    stars = " ".join(
+        f"WHEN s.total >= {t} THEN {level}"
+        for level, t in reversed(list(enumerate(star_thresholds(), start=1))))
+    star_case = f"CASE {stars} ELSE 0 END"
+    with connection.cursor() as cur:
+        cur.execute(f"""
+            UPDATE {vol} SET hours = s.total, star_level = {star_case}
+              FROM (SELECT r.volunteer_id, ROUND(SUM(r.hours), 1) AS total FROM {rec} r
+                     WHERE 1 = 1 {scope} GROUP BY r.volunteer_id) s
+             WHERE {vol}.id = s.volunteer_id
+               AND ({vol}.hours <> s.total OR {vol}.star_level <> {star_case})
+        """, params)  # noqa: S608 - table names from _meta, values bound
+        changed = max(cur.rowcount, 0)
+        if volunteer_ids is None:
+            cur.execute(f"""
+                UPDATE {vol} SET hours = 0, star_level = 0
+                 WHERE (hours <> 0 OR star_level <> 0)
+                   AND NOT EXISTS (SELECT 1 FROM {rec} r WHERE r.volunteer_id = {vol}.id)
+            """)  # noqa: S608
+            changed += max(cur.rowcount, 0)
+    return changed
 
 
 # --- certificates ---------------------------------------------------------------------
