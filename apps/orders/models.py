@@ -169,6 +169,13 @@ class ServiceOrder(models.Model):
             models.Index(fields=["completed_at"],
                          condition=Q(status="completed", assessment_queue=""),
                          name="order_unrated_completed_idx"),
+            # Report roll-ups read one day of each event timestamp.
+            models.Index(fields=["accepted_at"], name="order_accepted_at_idx"),
+            models.Index(fields=["completed_at"], name="order_completed_at_idx"),
+            models.Index(fields=["closed_at"], name="order_closed_at_idx"),
+            models.Index(fields=["rated_at"], name="order_rated_at_idx"),
+            models.Index(fields=["escalated_at"], name="order_escalated_at_idx"),
+            models.Index(fields=["created_at"], name="order_created_at_idx"),
             # Assessment queues.
             models.Index(fields=["assessment_queue", "status"], condition=~Q(assessment_queue=""),
                          name="order_assessment_queue_idx"),

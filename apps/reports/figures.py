@@ -38,9 +38,12 @@ from .rollup import (
 SUM_FIELDS = (*COUNT_FIELDS, "volunteer_hours", *ACCEPT_FIELDS, *COMPLETE_FIELDS)
 
 
+OVERFLOW_MINUTES = RESPONSE_BUCKETS[-1] + 1  # "more than the last bound" (7 days)
+
+
 def percentile_minutes(hist: list[int], p: float) -> int | None:
     """The upper bound (minutes) of the bucket holding the p-th percentile; None if no
-    data; for the overflow bucket, the last bound (reported as "more than")."""
+    data; ``OVERFLOW_MINUTES`` (10081) when it lies beyond the last bound."""
     total = sum(hist)
     if not total:
         return None
@@ -48,8 +51,8 @@ def percentile_minutes(hist: list[int], p: float) -> int | None:
     for i, n in enumerate(hist):
         seen += n
         if seen >= rank and n:
-            return RESPONSE_BUCKETS[min(i, len(RESPONSE_BUCKETS) - 1)]
-    return RESPONSE_BUCKETS[-1]
+            return RESPONSE_BUCKETS[i] if i < len(RESPONSE_BUCKETS) else OVERFLOW_MINUTES
+    return OVERFLOW_MINUTES
 
 
 @dataclass

@@ -20,7 +20,7 @@ UNUSED_DAYS = 90
 
 
 def report_sites(user: Any) -> QuerySet[Site]:
-    """Sites a user may report on: the non-village sites of their scope."""
+    """Sites a user may report on: the sites of their scope, bases aside."""
     return scope_queryset(Site.objects.exclude(level="base").order_by("path"), user,
                           site_field="")
 

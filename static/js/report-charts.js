@@ -61,7 +61,7 @@
         labels: keys.map(function (k) { return cats[k].label; }),
         datasets: [{ data: keys.map(function (k) { return cats[k].orders_placed; }), backgroundColor: palette }]
       },
-      options: { responsive: true, plugins: { legend: { position: "right" } } }
+      options: { responsive: true, aspectRatio: 2, plugins: { legend: { position: "right" } } }
     });
   }
 })();

@@ -64,8 +64,8 @@ def hist(**counts: int) -> list[int]:
     (hist(b0=9, b12=1), 0.9, 5),         # the 9th of 10 is still in bucket 0
     (hist(b0=8, b12=2), 0.9, 10080),
     (hist(b2=3, b5=0, b7=7), 0.5, 480),  # empty buckets in between are skipped
-    (hist(b13=3), 0.5, 10080),           # overflow: reported as the last bound
-    (hist(b0=1, b13=9), 0.9, 10080),
+    (hist(b13=3), 0.5, 10081),           # overflow: "more than the last bound"
+    (hist(b0=1, b13=9), 0.9, 10081),
 ])
 def test_percentile_minutes_at_bucket_boundaries(h: list[int], p: float, expected: int | None) -> None:
     assert percentile_minutes(h, p) == expected
