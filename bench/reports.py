@@ -124,14 +124,17 @@ def ensure_people() -> tuple[int, int, int]:
 
 def ensure_items() -> None:
     with connection.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             INSERT INTO orders_serviceitem (title, category, description, duration_hours,
                                             points_per_hour, volunteers_needed, is_active,
                                             created_at, updated_at, site_id)
             SELECT %(prefix)s || c, c, '', 2, 10, 1, true, now(), now(), t.id
               FROM sites_site t CROSS JOIN unnest(%(cats)s::text[]) c
              WHERE t.level = 'township'
-            ON CONFLICT DO NOTHING""", {"prefix": ITEM_PREFIX, "cats": CATEGORIES})
+            ON CONFLICT DO NOTHING""",
+            {"prefix": ITEM_PREFIX, "cats": CATEGORIES},
+        )
 
 
 # One order per series number g: its point, item, state and times are functions of g.
@@ -200,13 +203,17 @@ def ensure_orders(rebuild: bool) -> None:
     if rebuild:
         print("dropping this benchmark's orders …")
         with transaction.atomic(), connection.cursor() as cur:
-            cur.execute("DELETE FROM orders_orderassignment WHERE order_id IN ("
-                        "SELECT id FROM orders_serviceorder WHERE note LIKE %s)", [MARK + "%"])
+            cur.execute(
+                "DELETE FROM orders_orderassignment WHERE order_id IN ("
+                "SELECT id FROM orders_serviceorder WHERE note LIKE %s)",
+                [MARK + "%"],
+            )
             cur.execute("DELETE FROM orders_serviceorder WHERE note LIKE %s", [MARK + "%"])
     ensure_items()
     resident, vlo, nvol = ensure_people()
-    villages = list(Site.objects.filter(level=SiteLevel.VILLAGE).order_by("id")
-                    .values_list("id", flat=True))
+    villages = list(
+        Site.objects.filter(level=SiteLevel.VILLAGE).order_by("id").values_list("id", flat=True)
+    )
     done = {row[0]: row[1] for row in _batch_counts()}
     made = False
     for b in range(N_ORDERS // BATCH):
@@ -215,11 +222,24 @@ def ensure_orders(rebuild: bool) -> None:
             continue
         assert not done.get(batch), f"batch {batch} is partial: run with --rebuild"
         print(f"batch {batch}: orders {b * BATCH + 1:,} … {(b + 1) * BATCH:,}", flush=True)
-        params = {"mark": MARK, "batch": batch, "g0": b * BATCH + 1, "g1": (b + 1) * BATCH,
-                  "from": YEAR_FROM.isoformat(), "days": (YEAR_TO - YEAR_FROM).days + 1,
-                  "n": N_ORDERS, "villages": villages, "nv": len(villages), "stride": STRIDE,
-                  "cats": CATEGORIES, "ncat": len(CATEGORIES), "prefix": ITEM_PREFIX,
-                  "resident": resident, "vlo": vlo, "nvol": nvol}
+        params = {
+            "mark": MARK,
+            "batch": batch,
+            "g0": b * BATCH + 1,
+            "g1": (b + 1) * BATCH,
+            "from": YEAR_FROM.isoformat(),
+            "days": (YEAR_TO - YEAR_FROM).days + 1,
+            "n": N_ORDERS,
+            "villages": villages,
+            "nv": len(villages),
+            "stride": STRIDE,
+            "cats": CATEGORIES,
+            "ncat": len(CATEGORIES),
+            "prefix": ITEM_PREFIX,
+            "resident": resident,
+            "vlo": vlo,
+            "nvol": nvol,
+        }
         with transaction.atomic():  # a batch is all there or not at all
             timed_sql("orders", ORDERS_SQL, params)
             timed_sql("assignments", ASSIGNMENTS_SQL, params)
@@ -232,8 +252,11 @@ def ensure_orders(rebuild: bool) -> None:
 
 def _batch_counts() -> list[tuple[str, int]]:
     with connection.cursor() as cur:
-        cur.execute("SELECT split_part(note, ':', 2), COUNT(*) FROM orders_serviceorder "
-                    "WHERE note LIKE %s GROUP BY 1", [MARK + "%"])
+        cur.execute(
+            "SELECT split_part(note, ':', 2), COUNT(*) FROM orders_serviceorder "
+            "WHERE note LIKE %s GROUP BY 1",
+            [MARK + "%"],
+        )
         return cur.fetchall()
 
 
@@ -264,11 +287,13 @@ def rollup_year_sql(day_from: dt.date, day_to: dt.date) -> None:
     p = {"start": start, "end": end, "d0": day_from, "d1": day_to}
     hist = ACCEPT_FIELDS + COMPLETE_FIELDS
     zero_hist = ", ".join(f"0 AS {f}" for f in hist)
-    cols = ("orders_placed, orders_accepted, orders_completed, orders_cancelled, "
-            "orders_rejected, orders_escalated, ratings, rating_sum, ratings_high, "
-            "volunteer_hours, new_volunteers, points_credited, points_redeemed")
+    cols = (
+        "orders_placed, orders_accepted, orders_completed, orders_cancelled, "
+        "orders_rejected, orders_escalated, ratings, rating_sum, ratings_high, "
+        "volunteer_hours, new_volunteers, points_credited, points_redeemed"
+    )
     events = f"""
-        SELECT o.site_id, {LOCAL_DAY.format('e.at')} AS day, e.kind, e.at - o.created_at AS dur,
+        SELECT o.site_id, {LOCAL_DAY.format("e.at")} AS day, e.kind, e.at - o.created_at AS dur,
                o.score
           FROM orders_serviceorder o
           CROSS JOIN LATERAL (VALUES ('placed', o.created_at), ('accepted', o.accepted_at),
@@ -291,17 +316,17 @@ def rollup_year_sql(day_from: dt.date, day_to: dt.date) -> None:
                COUNT(*) FILTER (WHERE kind = 'rated' AND score >= 4) AS ratings_high,
                0 AS volunteer_hours, 0 AS new_volunteers, 0 AS points_credited,
                0 AS points_redeemed,
-               {', '.join(_bucket_filters('accept', 'accepted') + _bucket_filters('complete', 'completed'))}
+               {", ".join(_bucket_filters("accept", "accepted") + _bucket_filters("complete", "completed"))}
           FROM ({events}) ev GROUP BY site_id, day"""
     hours = f"""
-        SELECT o.site_id, {LOCAL_DAY.format('o.assessed_at')} AS day, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        SELECT o.site_id, {LOCAL_DAY.format("o.assessed_at")} AS day, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                SUM(a.confirmed_hours), 0, 0, 0, {zero_hist}
           FROM orders_orderassignment a JOIN orders_serviceorder o ON o.id = a.order_id
          WHERE o.status = 'assessed' AND o.assessment_approved AND a.confirmed_hours > 0
            AND o.assessed_at >= %(start)s AND o.assessed_at < %(end)s
          GROUP BY 1, 2"""
     new_vols = f"""
-        SELECT v.site_id, {LOCAL_DAY.format('e.created_at')} AS day, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        SELECT v.site_id, {LOCAL_DAY.format("e.created_at")} AS day, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                0, COUNT(DISTINCT e.volunteer_id), 0, 0, {zero_hist}
           FROM volunteers_volunteerevent e JOIN volunteers_volunteer v ON v.id = e.volunteer_id
          WHERE e.from_status = 'pending' AND e.to_status = 'approved'
@@ -318,7 +343,7 @@ def rollup_year_sql(day_from: dt.date, day_to: dt.date) -> None:
          WHERE t.kind = 'service' AND r.settlement_date BETWEEN %(d0)s AND %(d1)s
          GROUP BY 1, 2"""
     spent = f"""
-        SELECT t.site_id, {LOCAL_DAY.format('t.created_at')} AS day, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        SELECT t.site_id, {LOCAL_DAY.format("t.created_at")} AS day, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                0, 0, 0, SUM(CASE WHEN t.kind = 'refund' THEN -t.amount ELSE t.amount END),
                {zero_hist}
           FROM points_ledgertransaction t
@@ -330,14 +355,18 @@ def rollup_year_sql(day_from: dt.date, day_to: dt.date) -> None:
     with transaction.atomic():
         for model in (SiteDailyStat, CategoryDailyStat, ActiveVolunteerDay):
             model.objects.filter(day__gte=day_from, day__lte=day_to).delete()
-        timed_sql("site-day rows", f"""
+        timed_sql(
+            "site-day rows",
+            f"""
             INSERT INTO reports_sitedailystat (site_id, day, {all_cols})
             SELECT site_id, day, {sums}
               FROM ({per_order} UNION ALL {hours} UNION ALL {new_vols}
                     UNION ALL {credits} UNION ALL {spent}) u
-             GROUP BY site_id, day""", p)
+             GROUP BY site_id, day""",
+            p,
+        )
         cat_events = f"""
-            SELECT o.site_id, {LOCAL_DAY.format('e.at')} AS day, COALESCE(i.category, 'other') AS category,
+            SELECT o.site_id, {LOCAL_DAY.format("e.at")} AS day, COALESCE(i.category, 'other') AS category,
                    COUNT(*) FILTER (WHERE e.kind = 'placed') AS placed,
                    COUNT(*) FILTER (WHERE e.kind = 'completed') AS completed, 0 AS hours
               FROM orders_serviceorder o JOIN orders_serviceitem i ON i.id = o.service_id
@@ -346,35 +375,53 @@ def rollup_year_sql(day_from: dt.date, day_to: dt.date) -> None:
              WHERE e.at >= %(start)s AND e.at < %(end)s
              GROUP BY 1, 2, 3"""
         cat_hours = f"""
-            SELECT o.site_id, {LOCAL_DAY.format('o.assessed_at')}, COALESCE(i.category, 'other'),
+            SELECT o.site_id, {LOCAL_DAY.format("o.assessed_at")}, COALESCE(i.category, 'other'),
                    0, 0, SUM(a.confirmed_hours)
               FROM orders_orderassignment a JOIN orders_serviceorder o ON o.id = a.order_id
               JOIN orders_serviceitem i ON i.id = o.service_id
              WHERE o.status = 'assessed' AND o.assessment_approved AND a.confirmed_hours > 0
                AND o.assessed_at >= %(start)s AND o.assessed_at < %(end)s
              GROUP BY 1, 2, 3"""
-        timed_sql("category-day rows", f"""
+        timed_sql(
+            "category-day rows",
+            f"""
             INSERT INTO reports_categorydailystat (site_id, day, category, orders_placed,
                                                    orders_completed, volunteer_hours)
             SELECT site_id, day, category, SUM(placed), SUM(completed), SUM(hours)
-              FROM ({cat_events} UNION ALL {cat_hours}) u GROUP BY 1, 2, 3""", p)
-        timed_sql("active volunteer-days", f"""
+              FROM ({cat_events} UNION ALL {cat_hours}) u GROUP BY 1, 2, 3""",
+            p,
+        )
+        timed_sql(
+            "active volunteer-days",
+            f"""
             INSERT INTO reports_activevolunteerday (site_id, day, volunteer_id)
-            SELECT DISTINCT o.site_id, {LOCAL_DAY.format('a.checked_out_at')}, a.volunteer_id
+            SELECT DISTINCT o.site_id, {LOCAL_DAY.format("a.checked_out_at")}, a.volunteer_id
               FROM orders_orderassignment a JOIN orders_serviceorder o ON o.id = a.order_id
-             WHERE a.checked_out_at >= %(start)s AND a.checked_out_at < %(end)s""", p)
+             WHERE a.checked_out_at >= %(start)s AND a.checked_out_at < %(end)s""",
+            p,
+        )
     with connection.cursor() as cur:
-        for table in ("reports_sitedailystat", "reports_categorydailystat",
-                      "reports_activevolunteerday"):
+        for table in (
+            "reports_sitedailystat",
+            "reports_categorydailystat",
+            "reports_activevolunteerday",
+        ):
             cur.execute(f"VACUUM ANALYZE {table}")
 
 
-def day_rows(day: dt.date) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+def day_rows(
+    day: dt.date,
+) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]], set[tuple[Any, ...]]]:
     fields = [f.attname for f in SiteDailyStat._meta.concrete_fields if f.attname != "id"]
-    sites = {tuple(Decimal(x) if isinstance(x, Decimal) else x for x in row)
-             for row in SiteDailyStat.objects.filter(day=day).values_list(*fields)}
-    cats = set(CategoryDailyStat.objects.filter(day=day).values_list(
-        "site_id", "category", "orders_placed", "orders_completed", "volunteer_hours"))
+    sites = {
+        tuple(Decimal(x) if isinstance(x, Decimal) else x for x in row)
+        for row in SiteDailyStat.objects.filter(day=day).values_list(*fields)
+    }
+    cats = set(
+        CategoryDailyStat.objects.filter(day=day).values_list(
+            "site_id", "category", "orders_placed", "orders_completed", "volunteer_hours"
+        )
+    )
     actives = set(ActiveVolunteerDay.objects.filter(day=day).values_list("site_id", "volunteer_id"))
     return sites, cats, actives
 
@@ -391,8 +438,11 @@ def timed(fn: Any, repeat: int) -> tuple[float, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rebuild", action="store_true", help="regenerate the orders")
-    parser.add_argument("--skip-rollup", action="store_true",
-                        help="keep the roll-ups already built (after a full run)")
+    parser.add_argument(
+        "--skip-rollup",
+        action="store_true",
+        help="keep the roll-ups already built (after a full run)",
+    )
     args = parser.parse_args()
 
     ensure_sites()
@@ -401,8 +451,10 @@ def main() -> None:
     total = scalar("SELECT COUNT(*) FROM orders_serviceorder")
     assignments = scalar("SELECT COUNT(*) FROM orders_orderassignment")
     sites = scalar("SELECT COUNT(*) FROM sites_site")
-    print(f"data: {ours:,} benchmark orders ({total:,} in all), {assignments:,} assignments, "
-          f"{sites:,} sites; {YEAR_FROM} … {YEAR_TO}")
+    print(
+        f"data: {ours:,} benchmark orders ({total:,} in all), {assignments:,} assignments, "
+        f"{sites:,} sites; {YEAR_FROM} … {YEAR_TO}"
+    )
 
     print("\nroll-up, product path (rollup_day), on sample days:")
     per_day = []
@@ -413,8 +465,10 @@ def main() -> None:
         print(f"  rollup_day({day}): {rows} site rows in {per_day[-1]:.1f} s", flush=True)
     reference = {day: day_rows(day) for day in SAMPLE_DAYS}
     days = (YEAR_TO - YEAR_FROM).days + 1
-    print(f"  → a year day by day ≈ {statistics.mean(per_day) * days / 60:.0f} min "
-          f"({statistics.mean(per_day):.1f} s × {days} days)")
+    print(
+        f"  → a year day by day ≈ {statistics.mean(per_day) * days / 60:.0f} min "
+        f"({statistics.mean(per_day):.1f} s × {days} days)"
+    )
 
     if not args.skip_rollup:
         print(f"\nroll-up, set-based, {YEAR_FROM} … {YEAR_TO} in one pass:")
@@ -425,9 +479,11 @@ def main() -> None:
         same = day_rows(day) == reference[day]
         print(f"  set-based rows for {day} equal rollup_day's: {same}")
         assert same, f"set-based roll-up differs from rollup_day on {day}"
-    print(f"  roll-up rows: {SiteDailyStat.objects.count():,} site-days, "
-          f"{CategoryDailyStat.objects.count():,} category-days, "
-          f"{ActiveVolunteerDay.objects.count():,} active volunteer-days")
+    print(
+        f"  roll-up rows: {SiteDailyStat.objects.count():,} site-days, "
+        f"{CategoryDailyStat.objects.count():,} category-days, "
+        f"{ActiveVolunteerDay.objects.count():,} active volunteer-days"
+    )
 
     county = Site.objects.get(level=SiteLevel.COUNTY)
     town = Site.objects.filter(level=SiteLevel.TOWNSHIP).order_by("id").first()
@@ -435,8 +491,10 @@ def main() -> None:
     print(f"\ndashboard figures, county ({county.name}), {YEAR_FROM} … {YEAR_TO}:")
     with CaptureQueriesContext(connection) as ctx:
         t_roll, fig_roll = timed(lambda: summary(county, YEAR_FROM, YEAR_TO), 5)
-    print(f"  summary (roll-ups): {t_roll * 1000:.0f} ms median of 5, "
-          f"{len(ctx.captured_queries) // 5} queries")
+    print(
+        f"  summary (roll-ups): {t_roll * 1000:.0f} ms median of 5, "
+        f"{len(ctx.captured_queries) // 5} queries"
+    )
     with CaptureQueriesContext(connection) as raw_ctx:
         t_raw, fig_raw = timed(lambda: summary_raw(county, YEAR_FROM, YEAR_TO), 1)
     print(f"  summary_raw (orders): {t_raw:.1f} s, {len(raw_ctx.captured_queries)} queries")
@@ -445,20 +503,32 @@ def main() -> None:
     print(f"  figures equal: {equal}")
     assert equal, (fig_roll.as_dict(), fig_raw.as_dict())
     figs = fig_roll.as_dict()
-    for key in ("orders_placed", "orders_completed", "completion_rate", "accept_minutes_median",
-                "accept_minutes_p90", "complete_minutes_median", "average_rating",
-                "volunteer_hours", "active_volunteers"):
+    for key in (
+        "orders_placed",
+        "orders_completed",
+        "completion_rate",
+        "accept_minutes_median",
+        "accept_minutes_p90",
+        "complete_minutes_median",
+        "average_rating",
+        "volunteer_hours",
+        "active_volunteers",
+    ):
         print(f"    {key}: {figs[key]}")
 
     month_from, month_to = dt.date(2025, 10, 1), dt.date(2025, 10, 31)
     t_town, _ = timed(lambda: summary(town, month_from, month_to), 5)
     t_town_raw, _ = timed(lambda: summary_raw(town, month_from, month_to), 1)
-    print(f"  township ({town.name}), October: summary {t_town * 1000:.0f} ms, "
-          f"summary_raw {t_town_raw:.1f} s")
+    print(
+        f"  township ({town.name}), October: summary {t_town * 1000:.0f} ms, "
+        f"summary_raw {t_town_raw:.1f} s"
+    )
 
     t_league, rows = timed(lambda: league_table(county, YEAR_FROM, YEAR_TO), 3)
-    print(f"  league_table (county, year, with last year's ranks): {t_league * 1000:.0f} ms "
-          f"median of 3, {len(rows)} townships; top: {rows[0].site.name} {rows[0].score}")
+    print(
+        f"  league_table (county, year, with last year's ranks): {t_league * 1000:.0f} ms "
+        f"median of 3, {len(rows)} townships; top: {rows[0].site.name} {rows[0].score}"
+    )
 
     slowest = max(raw_ctx.captured_queries, key=lambda q: float(q["time"]))
     print(f"\nslowest raw query ({float(slowest['time']):.1f} s):\n  {slowest['sql'][:400]} …")

@@ -94,17 +94,24 @@ def ensure_volunteers() -> None:
         print(f"volunteers: {have:,} (kept)")
         return
     assert have == 0, f"{have} benchmark volunteers: a partial build? run with --rebuild"
-    villages = list(Site.objects.filter(level=SiteLevel.VILLAGE).order_by("id")
-                    .values_list("id", flat=True))
+    villages = list(
+        Site.objects.filter(level=SiteLevel.VILLAGE).order_by("id").values_list("id", flat=True)
+    )
     print(f"generating {N_VOLUNTEERS:,} volunteers over {len(villages)} villages …")
     with transaction.atomic():
-        timed_sql("users", """
+        timed_sql(
+            "users",
+            """
             INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
                                        email, is_staff, is_active, date_joined, mobile, real_name)
             SELECT '!', false, 'ptsvol' || g, '', '', '', false, true, now(),
                    '190' || lpad(g::text, 8, '0'), '基准志愿者' || g
-              FROM generate_series(1, %(n)s) g""", {"n": N_VOLUNTEERS})
-        timed_sql("volunteers", """
+              FROM generate_series(1, %(n)s) g""",
+            {"n": N_VOLUNTEERS},
+        )
+        timed_sql(
+            "volunteers",
+            """
             INSERT INTO volunteers_volunteer (
                 number, real_name, mobile, id_number, specialties, service_area, availability,
                 emergency_contact_name, emergency_contact_phone, status, status_reason,
@@ -115,19 +122,26 @@ def ensure_volunteers() -> None:
                    (%(villages)s::bigint[])[1 + g %% %(nv)s], u.id
               FROM generate_series(1, %(n)s) g
               JOIN accounts_user u ON u.username = 'ptsvol' || g""",
-                  {"n": N_VOLUNTEERS, "villages": villages, "nv": len(villages)})
-        timed_sql("resident", """
+            {"n": N_VOLUNTEERS, "villages": villages, "nv": len(villages)},
+        )
+        timed_sql(
+            "resident",
+            """
             INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
                                        email, is_staff, is_active, date_joined, mobile, real_name)
             VALUES ('!', false, 'ptsres', '', '', '', false, true, now(), '19200000000', '基准居民')
-            ON CONFLICT (username) DO NOTHING""")
+            ON CONFLICT (username) DO NOTHING""",
+        )
 
 
 def ensure_orders(rebuild: bool) -> None:
     if rebuild:
         with transaction.atomic(), connection.cursor() as cur:
-            cur.execute("DELETE FROM orders_orderassignment WHERE order_id IN ("
-                        "SELECT id FROM orders_serviceorder WHERE note LIKE %s)", [ORDER_NOTE + "%"])
+            cur.execute(
+                "DELETE FROM orders_orderassignment WHERE order_id IN ("
+                "SELECT id FROM orders_serviceorder WHERE note LIKE %s)",
+                [ORDER_NOTE + "%"],
+            )
             cur.execute("DELETE FROM orders_serviceorder WHERE note LIKE %s", [ORDER_NOTE + "%"])
     have = scalar("SELECT COUNT(*) FROM orders_serviceorder WHERE note LIKE %s", [ORDER_NOTE + "%"])
     if have == N_ORDERS:
@@ -135,19 +149,30 @@ def ensure_orders(rebuild: bool) -> None:
         return
     assert have == 0, f"{have} benchmark orders: a partial build? run with --rebuild"
     print(f"generating {N_ORDERS:,} orders assessed on {BENCH_DATE} …")
-    params = {"n": N_ORDERS, "nv": N_VOLUNTEERS, "stride": STRIDE, "note": ORDER_NOTE,
-              "day": BENCH_DATE.isoformat(), "every": SECOND_VOLUNTEER_EVERY}
+    params = {
+        "n": N_ORDERS,
+        "nv": N_VOLUNTEERS,
+        "stride": STRIDE,
+        "note": ORDER_NOTE,
+        "day": BENCH_DATE.isoformat(),
+        "every": SECOND_VOLUNTEER_EVERY,
+    }
     with transaction.atomic():
-        timed_sql("menu items", """
+        timed_sql(
+            "menu items",
+            """
             INSERT INTO orders_serviceitem (title, category, description, duration_hours,
                                             points_per_hour, volunteers_needed, is_active,
                                             created_at, updated_at, site_id)
             SELECT '积分基准服务', 'elderly', '', 2, 10 + mod(t.id, 11), 1, true, now(), now(), t.id
               FROM sites_site t WHERE t.level = 'township'
-            ON CONFLICT DO NOTHING""")
+            ON CONFLICT DO NOTHING""",
+        )
         # Each order at its volunteer's village, assessed by that village's township,
         # at an even spread over the Shanghai day.
-        timed_sql("orders", """
+        timed_sql(
+            "orders",
+            """
             INSERT INTO orders_serviceorder (
                 address, contact_mobile, preferred_start, preferred_end, preferred_slot_bit,
                 note, volunteers_needed, status, created_at, status_changed_at, started_at,
@@ -168,8 +193,12 @@ def ensure_orders(rebuild: bool) -> None:
                 ON v.number = 'PT' || lpad((1 + (g * %(stride)s) %% %(nv)s)::text, 8, '0')
               JOIN sites_site s ON s.id = v.site_id
               JOIN orders_serviceitem i ON i.site_id = s.parent_id AND i.title = '积分基准服务'
-              CROSS JOIN (SELECT id FROM accounts_user WHERE username = 'ptsres') r""", params)
-        timed_sql("assignments", """
+              CROSS JOIN (SELECT id FROM accounts_user WHERE username = 'ptsres') r""",
+            params,
+        )
+        timed_sql(
+            "assignments",
+            """
             INSERT INTO orders_orderassignment (status, assigned_at, responded_at, decline_reason,
                                                 checked_in_at, checked_out_at, reported_hours,
                                                 confirmed_hours, summary, volunteer_id, order_id)
@@ -182,10 +211,16 @@ def ensure_orders(rebuild: bool) -> None:
               CROSS JOIN LATERAL (SELECT 0.5 + (x.g + p.k) %% 8 * 0.5 AS hours) h
               JOIN volunteers_volunteer v ON v.number = 'PT' || lpad(p.n::text, 8, '0')
              WHERE o.note LIKE %(note)s || '%%'
-               AND (p.k = 1 OR x.g %% %(every)s = 0)""", params)
+               AND (p.k = 1 OR x.g %% %(every)s = 0)""",
+            params,
+        )
     with connection.cursor() as cur:
-        for table in ("orders_serviceorder", "orders_orderassignment", "volunteers_volunteer",
-                      "accounts_user"):
+        for table in (
+            "orders_serviceorder",
+            "orders_orderassignment",
+            "volunteers_volunteer",
+            "accounts_user",
+        ):
             cur.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -193,15 +228,24 @@ def reset_ledger() -> None:
     """Back to a never-settled state: an empty ledger, no settlement service records,
     zero hours for the benchmark's volunteers."""
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("TRUNCATE points_leg, points_ledgertransaction, points_settlementrun, "
-                    "points_account")
+        cur.execute(
+            "TRUNCATE points_leg, points_ledgertransaction, points_settlementrun, points_account"
+        )
         cur.execute("DELETE FROM volunteers_servicerecord WHERE source_key LIKE %s", ["order:%"])
-        cur.execute("UPDATE volunteers_volunteer SET hours = 0, star_level = 0 "
-                    "WHERE number LIKE %s AND (hours <> 0 OR star_level <> 0)", ["PT%"])
+        cur.execute(
+            "UPDATE volunteers_volunteer SET hours = 0, star_level = 0 "
+            "WHERE number LIKE %s AND (hours <> 0 OR star_level <> 0)",
+            ["PT%"],
+        )
     with connection.cursor() as cur:
         # Analyzed, as autovacuum leaves them: the first night of a new deployment.
-        for table in ("volunteers_servicerecord", "volunteers_volunteer", "points_account",
-                      "points_ledgertransaction", "points_leg"):
+        for table in (
+            "volunteers_servicerecord",
+            "volunteers_volunteer",
+            "points_account",
+            "points_ledgertransaction",
+            "points_leg",
+        ):
             cur.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -214,11 +258,15 @@ def main() -> None:
     ensure_volunteers()
     ensure_orders(args.rebuild)
     total_volunteers = scalar("SELECT COUNT(*) FROM volunteers_volunteer")
-    assignments = scalar("""SELECT COUNT(*) FROM orders_orderassignment a
+    assignments = scalar(
+        """SELECT COUNT(*) FROM orders_orderassignment a
                               JOIN orders_serviceorder o ON o.id = a.order_id
-                             WHERE o.note LIKE %s""", [ORDER_NOTE + "%"])
-    print(f"data: {total_volunteers:,} volunteers, {N_ORDERS:,} orders, "
-          f"{assignments:,} assignments")
+                             WHERE o.note LIKE %s""",
+        [ORDER_NOTE + "%"],
+    )
+    print(
+        f"data: {total_volunteers:,} volunteers, {N_ORDERS:,} orders, {assignments:,} assignments"
+    )
     reset_ledger()
 
     print(f"\nsettle({BENCH_DATE}) on a clean ledger …")
@@ -242,32 +290,44 @@ def main() -> None:
     steps.append(("totals, run row, commit", start + took - last[0]))
     for label, seconds in steps:
         print(f"  {label:<28} {seconds:7.2f} s")
-    print(f"settlement: {took:.1f} s; status {run.status}; orders {run.orders_seen:,}, "
-          f"entries {run.entries_created:,}, points {run.points_credited:,}, "
-          f"hours {run.hours_credited:,}, volunteers {run.volunteers_credited:,}")
-    print(f"memory: peak RSS {rss_before:.0f} MiB before, {rss_after:.0f} MiB after; "
-          f"Python heap peak during settle {heap_peak / 2**20:.2f} MiB")
+    print(
+        f"settlement: {took:.1f} s; status {run.status}; orders {run.orders_seen:,}, "
+        f"entries {run.entries_created:,}, points {run.points_credited:,}, "
+        f"hours {run.hours_credited:,}, volunteers {run.volunteers_credited:,}"
+    )
+    print(
+        f"memory: peak RSS {rss_before:.0f} MiB before, {rss_after:.0f} MiB after; "
+        f"Python heap peak during settle {heap_peak / 2**20:.2f} MiB"
+    )
 
     rows = {
         "transactions": scalar("SELECT COUNT(*) FROM points_ledgertransaction"),
         "legs": scalar("SELECT COUNT(*) FROM points_leg"),
         "service records": scalar(
-            "SELECT COUNT(*) FROM volunteers_servicerecord WHERE source_key LIKE %s", ["order:%"]),
+            "SELECT COUNT(*) FROM volunteers_servicerecord WHERE source_key LIKE %s", ["order:%"]
+        ),
         "accounts": scalar("SELECT COUNT(*) FROM points_account"),
     }
     written = sum(rows.values())
-    print("rows written: " + ", ".join(f"{k} {v:,}" for k, v in rows.items())
-          + f"; {written:,} in all")
+    print(
+        "rows written: "
+        + ", ".join(f"{k} {v:,}" for k, v in rows.items())
+        + f"; {written:,} in all"
+    )
 
     start = time.perf_counter()
     rerun = settle(BENCH_DATE)
-    print(f"rerun (idempotent): {time.perf_counter() - start:.1f} s, "
-          f"{rerun.entries_created} new entries")
+    print(
+        f"rerun (idempotent): {time.perf_counter() - start:.1f} s, "
+        f"{rerun.entries_created} new entries"
+    )
 
     start = time.perf_counter()
     report = verify_ledger()
-    print(f"verify_ledger: {time.perf_counter() - start:.1f} s, ok={report.ok}, "
-          f"{report.accounts_checked:,} accounts, {report.transactions_checked:,} transactions")
+    print(
+        f"verify_ledger: {time.perf_counter() - start:.1f} s, ok={report.ok}, "
+        f"{report.accounts_checked:,} accounts, {report.transactions_checked:,} transactions"
+    )
 
     print(f"\nbaseline: plain INSERT … SELECT of {written:,} rows into a scratch table")
     with connection.cursor() as cur:
@@ -278,10 +338,14 @@ def main() -> None:
                            amount bigint NOT NULL, kind varchar(16) NOT NULL,
                            created_at timestamptz NOT NULL)""")
     with transaction.atomic():
-        baseline = timed_sql("INSERT … SELECT", """
+        baseline = timed_sql(
+            "INSERT … SELECT",
+            """
             INSERT INTO pts_bench_scratch (source_key, account_id, amount, kind, created_at)
             SELECT 'order:' || g || ':volunteer:' || (g * 7), g, 10 + g %% 30, 'service', now()
-              FROM generate_series(1, %s) g""", [written])
+              FROM generate_series(1, %s) g""",
+            [written],
+        )
     with connection.cursor() as cur:
         cur.execute("DROP TABLE pts_bench_scratch")
     print(f"settlement / baseline: {took / baseline:.1f}×")
@@ -290,8 +354,9 @@ def main() -> None:
     start = time.perf_counter()
     with transaction.atomic():
         count = volunteers_recompute_hours()
-    print(f"volunteers_recompute_hours(): {count:,} volunteers in "
-          f"{time.perf_counter() - start:.1f} s")
+    print(
+        f"volunteers_recompute_hours(): {count:,} volunteers in {time.perf_counter() - start:.1f} s"
+    )
     stars = scalar("SELECT COUNT(*) FROM volunteers_volunteer WHERE hours > 0")
     print(f"volunteers with hours after the recompute: {stars:,}")
     print(f"peak RSS at the end: {rss_mib():.0f} MiB")

@@ -26,14 +26,19 @@ urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
     path("users/", accounts_api.UserDirectoryView.as_view(), name="api-users"),
-    path("certificates/verify/", volunteers_api.CertificateVerifyView.as_view(),
-         name="api-certificate-verify"),
+    path(
+        "certificates/verify/",
+        volunteers_api.CertificateVerifyView.as_view(),
+        name="api-certificate-verify",
+    ),
     path("points/balance/", points_api.BalanceView.as_view(), name="api-points-balance"),
     path("points/ledger/", points_api.LedgerView.as_view(), name="api-points-ledger"),
     path("settlements/", points_api.SettlementRunList.as_view(), name="api-settlements"),
     path("reports/summary/", reports_api.SummaryView.as_view(), name="api-reports-summary"),
     path("reports/sites/", reports_api.LeagueView.as_view(), name="api-reports-sites"),
-    path("reports/timeseries/", reports_api.TimeseriesView.as_view(), name="api-reports-timeseries"),
+    path(
+        "reports/timeseries/", reports_api.TimeseriesView.as_view(), name="api-reports-timeseries"
+    ),
     path("reports/export.xlsx", reports_api.ExportXlsxView.as_view(), name="api-reports-xlsx"),
     path("reports/export.csv", reports_api.ExportCsvView.as_view(), name="api-reports-csv"),
     path("", include(router.urls)),

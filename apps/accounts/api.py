@@ -63,7 +63,8 @@ class TokenView(APIView):
         )
         if getattr(django_request, "axes_locked_out", False):
             return problem_response(
-                status.HTTP_429_TOO_MANY_REQUESTS, "locked_out",
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                "locked_out",
                 "登录失败次数过多，账号已被暂时锁定，请稍后再试。",
             )
         if user is None:
@@ -89,8 +90,10 @@ class UserDirectoryView(generics.ListAPIView[User]):
     def get_queryset(self) -> Any:
         return selectors.user_list(
             fetched_by=self.request.user,
-            filters={"role": self.request.query_params.get("role"),
-                     "q": self.request.query_params.get("q")},
+            filters={
+                "role": self.request.query_params.get("role"),
+                "q": self.request.query_params.get("q"),
+            },
         )
 
     @extend_schema(parameters=[OpenApiParameter("role", str), OpenApiParameter("q", str)])

@@ -12,8 +12,13 @@ DEMO_PASSWORD = "demo12345"  # noqa: S105 - documented demo password
 def _user(username: str, *, mobile: str, real_name: str, superuser: bool = False) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User(username=username, mobile=mobile, real_name=real_name,
-                    is_superuser=superuser, is_staff=superuser)
+        user = User(
+            username=username,
+            mobile=mobile,
+            real_name=real_name,
+            is_superuser=superuser,
+            is_staff=superuser,
+        )
         user.set_password(DEMO_PASSWORD)
         user.save()
     return user
@@ -31,8 +36,14 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
     ]
     names = ["张丽", "李强", "王芳", "赵磊", "陈静"]
     for i in range(1, 6):
-        people.append((f"vol{i}", f"1370000000{i}", names[i - 1],
-                       [(RoleName.VOLUNTEER, village1), (RoleName.RESIDENT, village1)]))
+        people.append(
+            (
+                f"vol{i}",
+                f"1370000000{i}",
+                names[i - 1],
+                [(RoleName.VOLUNTEER, village1), (RoleName.RESIDENT, village1)],
+            )
+        )
     elders = ["刘大爷", "孙奶奶", "周阿姨"]
     for i in range(1, 4):
         people.append((f"res{i}", f"1360000000{i}", elders[i - 1], [(RoleName.RESIDENT, village1)]))

@@ -38,12 +38,17 @@ class VillageChoiceField(forms.ModelChoiceField):
 class RegisterForm(forms.Form):
     username = forms.CharField(label=_("用户名"), max_length=150)
     real_name = forms.CharField(label=_("姓名（可选）"), max_length=50, required=False)
-    mobile = forms.CharField(label=_("手机号"), max_length=20,
-                             widget=forms.TextInput(attrs={"inputmode": "tel"}))
-    site = VillageChoiceField(label=_("所在村（社区）实践站"), queryset=Site.objects.none(),
-                              empty_label=_("请选择"))
-    password1 = forms.CharField(label=_("密码"), widget=forms.PasswordInput,
-                                help_text=_("至少 8 位，不能全是数字，也不能过于常见。"))
+    mobile = forms.CharField(
+        label=_("手机号"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    site = VillageChoiceField(
+        label=_("所在村（社区）实践站"), queryset=Site.objects.none(), empty_label=_("请选择")
+    )
+    password1 = forms.CharField(
+        label=_("密码"),
+        widget=forms.PasswordInput,
+        help_text=_("至少 8 位，不能全是数字，也不能过于常见。"),
+    )
     password2 = forms.CharField(label=_("再次输入密码"), widget=forms.PasswordInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -37,7 +37,8 @@ def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -
 
 
 def lockout_response(
-    request: HttpRequest, original_response: HttpResponse | None = None,
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
     credentials: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """API clients get the problem-style JSON body every API error has; pages get the

@@ -19,7 +19,7 @@ def normalize_mobile(raw: str) -> str:
     value = _SEPARATORS.sub("", raw or "")
     for prefix in ("+86", "0086", "86"):
         if value.startswith(prefix) and len(value) == 11 + len(prefix):
-            value = value[len(prefix):]
+            value = value[len(prefix) :]
             break
     if not MOBILE_RE.match(value):
         raise ValidationError("请输入有效的 11 位中国大陆手机号码。", code="invalid_mobile")

@@ -28,7 +28,9 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry(gettext_noop("我的积分"), "points:my_points", ("volunteer",)),
     NavEntry(gettext_noop("爱心超市"), "points:shop", ("volunteer",)),
     NavEntry(gettext_noop("志愿者档案"), "volunteers:me", ("volunteer",)),
-    NavEntry(gettext_noop("申请成为志愿者"), "volunteers:apply", ("resident",), hide_for=("volunteer",)),
+    NavEntry(
+        gettext_noop("申请成为志愿者"), "volunteers:apply", ("resident",), hide_for=("volunteer",)
+    ),
     NavEntry(gettext_noop("派单台"), "orders:board", ("staff", "county_admin")),
     NavEntry(gettext_noop("志愿者名册"), "volunteers:roster", ("staff", "county_admin")),
     NavEntry(gettext_noop("服务队"), "volunteers:teams", ("staff", "county_admin")),

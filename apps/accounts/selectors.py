@@ -25,9 +25,7 @@ def mobile_visible_to(viewer: Any, owner: User) -> bool:
     paths = managed_paths(viewer)
     if not paths:
         return False
-    return any(
-        role.site.path.startswith(p) for role in owner.roles.all() for p in paths
-    )
+    return any(role.site.path.startswith(p) for role in owner.roles.all() for p in paths)
 
 
 def mobile_for(viewer: Any, owner: User) -> str:

@@ -37,7 +37,9 @@ def user_register_resident(
     elif len(username) > 150:
         errors.setdefault("username", []).append("用户名不能超过 150 个字符。")
     elif not _username_chars_ok(username):
-        errors.setdefault("username", []).append("用户名只能包含字母、数字、汉字和 @ . + - _ 字符。")
+        errors.setdefault("username", []).append(
+            "用户名只能包含字母、数字、汉字和 @ . + - _ 字符。"
+        )
     elif User.objects.filter(username__iexact=username).exists():
         errors.setdefault("username", []).append("该用户名已被注册。")
     normalized = ""

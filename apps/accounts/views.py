@@ -48,7 +48,9 @@ def register(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="apps.accounts.backends.UsernameOrMobileBackend")
             messages.success(request, "注册成功，欢迎使用！")
             return redirect("home")
-    return render(request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -58,7 +60,9 @@ def profile(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, "个人资料已保存。")
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, "roles": held_roles(request.user)})
+    return render(
+        request, "accounts/profile.html", {"form": form, "roles": held_roles(request.user)}
+    )
 
 
 @require_POST
@@ -70,8 +74,13 @@ def toggle_large_text(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(target)
     on = request.COOKIES.get(settings.LARGE_TEXT_COOKIE) != "1"
     if on:
-        response.set_cookie(settings.LARGE_TEXT_COOKIE, "1", max_age=365 * 24 * 3600,
-                            samesite="Lax", secure=request.is_secure())
+        response.set_cookie(
+            settings.LARGE_TEXT_COOKIE,
+            "1",
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
     else:
         response.delete_cookie(settings.LARGE_TEXT_COOKIE)
     return response

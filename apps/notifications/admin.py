@@ -30,7 +30,15 @@ def resend(modeladmin, request, queryset):  # type: ignore[no-untyped-def]
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ("subject", "channel", "recipient", "status", "attempts", "last_error", "created_at")
+    list_display = (
+        "subject",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+    )
     list_filter = ("channel", "status")
     search_fields = ("subject", "recipient")
     readonly_fields = [f.name for f in Delivery._meta.fields]

@@ -36,7 +36,8 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().list(request, *args, **kwargs)
         response.data["unread_count"] = selectors.notification_list(
-            user=request.user, unread_only=True).count()
+            user=request.user, unread_only=True
+        ).count()
         return response
 
     @extend_schema(request=None, responses=NotificationSerializer)

@@ -17,8 +17,9 @@ from apps.sites.models import Site
 
 
 class Notification(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(max_length=40)
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
@@ -34,14 +35,17 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             # The bell: unread count per user.
-            models.Index(fields=["user"], condition=Q(read_at__isnull=True),
-                         name="notif_unread_idx"),
+            models.Index(
+                fields=["user"], condition=Q(read_at__isnull=True), name="notif_unread_idx"
+            ),
             models.Index(fields=["user", "-created_at"], name="notif_user_created_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["user", "dedupe_key"],
-                                    condition=Q(dedupe_key__isnull=False),
-                                    name="notif_dedupe_unique"),
+            models.UniqueConstraint(
+                fields=["user", "dedupe_key"],
+                condition=Q(dedupe_key__isnull=False),
+                name="notif_dedupe_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -57,8 +61,9 @@ class SiteWebhook(models.Model):
     """A station's group-chat robot: messages for the site's staff are posted there."""
 
     site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="webhook")
-    kind = models.CharField(_("类型"), max_length=16, choices=WebhookKind.choices,
-                            default=WebhookKind.WECOM)
+    kind = models.CharField(
+        _("类型"), max_length=16, choices=WebhookKind.choices, default=WebhookKind.WECOM
+    )
     url = models.URLField(_("机器人地址"), max_length=500)
     is_active = models.BooleanField(_("启用"), default=True)
 
@@ -87,15 +92,18 @@ class Delivery(models.Model):
     """One message to send through one outside channel, with its retry state."""
 
     channel = models.CharField(max_length=16, choices=Channel.choices)
-    notification = models.ForeignKey(Notification, null=True, blank=True,
-                                     on_delete=models.CASCADE, related_name="deliveries")
-    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="+")
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     recipient = models.CharField(max_length=500)  # e-mail address or webhook URL
     subject = models.CharField(max_length=200)
     body = models.TextField()
-    status = models.CharField(max_length=16, choices=DeliveryStatus.choices,
-                              default=DeliveryStatus.PENDING)
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # While ``sending``: when the claim expires (a worker killed mid-send releases it).
@@ -111,9 +119,11 @@ class Delivery(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             # The sweep: undelivered rows by when they are due.
-            models.Index(fields=["status", "next_attempt_at"],
-                         condition=Q(status__in=["pending", "retry", "sending"]),
-                         name="delivery_due_idx"),
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                condition=Q(status__in=["pending", "retry", "sending"]),
+                name="delivery_due_idx",
+            ),
             models.Index(fields=["site", "status"], name="delivery_site_status_idx"),
         ]
 

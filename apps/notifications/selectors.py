@@ -17,8 +17,11 @@ def notification_list(*, user: Any, unread_only: bool = False) -> QuerySet[Notif
 def delivery_problems(*, fetched_by: Any) -> QuerySet[Delivery]:
     """Failed and retrying deliveries staff should see: their sites' robots, and
     e-mails to people holding a role in their scope."""
-    qs = Delivery.objects.filter(status__in=[DeliveryStatus.FAILED, DeliveryStatus.RETRY]).select_related(
-        "site", "notification__user").order_by("-created_at", "-id")
+    qs = (
+        Delivery.objects.filter(status__in=[DeliveryStatus.FAILED, DeliveryStatus.RETRY])
+        .select_related("site", "notification__user")
+        .order_by("-created_at", "-id")
+    )
     if is_global(fetched_by):
         return qs
     paths = managed_paths(fetched_by)
@@ -26,5 +29,7 @@ def delivery_problems(*, fetched_by: Any) -> QuerySet[Delivery]:
         return qs.none()
     scope = Q(pk__in=[])
     for p in paths:
-        scope |= Q(site__path__startswith=p) | Q(notification__user__roles__site__path__startswith=p)
+        scope |= Q(site__path__startswith=p) | Q(
+            notification__user__roles__site__path__startswith=p
+        )
     return qs.filter(scope).distinct()

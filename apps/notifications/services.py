@@ -69,55 +69,106 @@ def notify(
     if not user_ids:
         return []
     if dedupe_key:
-        done = set(Notification.objects.filter(user_id__in=user_ids, dedupe_key=dedupe_key)
-                   .values_list("user_id", flat=True))
+        done = set(
+            Notification.objects.filter(user_id__in=user_ids, dedupe_key=dedupe_key).values_list(
+                "user_id", flat=True
+            )
+        )
         user_ids = [uid for uid in user_ids if uid not in done]
         if not user_ids:
             return []
     try:
         # One INSERT for all recipients (a few queries per event, whatever the count).
         with transaction.atomic():
-            created = Notification.objects.bulk_create([
-                Notification(user_id=uid, kind=kind, title=message.title, body=message.body,
-                             url=url, dedupe_key=dedupe_key) for uid in user_ids])
+            created = Notification.objects.bulk_create(
+                [
+                    Notification(
+                        user_id=uid,
+                        kind=kind,
+                        title=message.title,
+                        body=message.body,
+                        url=url,
+                        dedupe_key=dedupe_key,
+                    )
+                    for uid in user_ids
+                ]
+            )
     except IntegrityError:
         # The same event raced in for some of them: notify the rest one by one.
         created = []
         for uid in user_ids:
             try:
                 with transaction.atomic():
-                    created.append(Notification.objects.create(
-                        user_id=uid, kind=kind, title=message.title, body=message.body,
-                        url=url, dedupe_key=dedupe_key))
+                    created.append(
+                        Notification.objects.create(
+                            user_id=uid,
+                            kind=kind,
+                            title=message.title,
+                            body=message.body,
+                            url=url,
+                            dedupe_key=dedupe_key,
+                        )
+                    )
             except IntegrityError:
                 continue
-    emails = dict(User.objects.filter(pk__in=[n.user_id for n in created], is_active=True)
-                  .exclude(email="").values_list("pk", "email"))
+    emails = dict(
+        User.objects.filter(pk__in=[n.user_id for n in created], is_active=True)
+        .exclude(email="")
+        .values_list("pk", "email")
+    )
     if emails:
-        _queue_many([
-            Delivery(channel=Channel.EMAIL, notification=n, recipient=emails[n.user_id],
-                     subject=message.title, body=_email_body(message, url),
-                     dedupe_key=f"email:{n.pk}")
-            for n in created if n.user_id in emails])
+        _queue_many(
+            [
+                Delivery(
+                    channel=Channel.EMAIL,
+                    notification=n,
+                    recipient=emails[n.user_id],
+                    subject=message.title,
+                    body=_email_body(message, url),
+                    dedupe_key=f"email:{n.pk}",
+                )
+                for n in created
+                if n.user_id in emails
+            ]
+        )
     return created
 
 
 def notify_site_staff(
-    *, site: Site, kind: str, context: dict[str, Any], url: str = "",
+    *,
+    site: Site,
+    kind: str,
+    context: dict[str, Any],
+    url: str = "",
     dedupe_key: str | None = None,
 ) -> list[Notification]:
     """The staff holding a role at ``site`` itself, and its group robot if configured."""
-    staff_ids = list(get_user_model().objects.filter(
-        roles__site=site, roles__role__in=("staff", "county_admin"), is_active=True,
-    ).values_list("pk", flat=True).distinct())
+    staff_ids = list(
+        get_user_model()
+        .objects.filter(
+            roles__site=site,
+            roles__role__in=("staff", "county_admin"),
+            is_active=True,
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
     notes = notify(users=staff_ids, kind=kind, context=context, url=url, dedupe_key=dedupe_key)
     webhook = SiteWebhook.objects.filter(site=site, is_active=True).first()
     if webhook is not None:
         message = render_message(kind, context)
         key = f"webhook:{site.pk}:{dedupe_key}" if dedupe_key else None
         if not (key and Delivery.objects.filter(dedupe_key=key).exists()):
-            _queue(Delivery(channel=Channel.WEBHOOK, site=site, recipient=webhook.url,
-                            subject=message.title, body=message.body, dedupe_key=key))
+            _queue(
+                Delivery(
+                    channel=Channel.WEBHOOK,
+                    site=site,
+                    recipient=webhook.url,
+                    subject=message.title,
+                    body=message.body,
+                    dedupe_key=key,
+                )
+            )
     return notes
 
 
@@ -130,6 +181,7 @@ def _queue_many(deliveries: list[Delivery]) -> None:
     with transaction.atomic():
         saved = Delivery.objects.bulk_create(deliveries)
     ids = [d.pk for d in saved]
+
     def enqueue_all() -> None:
         for pk in ids:
             enqueue_delivery(pk)
@@ -179,8 +231,11 @@ def webhook_payload(delivery: Delivery) -> dict[str, Any]:
 def _send_webhook(delivery: Delivery) -> None:
     data = json.dumps(webhook_payload(delivery), ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(  # noqa: S310 - URL configured by county staff
-        delivery.recipient, data=data, method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8"})
+        delivery.recipient,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
             raw = response.read(65536)
@@ -210,12 +265,18 @@ def delivery_claim(delivery_id: int, *, now: dt.datetime | None = None) -> bool:
     row for exactly one worker. Two workers running the same task: one claims, the
     other sees 0 rows and does nothing — a task run twice sends once."""
     now = now or timezone.now()
-    due = (Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRY])
-           & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)))
+    due = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRY]) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
     expired = Q(status=DeliveryStatus.SENDING, locked_until__lte=now)
-    return Delivery.objects.filter(due | expired, pk=delivery_id).update(
-        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1,
-        locked_until=now + dt.timedelta(seconds=CLAIM_SECONDS)) == 1
+    return (
+        Delivery.objects.filter(due | expired, pk=delivery_id).update(
+            status=DeliveryStatus.SENDING,
+            attempts=F("attempts") + 1,
+            locked_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
+        )
+        == 1
+    )
 
 
 def delivery_send(delivery_id: int) -> str:
@@ -232,10 +293,13 @@ def delivery_send(delivery_id: int) -> str:
         Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
             status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.RETRY,
             next_attempt_at=None if gave_up else now + backoff(delivery.attempts),
-            locked_until=None, last_error=str(exc)[:500] or exc.__class__.__name__)
+            locked_until=None,
+            last_error=str(exc)[:500] or exc.__class__.__name__,
+        )
         return DeliveryStatus.FAILED if gave_up else DeliveryStatus.RETRY
     Delivery.objects.filter(pk=delivery_id).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), locked_until=None, last_error="")
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), locked_until=None, last_error=""
+    )
     return DeliveryStatus.SENT
 
 
@@ -245,12 +309,16 @@ def deliveries_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[
     now = now or timezone.now()
     # A pending row younger than this is most likely still in the broker's queue.
     grace = now - dt.timedelta(seconds=getattr(settings, "NOTIFY_SWEEP_GRACE_SECONDS", 30))
-    q = (Q(status=DeliveryStatus.PENDING, created_at__lte=grace)
-         # next_attempt_at NULL: "resend now" from the admin (its enqueue may have failed).
-         | Q(status=DeliveryStatus.RETRY, next_attempt_at__isnull=True)
-         | Q(status=DeliveryStatus.RETRY, next_attempt_at__lte=now)
-         | Q(status=DeliveryStatus.SENDING, locked_until__lte=now))
-    return list(Delivery.objects.filter(q).order_by("created_at").values_list("pk", flat=True)[:limit])
+    q = (
+        Q(status=DeliveryStatus.PENDING, created_at__lte=grace)
+        # next_attempt_at NULL: "resend now" from the admin (its enqueue may have failed).
+        | Q(status=DeliveryStatus.RETRY, next_attempt_at__isnull=True)
+        | Q(status=DeliveryStatus.RETRY, next_attempt_at__lte=now)
+        | Q(status=DeliveryStatus.SENDING, locked_until__lte=now)
+    )
+    return list(
+        Delivery.objects.filter(q).order_by("created_at").values_list("pk", flat=True)[:limit]
+    )
 
 
 # --- in-app ---------------------------------------------------------------------------
@@ -267,4 +335,6 @@ def notification_mark_read(*, user: Any, notification_id: Any) -> Notification:
 
 
 def notifications_mark_all_read(*, user: Any) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -18,8 +18,11 @@ from . import selectors, services
 def inbox(request: HttpRequest) -> HttpResponse:
     unread = request.GET.get("unread") == "1"
     page = paginate(request, selectors.notification_list(user=request.user, unread_only=unread))
-    return render(request, "notifications/inbox.html", {
-        "page": page, "unread_only": unread, "query": query_without_page(request)})
+    return render(
+        request,
+        "notifications/inbox.html",
+        {"page": page, "unread_only": unread, "query": query_without_page(request)},
+    )
 
 
 @login_required
@@ -30,8 +33,12 @@ def read(request: HttpRequest, pk: int) -> HttpResponse:
         note = services.notification_mark_read(user=request.user, notification_id=pk)
     except DomainError:
         raise Http404 from None
-    target = note.url if note.url and url_has_allowed_host_and_scheme(
-        note.url, {request.get_host()}, request.is_secure()) else None
+    target = (
+        note.url
+        if note.url
+        and url_has_allowed_host_and_scheme(note.url, {request.get_host()}, request.is_secure())
+        else None
+    )
     return redirect(target or "notifications:inbox")
 
 
@@ -48,5 +55,8 @@ def deliveries(request: HttpRequest) -> HttpResponse:
     """Staff: deliveries that failed or are waiting to be retried, in scope."""
     if not is_manager(request.user):
         raise Http404
-    return render(request, "notifications/deliveries.html", {
-        "page": paginate(request, selectors.delivery_problems(fetched_by=request.user))})
+    return render(
+        request,
+        "notifications/deliveries.html",
+        {"page": paginate(request, selectors.delivery_problems(fetched_by=request.user))},
+    )

@@ -33,8 +33,14 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
 
 class AssignmentInline(ReadOnlyInline):
     model = OrderAssignment
-    fields = ["volunteer", "status", "checked_in_at", "checked_out_at", "reported_hours",
-              "confirmed_hours"]
+    fields = [
+        "volunteer",
+        "status",
+        "checked_in_at",
+        "checked_out_at",
+        "reported_hours",
+        "confirmed_hours",
+    ]
 
 
 class EventInline(ReadOnlyInline):

@@ -38,8 +38,11 @@ from .serializers import (
 )
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
-    description="同一用户重复提交相同的 Key 时返回第一次创建的订单（200），不会重复下单。")
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="同一用户重复提交相同的 Key 时返回第一次创建的订单（200），不会重复下单。",
+)
 
 
 class ServiceItemViewSet(viewsets.GenericViewSet[ServiceItem]):
@@ -52,10 +55,13 @@ class ServiceItemViewSet(viewsets.GenericViewSet[ServiceItem]):
     def get_queryset(self) -> Any:
         return ServiceItem.objects.none()
 
-    @extend_schema(parameters=[
-        OpenApiParameter("site", int, description="实践站编号：该站可点的服务菜单"),
-        OpenApiParameter("category", enum=ServiceCategory.values),
-    ], responses=ServiceItemSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("site", int, description="实践站编号：该站可点的服务菜单"),
+            OpenApiParameter("category", enum=ServiceCategory.values),
+        ],
+        responses=ServiceItemSerializer(many=True),
+    )
     def list(self, request: Request) -> Response:
         params = request.query_params
         site_id = params.get("site")
@@ -127,17 +133,25 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
 
     def _detail(self, request: Request, order_id: Any, *, code: int = 200) -> Response:
         order = selectors.access_order(request.user, order_id)
-        return Response(OrderDetailSerializer(order, context={"request": request}).data,
-                        status=code)
+        return Response(
+            OrderDetailSerializer(order, context={"request": request}).data, status=code
+        )
 
-    @extend_schema(parameters=[
-        OpenApiParameter("status", str, description="状态，可用逗号分隔多个：" + "、".join(OrderStatus.values)),
-        OpenApiParameter("site", int, description="只看该阵地及其下级"),
-        OpenApiParameter("service", int),
-        OpenApiParameter("date_from", OpenApiTypes.DATE, description="点单日期起（含）"),
-        OpenApiParameter("date_to", OpenApiTypes.DATE, description="点单日期止（含）"),
-        OpenApiParameter("mine", bool, description="只看我点的单"),
-    ], responses=OrderSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                description="状态，可用逗号分隔多个：" + "、".join(OrderStatus.values),
+            ),
+            OpenApiParameter("site", int, description="只看该阵地及其下级"),
+            OpenApiParameter("service", int),
+            OpenApiParameter("date_from", OpenApiTypes.DATE, description="点单日期起（含）"),
+            OpenApiParameter("date_to", OpenApiTypes.DATE, description="点单日期止（含）"),
+            OpenApiParameter("mine", bool, description="只看我点的单"),
+        ],
+        responses=OrderSerializer(many=True),
+    )
     def list(self, request: Request) -> Response:
         filters = OrderFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -146,14 +160,19 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
         data = OrderSerializer(page, many=True, context={"request": request}).data
         return self.get_paginated_response(data)
 
-    @extend_schema(request=OrderCreateSerializer, parameters=[IDEMPOTENCY_HEADER],
-                   responses={201: OrderDetailSerializer, 200: OrderDetailSerializer})
+    @extend_schema(
+        request=OrderCreateSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: OrderDetailSerializer, 200: OrderDetailSerializer},
+    )
     def create(self, request: Request) -> Response:
         data = OrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order, created = services.order_place(
-            actor=request.user, idempotency_key=request.headers.get("Idempotency-Key"),
-            **data.validated_data)
+            actor=request.user,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            **data.validated_data,
+        )
         return self._detail(request, order.pk, code=201 if created else 200)
 
     @extend_schema(responses=OrderDetailSerializer)
@@ -167,13 +186,20 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
         tasks, free at the preferred time, past ratings)."""
         order = selectors.access_order(request.user, pk)
         if not can_manage_site(request.user, order.handling_site):
-            raise PermissionDeniedError("只有承办阵地的工作人员可以派单。",
-                                                 code="not_handling_staff")
+            raise PermissionDeniedError(
+                "只有承办阵地的工作人员可以派单。", code="not_handling_staff"
+            )
         volunteers = selectors.dispatch_suggestions(order=order, fetched_by=request.user)
         return Response(SuggestionSerializer(volunteers, many=True).data)
 
-    def _run(self, request: Request, pk: str, serializer: type[serializers.Serializer[Any]] | None,
-             fn: Any, **extra: Any) -> Response:
+    def _run(
+        self,
+        request: Request,
+        pk: str,
+        serializer: type[serializers.Serializer[Any]] | None,
+        fn: Any,
+        **extra: Any,
+    ) -> Response:
         kwargs: dict[str, Any] = {}
         if serializer is not None:
             data = serializer(data=request.data)
@@ -188,9 +214,12 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
     def dispatch_order(self, request: Request, pk: str) -> Response:
         data = DispatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.order_dispatch(order_id=pk, actor=request.user,
-                                volunteer_ids=data.validated_data["volunteers"],
-                                note=data.validated_data.get("note", ""))
+        services.order_dispatch(
+            order_id=pk,
+            actor=request.user,
+            volunteer_ids=data.validated_data["volunteers"],
+            note=data.validated_data.get("note", ""),
+        )
         return self._detail(request, pk)
 
     @extend_schema(request=None, responses=OrderDetailSerializer)
@@ -208,17 +237,21 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
     def start(self, request: Request, pk: str) -> Response:
         return self._run(request, pk, None, services.order_start)
 
-    @extend_schema(request={"multipart/form-data": CompleteSerializer,
-                            "application/json": CompleteSerializer},
-                   responses=OrderDetailSerializer)
+    @extend_schema(
+        request={"multipart/form-data": CompleteSerializer, "application/json": CompleteSerializer},
+        responses=OrderDetailSerializer,
+    )
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str) -> Response:
         data = CompleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.order_complete(order_id=pk, actor=request.user,
-                                summary=data.validated_data["summary"],
-                                hours=data.validated_data.get("hours"),
-                                photos=data.validated_data.get("photos", []))
+        services.order_complete(
+            order_id=pk,
+            actor=request.user,
+            summary=data.validated_data["summary"],
+            hours=data.validated_data.get("hours"),
+            photos=data.validated_data.get("photos", []),
+        )
         return self._detail(request, pk)
 
     @extend_schema(request=RateSerializer, responses=OrderDetailSerializer)

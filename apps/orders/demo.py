@@ -22,12 +22,44 @@ from .models import OrderEvent, ServiceItem, ServiceOrder
 
 # (site key, title, category, description, hours, points per hour, volunteers)
 ITEMS = [
-    ("county", "党的创新理论宣讲进村入户", "theory", "宣讲团成员用群众听得懂的话讲政策、讲变化。", "1.5", 12, 1),
-    ("county", "法律援助咨询", "legal", "律师志愿者解答婚姻家庭、土地流转、劳动报酬等法律问题。", "2", 15, 1),
+    (
+        "county",
+        "党的创新理论宣讲进村入户",
+        "theory",
+        "宣讲团成员用群众听得懂的话讲政策、讲变化。",
+        "1.5",
+        12,
+        1,
+    ),
+    (
+        "county",
+        "法律援助咨询",
+        "legal",
+        "律师志愿者解答婚姻家庭、土地流转、劳动报酬等法律问题。",
+        "2",
+        15,
+        1,
+    ),
     ("town1", "健康义诊", "health", "测血压、测血糖，健康咨询和用药指导。", "3", 10, 2),
     ("town1", "广场文艺演出", "culture", "戏曲、歌舞、快板，丰富群众文化生活。", "2", 10, 3),
-    ("village1", "助老上门服务", "elderly", "为独居、高龄老人打扫卫生、代购代办、陪伴聊天。", "2", 10, 1),
-    ("village1", "青少年课后辅导", "education", "辅导作业、读书分享，周末和寒暑假开展。", "2", 10, 1),
+    (
+        "village1",
+        "助老上门服务",
+        "elderly",
+        "为独居、高龄老人打扫卫生、代购代办、陪伴聊天。",
+        "2",
+        10,
+        1,
+    ),
+    (
+        "village1",
+        "青少年课后辅导",
+        "education",
+        "辅导作业、读书分享，周末和寒暑假开展。",
+        "2",
+        10,
+        1,
+    ),
     ("village1", "垃圾分类入户宣传", "environment", "上门讲解垃圾分类，发放宣传资料。", "1", 8, 1),
     ("village2", "农业技术科普讲座", "science", "果树修剪、病虫害防治等实用技术。", "2", 10, 1),
 ]
@@ -43,87 +75,188 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
     users = ctx["users"]
     county, town1 = ctx["county"], ctx["townships"][0]
     village1, village2 = ctx["villages"][0][0], ctx["villages"][1][0]
-    publishers = {"county": (county, users["county"]), "town1": (town1, users["town1"]),
-                  "village1": (village1, users["village1"]),
-                  "village2": (village2, users["county"])}
+    publishers = {
+        "county": (county, users["county"]),
+        "town1": (town1, users["town1"]),
+        "village1": (village1, users["village1"]),
+        "village2": (village2, users["county"]),
+    }
     items: dict[str, ServiceItem] = {}
     for key, title, category, description, hours, points, needed in ITEMS:
         site, actor = publishers[key]
         item = ServiceItem.objects.filter(site=site, title=title).first()
         if item is None:
             item = services.service_item_create(
-                actor=actor, site=site, title=title, category=category, description=description,
-                duration_hours=Decimal(hours), points_per_hour=points, volunteers_needed=needed)
+                actor=actor,
+                site=site,
+                title=title,
+                category=category,
+                description=description,
+                duration_hours=Decimal(hours),
+                points_per_hour=points,
+                volunteers_needed=needed,
+            )
         items[title] = item
 
     vols = {f"vol{i}": Volunteer.objects.get(user=users[f"vol{i}"]) for i in range(1, 6)}
     staff = users["village1"]
-    tomorrow = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+    tomorrow = timezone.localtime().replace(
+        hour=9, minute=0, second=0, microsecond=0
+    ) + dt.timedelta(days=1)
 
-    def flow(key: str, resident: str, title: str, day: int, steps: list[Callable[[int], Any]],
-             note: str = "") -> None:
+    def flow(
+        key: str,
+        resident: str,
+        title: str,
+        day: int,
+        steps: list[Callable[[int], Any]],
+        note: str = "",
+    ) -> None:
         start = tomorrow + dt.timedelta(days=day)
         order, created = services.order_place(
-            actor=users[resident], service=items[title], address=f"{village1.name}{day + 3}号院",
-            contact_mobile=users[resident].mobile, preferred_start=start,
-            preferred_end=start + dt.timedelta(hours=2), note=note,
-            idempotency_key=f"demo-{key}")
+            actor=users[resident],
+            service=items[title],
+            address=f"{village1.name}{day + 3}号院",
+            contact_mobile=users[resident].mobile,
+            preferred_start=start,
+            preferred_end=start + dt.timedelta(hours=2),
+            note=note,
+            idempotency_key=f"demo-{key}",
+        )
         if created:
             for step in steps:
                 step(order.pk)
 
     def dispatch(*names: str) -> Callable[[int], Any]:
-        return lambda pk: services.order_dispatch(order_id=pk, actor=staff,
-                                                  volunteer_ids=[vols[n].pk for n in names])
+        return lambda pk: services.order_dispatch(
+            order_id=pk, actor=staff, volunteer_ids=[vols[n].pk for n in names]
+        )
 
     def act(fn: Any, who: str, **kw: Any) -> Callable[[int], Any]:
         actor = vols[who].user if who in vols else users[who]
         return lambda pk: fn(order_id=pk, actor=actor, **kw)
 
-    def serve(who: str, hours: str, summary: str, photo: bool = False) -> list[Callable[[int], Any]]:
-        return [act(services.order_accept, who), act(services.order_start, who),
-                act(services.order_complete, who, hours=Decimal(hours), summary=summary,
-                    photos=[_photo(f"{who}.jpg")] if photo else [])]
+    def serve(
+        who: str, hours: str, summary: str, photo: bool = False
+    ) -> list[Callable[[int], Any]]:
+        return [
+            act(services.order_accept, who),
+            act(services.order_start, who),
+            act(
+                services.order_complete,
+                who,
+                hours=Decimal(hours),
+                summary=summary,
+                photos=[_photo(f"{who}.jpg")] if photo else [],
+            ),
+        ]
 
     def backdate_completion(days: int) -> Callable[[int], Any]:
         def run(pk: int) -> None:
             then = timezone.now() - dt.timedelta(days=days)
             ServiceOrder.objects.filter(pk=pk).update(completed_at=then)
             OrderEvent.objects.filter(order_id=pk, action="complete").update(created_at=then)
+
         return run
 
     rate = services.order_rate
-    flow("submitted", "res1", "助老上门服务", 0, [act(services.order_nudge, "res1")],
-         note="老人腿脚不便，请上门打扫卫生。")
-    flow("escalated", "res2", "法律援助咨询", 1, [
-        act(services.order_escalate, "village1", reason="本站暂无法律专业志愿者")],
-         note="想咨询宅基地继承的问题。")
+    flow(
+        "submitted",
+        "res1",
+        "助老上门服务",
+        0,
+        [act(services.order_nudge, "res1")],
+        note="老人腿脚不便，请上门打扫卫生。",
+    )
+    flow(
+        "escalated",
+        "res2",
+        "法律援助咨询",
+        1,
+        [act(services.order_escalate, "village1", reason="本站暂无法律专业志愿者")],
+        note="想咨询宅基地继承的问题。",
+    )
     flow("dispatched", "res3", "青少年课后辅导", 2, [dispatch("vol3")])
-    flow("accepted", "res1", "健康义诊", 3, [dispatch("vol1", "vol5"),
-                                          act(services.order_accept, "vol1"),
-                                          act(services.order_accept, "vol5")])
-    flow("in_service", "res2", "助老上门服务", 0, [dispatch("vol1"),
-                                              act(services.order_accept, "vol1"),
-                                              act(services.order_start, "vol1")])
-    flow("completed", "res3", "垃圾分类入户宣传", 0, [
-        dispatch("vol4"), *serve("vol4", "1", "入户讲解 12 户，发放资料 30 份。", photo=True)])
-    flow("lapsed", "res2", "青少年课后辅导", 0, [
-        dispatch("vol3"), *serve("vol3", "2", "辅导三名小学生完成作业。"),
-        backdate_completion(8)])
-    flow("rated", "res1", "助老上门服务", 0, [
-        dispatch("vol1"), *serve("vol1", "2", "为刘大爷打扫房间、代购药品。", photo=True),
-        act(rate, "res1", score=5, comment="小张很细心，谢谢！")])
-    flow("assessed", "res3", "法律援助咨询", 0, [
-        dispatch("vol2"), *serve("vol2", "1.5", "解答赡养纠纷问题并指导写协议。"),
-        act(rate, "res3", score=4, comment="讲得很清楚。"),
-        act(services.order_assess, "town1", approved=True, hours={}, comment="情况属实。")])
-    flow("disputed", "res2", "垃圾分类入户宣传", 0, [
-        dispatch("vol4"), *serve("vol4", "3", "入户宣传。"),
-        act(rate, "res2", score=2, comment="来了不到一小时就走了。"),
-        act(services.order_dispute, "res2", text="志愿者只待了不到一小时，却报了 3 小时。")])
-    flow("cancelled", "res3", "助老上门服务", 4, [
-        act(services.order_cancel, "res3", reason="家人回来了，不需要了。")])
-    flow("rejected", "res1", "青少年课后辅导", 5, [
-        act(services.order_reject, "village1", reason="辅导对象不在本站服务范围。")])
+    flow(
+        "accepted",
+        "res1",
+        "健康义诊",
+        3,
+        [
+            dispatch("vol1", "vol5"),
+            act(services.order_accept, "vol1"),
+            act(services.order_accept, "vol5"),
+        ],
+    )
+    flow(
+        "in_service",
+        "res2",
+        "助老上门服务",
+        0,
+        [dispatch("vol1"), act(services.order_accept, "vol1"), act(services.order_start, "vol1")],
+    )
+    flow(
+        "completed",
+        "res3",
+        "垃圾分类入户宣传",
+        0,
+        [dispatch("vol4"), *serve("vol4", "1", "入户讲解 12 户，发放资料 30 份。", photo=True)],
+    )
+    flow(
+        "lapsed",
+        "res2",
+        "青少年课后辅导",
+        0,
+        [dispatch("vol3"), *serve("vol3", "2", "辅导三名小学生完成作业。"), backdate_completion(8)],
+    )
+    flow(
+        "rated",
+        "res1",
+        "助老上门服务",
+        0,
+        [
+            dispatch("vol1"),
+            *serve("vol1", "2", "为刘大爷打扫房间、代购药品。", photo=True),
+            act(rate, "res1", score=5, comment="小张很细心，谢谢！"),
+        ],
+    )
+    flow(
+        "assessed",
+        "res3",
+        "法律援助咨询",
+        0,
+        [
+            dispatch("vol2"),
+            *serve("vol2", "1.5", "解答赡养纠纷问题并指导写协议。"),
+            act(rate, "res3", score=4, comment="讲得很清楚。"),
+            act(services.order_assess, "town1", approved=True, hours={}, comment="情况属实。"),
+        ],
+    )
+    flow(
+        "disputed",
+        "res2",
+        "垃圾分类入户宣传",
+        0,
+        [
+            dispatch("vol4"),
+            *serve("vol4", "3", "入户宣传。"),
+            act(rate, "res2", score=2, comment="来了不到一小时就走了。"),
+            act(services.order_dispute, "res2", text="志愿者只待了不到一小时，却报了 3 小时。"),
+        ],
+    )
+    flow(
+        "cancelled",
+        "res3",
+        "助老上门服务",
+        4,
+        [act(services.order_cancel, "res3", reason="家人回来了，不需要了。")],
+    )
+    flow(
+        "rejected",
+        "res1",
+        "青少年课后辅导",
+        5,
+        [act(services.order_reject, "village1", reason="辅导对象不在本站服务范围。")],
+    )
     services.orders_lapse_unrated()
     log(f"服务菜单：{ServiceItem.objects.count()} 项，订单：{ServiceOrder.objects.count()} 张")

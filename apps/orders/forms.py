@@ -30,21 +30,35 @@ class MenuItemChoiceField(forms.ModelChoiceField):
 
 
 class OrderForm(forms.Form):
-    service = MenuItemChoiceField(label=_("服务项目"), queryset=ServiceItem.objects.none(),
-                                  empty_label=_("请选择"))
-    address = forms.CharField(label=_("服务地址"), max_length=200,
-                              widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
-    contact_mobile = forms.CharField(label=_("联系电话"), max_length=30,
-                                     widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
-    preferred_start = forms.DateTimeField(label=_("期望开始时间"), input_formats=[DT_FORMAT],
-                                          widget=LocalDateTimeInput())
-    preferred_end = forms.DateTimeField(label=_("期望结束时间"), input_formats=[DT_FORMAT],
-                                        widget=LocalDateTimeInput())
-    volunteers_needed = forms.IntegerField(label=_("需要志愿者人数"), min_value=1,
-                                           max_value=MAX_VOLUNTEERS_PER_ORDER, required=False)
-    note = forms.CharField(label=_("备注"), max_length=500, required=False,
-                           widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text=_("例如：行动不便，请上门；需要测血压。"))
+    service = MenuItemChoiceField(
+        label=_("服务项目"), queryset=ServiceItem.objects.none(), empty_label=_("请选择")
+    )
+    address = forms.CharField(
+        label=_("服务地址"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    contact_mobile = forms.CharField(
+        label=_("联系电话"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    preferred_start = forms.DateTimeField(
+        label=_("期望开始时间"), input_formats=[DT_FORMAT], widget=LocalDateTimeInput()
+    )
+    preferred_end = forms.DateTimeField(
+        label=_("期望结束时间"), input_formats=[DT_FORMAT], widget=LocalDateTimeInput()
+    )
+    volunteers_needed = forms.IntegerField(
+        label=_("需要志愿者人数"), min_value=1, max_value=MAX_VOLUNTEERS_PER_ORDER, required=False
+    )
+    note = forms.CharField(
+        label=_("备注"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("例如：行动不便，请上门；需要测血压。"),
+    )
     # A one-time token minted when the form is shown; submitting twice (a double tap,
     # the back button) sends the same token and gets the first order back.
     token = forms.CharField(widget=forms.HiddenInput, max_length=100)
@@ -57,10 +71,14 @@ class OrderForm(forms.Form):
 
 
 class ProxyOrderForm(OrderForm):
-    resident_mobile = forms.CharField(label=_("群众手机号"), max_length=30,
-                                      help_text=_("电话点单：填写来电群众在本平台登记的手机号。"))
-    site = forms.ModelChoiceField(label=_("群众所在实践站"), queryset=Site.objects.none(),
-                                  empty_label=_("请选择"))
+    resident_mobile = forms.CharField(
+        label=_("群众手机号"),
+        max_length=30,
+        help_text=_("电话点单：填写来电群众在本平台登记的手机号。"),
+    )
+    site = forms.ModelChoiceField(
+        label=_("群众所在实践站"), queryset=Site.objects.none(), empty_label=_("请选择")
+    )
 
     field_order = ["resident_mobile", "site", "service"]
 
@@ -70,19 +88,29 @@ class ProxyOrderForm(OrderForm):
 
 
 class ServiceItemForm(forms.Form):
-    site = forms.ModelChoiceField(label=_("发布阵地"), queryset=Site.objects.none(),
-                                  help_text=_("在哪个阵地发布，该阵地及其下级的群众都能点。"))
+    site = forms.ModelChoiceField(
+        label=_("发布阵地"),
+        queryset=Site.objects.none(),
+        help_text=_("在哪个阵地发布，该阵地及其下级的群众都能点。"),
+    )
     title = forms.CharField(label=_("服务名称"), max_length=100)
     category = forms.ChoiceField(label=_("服务类别"), choices=ServiceCategory.choices)
-    description = forms.CharField(label=_("服务内容"), required=False,
-                                  widget=forms.Textarea(attrs={"rows": 4}))
-    duration_hours = forms.DecimalField(label=_("预计时长（小时）"), min_value=Decimal("0.1"),
-                                        max_value=Decimal("24"), decimal_places=1,
-                                        initial=Decimal("2"))
-    points_per_hour = forms.IntegerField(label=_("每服务小时积分"), min_value=0, max_value=1000,
-                                         initial=10)
-    volunteers_needed = forms.IntegerField(label=_("默认需要志愿者人数"), min_value=1,
-                                           max_value=MAX_VOLUNTEERS_PER_ORDER, initial=1)
+    description = forms.CharField(
+        label=_("服务内容"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    duration_hours = forms.DecimalField(
+        label=_("预计时长（小时）"),
+        min_value=Decimal("0.1"),
+        max_value=Decimal("24"),
+        decimal_places=1,
+        initial=Decimal("2"),
+    )
+    points_per_hour = forms.IntegerField(
+        label=_("每服务小时积分"), min_value=0, max_value=1000, initial=10
+    )
+    volunteers_needed = forms.IntegerField(
+        label=_("默认需要志愿者人数"), min_value=1, max_value=MAX_VOLUNTEERS_PER_ORDER, initial=1
+    )
     is_active = forms.BooleanField(label=_("上架（群众可点）"), required=False, initial=True)
 
     def __init__(self, *args: Any, sites: Any, editing: bool = False, **kwargs: Any) -> None:
@@ -98,23 +126,31 @@ class VolunteerChoiceField(forms.ModelMultipleChoiceField):
 
 
 class DispatchForm(forms.Form):
-    volunteers = forms.TypedMultipleChoiceField(label=_("派给志愿者"), coerce=int,
-                                                widget=forms.CheckboxSelectMultiple)
+    volunteers = forms.TypedMultipleChoiceField(
+        label=_("派给志愿者"), coerce=int, widget=forms.CheckboxSelectMultiple
+    )
     note = forms.CharField(label=_("派单说明"), max_length=300, required=False)
 
     def __init__(self, *args: Any, suggestions: list[Volunteer], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["volunteers"].choices = [  # type: ignore[attr-defined]
-            (v.pk, f"{v.real_name}（{v.site.name}）") for v in suggestions]
+            (v.pk, f"{v.real_name}（{v.site.name}）") for v in suggestions
+        ]
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("原因"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("原因"), max_length=300, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class OptionalReasonForm(forms.Form):
-    reason = forms.CharField(label=_("说明（可选）"), max_length=300, required=False,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("说明（可选）"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class ConfirmForm(forms.Form):
@@ -129,8 +165,9 @@ class MultipleFileField(forms.FileField):
     """Several files in one input (Django's documented recipe)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(
-            attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+        )
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> Any:
@@ -141,37 +178,65 @@ class MultipleFileField(forms.FileField):
 
 
 class CompleteForm(forms.Form):
-    hours = forms.DecimalField(label=_("服务时长（小时）"), min_value=Decimal("0.1"),
-                               max_value=Decimal("24"), decimal_places=1, required=False,
-                               help_text=_("只计服务时间，不含路途；不填则按签到、签退时间计算。"))
-    summary = forms.CharField(label=_("服务小结"), max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 4}))
+    hours = forms.DecimalField(
+        label=_("服务时长（小时）"),
+        min_value=Decimal("0.1"),
+        max_value=Decimal("24"),
+        decimal_places=1,
+        required=False,
+        help_text=_("只计服务时间，不含路途；不填则按签到、签退时间计算。"),
+    )
+    summary = forms.CharField(
+        label=_("服务小结"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
     # The service checks each photo with Pillow (type, size) and strips EXIF.
     photos = MultipleFileField(label=_("服务照片（可多选，最多 9 张）"), required=False)
 
 
 class RateForm(forms.Form):
     score = forms.TypedChoiceField(
-        label=_("评分"), coerce=int, widget=forms.RadioSelect,
-        choices=[(5, _("5 分 非常满意")), (4, _("4 分 满意")), (3, _("3 分 一般")), (2, _("2 分 不满意")),
-                 (1, _("1 分 很不满意"))])
-    comment = forms.CharField(label=_("评价（可选）"), max_length=500, required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+        label=_("评分"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        choices=[
+            (5, _("5 分 非常满意")),
+            (4, _("4 分 满意")),
+            (3, _("3 分 一般")),
+            (2, _("2 分 不满意")),
+            (1, _("1 分 很不满意")),
+        ],
+    )
+    comment = forms.CharField(
+        label=_("评价（可选）"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class DisputeForm(forms.Form):
-    comment = forms.CharField(label=_("投诉内容"), max_length=1000,
-                              widget=forms.Textarea(attrs={"rows": 4}),
-                              help_text=_("投诉将提交县新时代文明实践中心考核处理。"))
+    comment = forms.CharField(
+        label=_("投诉内容"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("投诉将提交县新时代文明实践中心考核处理。"),
+    )
 
 
 class AssessForm(forms.Form):
     approved = forms.TypedChoiceField(
-        label=_("考核结果"), coerce=lambda v: v == "yes", widget=forms.RadioSelect,
-        choices=[("yes", _("通过：确认服务时长，进入积分结算")), ("no", _("不通过"))])
-    comment = forms.CharField(label=_("考核意见"), max_length=500, required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}),
-                              help_text=_("不通过时必须填写。"))
+        label=_("考核结果"),
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        choices=[("yes", _("通过：确认服务时长，进入积分结算")), ("no", _("不通过"))],
+    )
+    comment = forms.CharField(
+        label=_("考核意见"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("不通过时必须填写。"),
+    )
 
     def __init__(self, *args: Any, served: list[OrderAssignment], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -180,9 +245,15 @@ class AssessForm(forms.Form):
             self.fields[f"hours_{a.volunteer_id}"] = forms.DecimalField(
                 label=_("%(name)s 确认时长（小时）") % {"name": a.volunteer.real_name},
                 min_value=Decimal("0"),
-                max_value=Decimal("24"), decimal_places=1, initial=a.reported_hours,
-                help_text=_("上报 %(h)s 小时；只计服务时间，不含路途。") % {"h": a.reported_hours})
+                max_value=Decimal("24"),
+                decimal_places=1,
+                initial=a.reported_hours,
+                help_text=_("上报 %(h)s 小时；只计服务时间，不含路途。") % {"h": a.reported_hours},
+            )
 
     def hours(self) -> dict[int, Decimal]:
-        return {a.volunteer_id: self.cleaned_data[f"hours_{a.volunteer_id}"]
-                for a in self.served if self.cleaned_data.get(f"hours_{a.volunteer_id}") is not None}
+        return {
+            a.volunteer_id: self.cleaned_data[f"hours_{a.volunteer_id}"]
+            for a in self.served
+            if self.cleaned_data.get(f"hours_{a.volunteer_id}") is not None
+        }

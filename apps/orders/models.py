@@ -25,18 +25,21 @@ MAX_VOLUNTEERS_PER_ORDER = 10
 class ServiceItem(models.Model):
     """A service on the menu. Published by a site, on the menu of its whole subtree."""
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="service_items",
-                             verbose_name=_("发布阵地"))
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="service_items", verbose_name=_("发布阵地")
+    )
     title = models.CharField(_("服务名称"), max_length=100)
     category = models.CharField(_("服务类别"), max_length=20, choices=ServiceCategory.choices)
     description = models.TextField(_("服务内容"), blank=True)
-    duration_hours = models.DecimalField(_("预计时长（小时）"), max_digits=4, decimal_places=1,
-                                         default=Decimal("2"))
+    duration_hours = models.DecimalField(
+        _("预计时长（小时）"), max_digits=4, decimal_places=1, default=Decimal("2")
+    )
     points_per_hour = models.PositiveIntegerField(_("每服务小时积分"), default=10)
     volunteers_needed = models.PositiveSmallIntegerField(_("默认需要志愿者人数"), default=1)
     is_active = models.BooleanField(_("上架"), default=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -51,13 +54,18 @@ class ServiceItem(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["site", "title"], name="item_title_unique_per_site"),
-            models.CheckConstraint(condition=Q(category__in=ServiceCategory.values),
-                                   name="item_category_valid"),
-            models.CheckConstraint(condition=Q(duration_hours__gt=0) & Q(duration_hours__lte=24),
-                                   name="item_duration_range"),
             models.CheckConstraint(
-                condition=Q(volunteers_needed__gte=1) & Q(volunteers_needed__lte=MAX_VOLUNTEERS_PER_ORDER),
-                name="item_volunteers_needed_range"),
+                condition=Q(category__in=ServiceCategory.values), name="item_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_hours__gt=0) & Q(duration_hours__lte=24),
+                name="item_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(volunteers_needed__gte=1)
+                & Q(volunteers_needed__lte=MAX_VOLUNTEERS_PER_ORDER),
+                name="item_volunteers_needed_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -85,19 +93,30 @@ class AssessmentQueue(models.TextChoices):
 
 
 class ServiceOrder(models.Model):
-    service = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="orders",
-                                verbose_name=_("服务项目"))
+    service = models.ForeignKey(
+        ServiceItem, on_delete=models.PROTECT, related_name="orders", verbose_name=_("服务项目")
+    )
     # The resident's point: where the order was placed. Scope is read from it.
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="orders",
-                             verbose_name=_("点单阵地"))
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="orders", verbose_name=_("点单阵地")
+    )
     # Who handles it now: the point itself, or an ancestor after an escalation. Always
     # ``site`` or one of its ancestors, so scoping by ``site`` covers it too.
-    handling_site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+",
-                                      verbose_name=_("承办阵地"))
-    resident = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                 related_name="service_orders", verbose_name=_("点单群众"))
-    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                  related_name="+", verbose_name=_("下单人"))
+    handling_site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("承办阵地")
+    )
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="service_orders",
+        verbose_name=_("点单群众"),
+    )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("下单人"),
+    )
     # Idempotency-Key of the request that created the order, unique per placing user:
     # a repeated POST finds the first order instead of creating a second one.
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)
@@ -111,8 +130,9 @@ class ServiceOrder(models.Model):
     preferred_slot_bit = models.PositiveIntegerField(default=0, editable=False)
     note = models.CharField(_("备注"), max_length=500, blank=True)
     volunteers_needed = models.PositiveSmallIntegerField(_("需要志愿者人数"), default=1)
-    status = models.CharField(_("状态"), max_length=16, choices=OrderStatus.choices,
-                              default=OrderStatus.SUBMITTED)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.SUBMITTED
+    )
 
     created_at = models.DateTimeField(_("点单时间"), auto_now_add=True)
     status_changed_at = models.DateTimeField(auto_now_add=True)
@@ -138,17 +158,25 @@ class ServiceOrder(models.Model):
     dispute_text = models.CharField(_("投诉内容"), max_length=1000, blank=True)
     disputed_at = models.DateTimeField(null=True, blank=True)
 
-    assessment_queue = models.CharField(max_length=16, choices=AssessmentQueue.choices,
-                                        default=AssessmentQueue.NONE, blank=True)
+    assessment_queue = models.CharField(
+        max_length=16, choices=AssessmentQueue.choices, default=AssessmentQueue.NONE, blank=True
+    )
     assessment_approved = models.BooleanField(null=True, blank=True)
     assessment_comment = models.CharField(_("考核意见"), max_length=500, blank=True)
-    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The nightly points settlement selects approved orders by the day of assessed_at.
     assessed_at = models.DateTimeField(null=True, blank=True)
     # The site whose staff assessed it: its issuing account pays the points.
-    assessed_site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="+", verbose_name=_("考核阵地"))
+    assessed_site = models.ForeignKey(
+        Site,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("考核阵地"),
+    )
     close_reason = models.CharField(_("原因"), max_length=500, blank=True)
 
     class Meta:
@@ -157,18 +185,22 @@ class ServiceOrder(models.Model):
         indexes = [
             # Dispatch board and staff list: orders of a set of points by status, oldest first.
             models.Index(fields=["site", "status", "created_at"], name="order_site_status_idx"),
-            models.Index(fields=["handling_site", "status", "created_at"],
-                         name="order_handling_status_idx"),
+            models.Index(
+                fields=["handling_site", "status", "created_at"], name="order_handling_status_idx"
+            ),
             # "My orders".
             models.Index(fields=["resident", "-created_at"], name="order_resident_idx"),
             models.Index(fields=["status", "created_at"], name="order_status_created_idx"),
             # Nightly settlement: approved orders assessed on a given day.
-            models.Index(fields=["assessed_at"], condition=Q(status="assessed"),
-                         name="order_assessed_at_idx"),
+            models.Index(
+                fields=["assessed_at"], condition=Q(status="assessed"), name="order_assessed_at_idx"
+            ),
             # The rating-lapse task: completed, not yet queued, by completion time.
-            models.Index(fields=["completed_at"],
-                         condition=Q(status="completed", assessment_queue=""),
-                         name="order_unrated_completed_idx"),
+            models.Index(
+                fields=["completed_at"],
+                condition=Q(status="completed", assessment_queue=""),
+                name="order_unrated_completed_idx",
+            ),
             # Report roll-ups read one day of each event timestamp.
             models.Index(fields=["accepted_at"], name="order_accepted_at_idx"),
             models.Index(fields=["completed_at"], name="order_completed_at_idx"),
@@ -177,25 +209,39 @@ class ServiceOrder(models.Model):
             models.Index(fields=["escalated_at"], name="order_escalated_at_idx"),
             models.Index(fields=["created_at"], name="order_created_at_idx"),
             # Assessment queues.
-            models.Index(fields=["assessment_queue", "status"], condition=~Q(assessment_queue=""),
-                         name="order_assessment_queue_idx"),
+            models.Index(
+                fields=["assessment_queue", "status"],
+                condition=~Q(assessment_queue=""),
+                name="order_assessment_queue_idx",
+            ),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["placed_by", "idempotency_key"],
-                                    condition=Q(idempotency_key__isnull=False),
-                                    name="order_idempotency_key_unique"),
-            models.CheckConstraint(condition=Q(status__in=OrderStatus.values),
-                                   name="order_status_valid"),
-            models.CheckConstraint(condition=Q(score__isnull=True) | (Q(score__gte=1) & Q(score__lte=5)),
-                                   name="order_score_1_to_5"),
-            models.CheckConstraint(condition=Q(preferred_end__gt=models.F("preferred_start")),
-                                   name="order_preferred_window"),
+            models.UniqueConstraint(
+                fields=["placed_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="order_idempotency_key_unique",
+            ),
             models.CheckConstraint(
-                condition=Q(volunteers_needed__gte=1) & Q(volunteers_needed__lte=MAX_VOLUNTEERS_PER_ORDER),
-                name="order_volunteers_needed_range"),
+                condition=Q(status__in=OrderStatus.values), name="order_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | (Q(score__gte=1) & Q(score__lte=5)),
+                name="order_score_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(preferred_end__gt=models.F("preferred_start")),
+                name="order_preferred_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(volunteers_needed__gte=1)
+                & Q(volunteers_needed__lte=MAX_VOLUNTEERS_PER_ORDER),
+                name="order_volunteers_needed_range",
+            ),
             # Assessed orders always carry their assessment time (the settlement's key).
-            models.CheckConstraint(condition=~Q(status="assessed") | Q(assessed_at__isnull=False),
-                                   name="order_assessed_has_time"),
+            models.CheckConstraint(
+                condition=~Q(status="assessed") | Q(assessed_at__isnull=False),
+                name="order_assessed_has_time",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -204,7 +250,10 @@ class ServiceOrder(models.Model):
     @property
     def is_nudged(self) -> bool:
         return self.last_nudged_at is not None and self.status in (
-            OrderStatus.SUBMITTED, OrderStatus.DISPATCHED, OrderStatus.ACCEPTED)
+            OrderStatus.SUBMITTED,
+            OrderStatus.DISPATCHED,
+            OrderStatus.ACCEPTED,
+        )
 
 
 class AssignmentStatus(models.TextChoices):
@@ -218,12 +267,15 @@ class OrderAssignment(models.Model):
     """One dispatched volunteer on one order: response, check-in/out and hours."""
 
     order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="assignments")
-    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT,
-                                  related_name="order_assignments")
-    status = models.CharField(max_length=16, choices=AssignmentStatus.choices,
-                              default=AssignmentStatus.ASSIGNED)
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    volunteer = models.ForeignKey(
+        Volunteer, on_delete=models.PROTECT, related_name="order_assignments"
+    )
+    status = models.CharField(
+        max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.ASSIGNED
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     assigned_at = models.DateTimeField()
     responded_at = models.DateTimeField(null=True, blank=True)
     decline_reason = models.CharField(max_length=300, blank=True)
@@ -245,19 +297,23 @@ class OrderAssignment(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["order", "volunteer"], name="assign_unique_volunteer"),
-            models.CheckConstraint(condition=Q(status__in=AssignmentStatus.values),
-                                   name="assign_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=AssignmentStatus.values), name="assign_status_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(reported_hours__isnull=True)
                 | (Q(reported_hours__gt=0) & Q(reported_hours__lte=MAX_HOURS_PER_ASSIGNMENT)),
-                name="assign_reported_hours_range"),
+                name="assign_reported_hours_range",
+            ),
             models.CheckConstraint(
                 condition=Q(confirmed_hours__isnull=True)
                 | (Q(confirmed_hours__gte=0) & Q(confirmed_hours__lte=MAX_HOURS_PER_ASSIGNMENT)),
-                name="assign_confirmed_hours_range"),
+                name="assign_confirmed_hours_range",
+            ),
             models.CheckConstraint(
                 condition=Q(checked_out_at__isnull=True) | Q(checked_in_at__isnull=False),
-                name="assign_checkout_after_checkin"),
+                name="assign_checkout_after_checkin",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -268,8 +324,9 @@ class OrderEvent(models.Model):
     """The audit trail of an order and the status timeline residents see."""
 
     order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=20)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
@@ -290,15 +347,16 @@ class OrderPhoto(models.Model):
     """A service photo uploaded at check-out: re-encoded without EXIF, with a thumbnail."""
 
     order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="photos")
-    assignment = models.ForeignKey(OrderAssignment, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="photos")
-    image = models.ImageField(upload_to="orders/%Y/%m/", width_field="width",
-                              height_field="height")
+    assignment = models.ForeignKey(
+        OrderAssignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
+    )
+    image = models.ImageField(upload_to="orders/%Y/%m/", width_field="width", height_field="height")
     thumbnail = models.ImageField(upload_to="orders/%Y/%m/thumbs/")
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

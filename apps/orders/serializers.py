@@ -30,8 +30,18 @@ class ServiceItemSerializer(serializers.ModelSerializer[ServiceItem]):
 
     class Meta:
         model = ServiceItem
-        fields = ["id", "site", "title", "category", "category_display", "description",
-                  "duration_hours", "points_per_hour", "volunteers_needed", "is_active"]
+        fields = [
+            "id",
+            "site",
+            "title",
+            "category",
+            "category_display",
+            "description",
+            "duration_hours",
+            "points_per_hour",
+            "volunteers_needed",
+            "is_active",
+        ]
 
 
 class ServiceItemWriteSerializer(serializers.Serializer[ServiceItem]):
@@ -41,8 +51,9 @@ class ServiceItemWriteSerializer(serializers.Serializer[ServiceItem]):
     description = serializers.CharField(required=False, allow_blank=True)
     duration_hours = serializers.DecimalField(max_digits=4, decimal_places=1, required=False)
     points_per_hour = serializers.IntegerField(min_value=0, max_value=1000, required=False)
-    volunteers_needed = serializers.IntegerField(min_value=1, max_value=MAX_VOLUNTEERS_PER_ORDER,
-                                                 required=False)
+    volunteers_needed = serializers.IntegerField(
+        min_value=1, max_value=MAX_VOLUNTEERS_PER_ORDER, required=False
+    )
     is_active = serializers.BooleanField(required=False, default=True)
 
 
@@ -70,10 +81,22 @@ class AssignmentSerializer(serializers.ModelSerializer[OrderAssignment]):
 
     class Meta:
         model = OrderAssignment
-        fields = ["id", "volunteer", "volunteer_name", "volunteer_mobile", "status",
-                  "status_display", "assigned_at", "responded_at", "decline_reason",
-                  "checked_in_at", "checked_out_at", "reported_hours", "confirmed_hours",
-                  "summary"]
+        fields = [
+            "id",
+            "volunteer",
+            "volunteer_name",
+            "volunteer_mobile",
+            "status",
+            "status_display",
+            "assigned_at",
+            "responded_at",
+            "decline_reason",
+            "checked_in_at",
+            "checked_out_at",
+            "reported_hours",
+            "confirmed_hours",
+            "summary",
+        ]
 
     def get_volunteer_mobile(self, obj: OrderAssignment) -> str:
         viewer = self.context["request"].user if "request" in self.context else None
@@ -114,12 +137,36 @@ class OrderSerializer(serializers.ModelSerializer[ServiceOrder]):
 
     class Meta:
         model = ServiceOrder
-        fields = ["id", "service", "service_title", "site", "site_name", "handling_site",
-                  "resident", "status", "status_display", "address", "contact_mobile",
-                  "preferred_start", "preferred_end", "note", "volunteers_needed",
-                  "created_at", "dispatched_at", "accepted_at", "started_at", "completed_at",
-                  "score", "rating_comment", "rated_at", "nudged", "last_nudged_at",
-                  "assessment_queue", "assessed_at", "assignments"]
+        fields = [
+            "id",
+            "service",
+            "service_title",
+            "site",
+            "site_name",
+            "handling_site",
+            "resident",
+            "status",
+            "status_display",
+            "address",
+            "contact_mobile",
+            "preferred_start",
+            "preferred_end",
+            "note",
+            "volunteers_needed",
+            "created_at",
+            "dispatched_at",
+            "accepted_at",
+            "started_at",
+            "completed_at",
+            "score",
+            "rating_comment",
+            "rated_at",
+            "nudged",
+            "last_nudged_at",
+            "assessment_queue",
+            "assessed_at",
+            "assignments",
+        ]
 
 
 class OrderDetailSerializer(OrderSerializer):
@@ -127,30 +174,51 @@ class OrderDetailSerializer(OrderSerializer):
     photos = PhotoSerializer(many=True, read_only=True)
 
     class Meta(OrderSerializer.Meta):
-        fields = [*OrderSerializer.Meta.fields, "closed_at", "close_reason", "escalated_at",
-                  "rating_lapsed_at", "dispute_text", "disputed_at", "assessment_approved",
-                  "assessment_comment", "events", "photos"]
+        fields = [
+            *OrderSerializer.Meta.fields,
+            "closed_at",
+            "close_reason",
+            "escalated_at",
+            "rating_lapsed_at",
+            "dispute_text",
+            "disputed_at",
+            "assessment_approved",
+            "assessment_comment",
+            "events",
+            "photos",
+        ]
 
 
 class OrderCreateSerializer(serializers.Serializer[ServiceOrder]):
-    service = serializers.PrimaryKeyRelatedField(queryset=ServiceItem.objects.select_related("site"))
-    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all(), required=False,
-                                              help_text="群众所在实践站；群众本人点单时可省略")
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=ServiceItem.objects.select_related("site")
+    )
+    site = serializers.PrimaryKeyRelatedField(
+        queryset=Site.objects.all(),
+        required=False,
+        help_text="群众所在实践站；群众本人点单时可省略",
+    )
     resident = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), required=False,
-        help_text="代点单：群众的用户编号（仅工作人员）")
+        queryset=User.objects.all(),
+        required=False,
+        help_text="代点单：群众的用户编号（仅工作人员）",
+    )
     address = serializers.CharField(max_length=200)
     contact_mobile = serializers.CharField(max_length=30)
     preferred_start = serializers.DateTimeField()
     preferred_end = serializers.DateTimeField()
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    volunteers_needed = serializers.IntegerField(min_value=1, max_value=MAX_VOLUNTEERS_PER_ORDER,
-                                                 required=False)
+    volunteers_needed = serializers.IntegerField(
+        min_value=1, max_value=MAX_VOLUNTEERS_PER_ORDER, required=False
+    )
 
 
 class DispatchSerializer(serializers.Serializer[Any]):
-    volunteers = serializers.ListField(child=serializers.IntegerField(), allow_empty=False,
-                                       help_text="志愿者编号（/api/v1/volunteers/ 中的 id）")
+    volunteers = serializers.ListField(
+        child=serializers.IntegerField(),
+        allow_empty=False,
+        help_text="志愿者编号（/api/v1/volunteers/ 中的 id）",
+    )
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
@@ -164,12 +232,17 @@ class OptionalReasonSerializer(serializers.Serializer[Any]):
 
 class CompleteSerializer(serializers.Serializer[Any]):
     summary = serializers.CharField(max_length=2000)
-    hours = serializers.DecimalField(max_digits=4, decimal_places=1, required=False,
-                                     help_text="本人服务时长（小时，只计服务时间，不含路途）；省略时按签到签退时间计")
+    hours = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        required=False,
+        help_text="本人服务时长（小时，只计服务时间，不含路途）；省略时按签到签退时间计",
+    )
     # FileField, not ImageField: services.clean_photos checks the image with Pillow
     # (type, size, EXIF) and words the errors for residents and volunteers.
-    photos = serializers.ListField(child=serializers.FileField(), required=False,
-                                   help_text="服务照片（multipart），最多 9 张")
+    photos = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="服务照片（multipart），最多 9 张"
+    )
 
 
 class RateSerializer(serializers.Serializer[Any]):
@@ -184,8 +257,10 @@ class DisputeSerializer(serializers.Serializer[Any]):
 class AssessSerializer(serializers.Serializer[Any]):
     approved = serializers.BooleanField()
     hours = serializers.DictField(
-        child=serializers.DecimalField(max_digits=4, decimal_places=1), required=False,
-        help_text='{"<志愿者编号>": 小时}，省略时按志愿者上报的时长')
+        child=serializers.DecimalField(max_digits=4, decimal_places=1),
+        required=False,
+        help_text='{"<志愿者编号>": 小时}，省略时按志愿者上报的时长',
+    )
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 

@@ -86,10 +86,20 @@ TRANSITIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 
 ACTION_LABELS: dict[str, str] = {
-    "place": "点单", "dispatch": "派单", "accept": "接单", "decline": "谢绝",
-    "start": "签到开始服务", "complete": "签退完成服务", "rate": "评价", "assess": "考核",
-    "cancel": "取消", "reject": "驳回", "escalate": "上报上级阵地", "nudge": "催单",
-    "dispute": "投诉", "lapse_rating": "超期未评价转考核",
+    "place": "点单",
+    "dispatch": "派单",
+    "accept": "接单",
+    "decline": "谢绝",
+    "start": "签到开始服务",
+    "complete": "签退完成服务",
+    "rate": "评价",
+    "assess": "考核",
+    "cancel": "取消",
+    "reject": "驳回",
+    "escalate": "上报上级阵地",
+    "nudge": "催单",
+    "dispute": "投诉",
+    "lapse_rating": "超期未评价转考核",
 }
 
 RATING_WINDOW = dt.timedelta(days=7)  # rate, or dispute, within 7 days of completion
@@ -148,8 +158,13 @@ def _record(
         order.save(update_fields=sorted(update))
     actor_id = getattr(actor, "pk", None)
     event = OrderEvent.objects.create(
-        order=order, actor_id=actor_id, action=action, from_status=from_status, to_status=to,
-        note=note[:1000], created_at=now,
+        order=order,
+        actor_id=actor_id,
+        action=action,
+        from_status=from_status,
+        to_status=to,
+        note=note[:1000],
+        created_at=now,
     )
     # Same transaction: the notifications commit with the change or not at all.
     order_event_notify(order, event)
@@ -162,8 +177,11 @@ def _lock_visible(order_id: Any, actor: Any) -> ServiceOrder:
     Must be called inside ``transaction.atomic()``. ``of=("self",)`` locks only the
     order row, not the joined site and menu rows other orders share."""
     try:
-        order = (ServiceOrder.objects.select_for_update(of=("self",))
-                 .select_related("site", "handling_site", "service").get(pk=int(order_id)))
+        order = (
+            ServiceOrder.objects.select_for_update(of=("self",))
+            .select_related("site", "handling_site", "service")
+            .get(pk=int(order_id))
+        )
     except (ServiceOrder.DoesNotExist, TypeError, ValueError):
         raise NotFoundError("订单不存在。", code="not_found") from None
     if not order_visible_to(order, actor):
@@ -187,26 +205,32 @@ def order_visible_to(order: ServiceOrder, user: Any) -> bool:
 def _require_resident(order: ServiceOrder, actor: Any, action: str) -> None:
     if actor.pk != order.resident_id:
         raise PermissionDeniedError(
-            f"只有点单群众本人可以{ACTION_LABELS[action]}。", code="not_order_resident")
+            f"只有点单群众本人可以{ACTION_LABELS[action]}。", code="not_order_resident"
+        )
 
 
 def _require_dispatcher(order: ServiceOrder, actor: Any) -> None:
     if not can_manage_site(actor, order.handling_site):
         raise PermissionDeniedError(
             f"只有承办阵地（{order.handling_site.name}）及其上级的工作人员可以处理该订单。",
-            code="not_handling_staff")
+            code="not_handling_staff",
+        )
 
 
 def _my_assignment(order: ServiceOrder, actor: Any) -> OrderAssignment:
-    assignment = (OrderAssignment.objects.select_related("volunteer")
-                  .filter(order_id=order.pk, volunteer__user=actor).first())
+    assignment = (
+        OrderAssignment.objects.select_related("volunteer")
+        .filter(order_id=order.pk, volunteer__user=actor)
+        .first()
+    )
     if assignment is None:
         raise PermissionDeniedError("该订单没有派给您。", code="not_assigned")
     return assignment
 
 
-def _clean_text(value: Any, *, field: str, required: bool, max_length: int,
-                message: str = "请填写此项。") -> str:
+def _clean_text(
+    value: Any, *, field: str, required: bool, max_length: int, message: str = "请填写此项。"
+) -> str:
     text = str(value or "").strip()
     if required and not text:
         raise ValidationError({field: [message]})
@@ -224,13 +248,19 @@ def _clean_hours(value: Any, *, field: str, allow_zero: bool = False) -> Decimal
     if not hours.is_finite() or not low_ok or hours > MAX_HOURS_PER_ASSIGNMENT:
         low = "0" if allow_zero else "大于 0"
         raise ValidationError(
-            {field: [f"服务时长应在 {low} 到 {MAX_HOURS_PER_ASSIGNMENT} 小时之间（只计服务时间，不含路途）。"]})
+            {
+                field: [
+                    f"服务时长应在 {low} 到 {MAX_HOURS_PER_ASSIGNMENT} 小时之间（只计服务时间，不含路途）。"
+                ]
+            }
+        )
     return hours
 
 
 def _lapse_assignments(order: ServiceOrder, now: dt.datetime, *statuses: str) -> int:
-    return (OrderAssignment.objects.filter(order_id=order.pk, status__in=statuses)
-            .update(status=A.LAPSED, responded_at=now))
+    return OrderAssignment.objects.filter(order_id=order.pk, status__in=statuses).update(
+        status=A.LAPSED, responded_at=now
+    )
 
 
 def resident_points(user: Any) -> list[int]:
@@ -245,8 +275,15 @@ def slot_bit_for(moment: dt.datetime) -> int:
 
 
 # --- service menu ------------------------------------------------------------------------
-_ITEM_FIELDS = ("title", "category", "description", "duration_hours", "points_per_hour",
-                "volunteers_needed", "is_active")
+_ITEM_FIELDS = (
+    "title",
+    "category",
+    "description",
+    "duration_hours",
+    "points_per_hour",
+    "volunteers_needed",
+    "is_active",
+)
 
 
 def _clean_item_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -316,8 +353,12 @@ def service_item_update(*, actor: Any, item_id: Any, **fields: Any) -> ServiceIt
     try:
         with transaction.atomic():
             # Lock: two staff editing the same item save one after the other.
-            item = (ServiceItem.objects.select_for_update(of=("self",)).select_related("site")
-                    .filter(pk=item_id).first())
+            item = (
+                ServiceItem.objects.select_for_update(of=("self",))
+                .select_related("site")
+                .filter(pk=item_id)
+                .first()
+            )
             if item is None or not can_manage_site(actor, item.site):
                 raise NotFoundError("服务项目不存在。", code="not_found")
             for key, value in clean.items():
@@ -352,7 +393,8 @@ def order_place(
         idempotency_key = idempotency_key.strip()
         if not _KEY_RE.match(idempotency_key):
             raise ValidationError(
-                {"idempotency_key": ["Idempotency-Key 应为 1 到 100 个可见 ASCII 字符。"]})
+                {"idempotency_key": ["Idempotency-Key 应为 1 到 100 个可见 ASCII 字符。"]}
+            )
         existing = _order_by_key(actor, idempotency_key)
         if existing is not None:
             return existing, False
@@ -398,7 +440,8 @@ def order_place(
     if preferred_end is None:
         errors["preferred_end"] = ["请填写期望结束时间。"]
     elif preferred_start is not None and not (
-            preferred_start < preferred_end <= preferred_start + PREFERRED_MAX_LENGTH):
+        preferred_start < preferred_end <= preferred_start + PREFERRED_MAX_LENGTH
+    ):
         errors["preferred_end"] = ["结束时间应晚于开始时间，且不超过 7 天。"]
     note = (note or "").strip()
     if len(note) > 500:
@@ -413,15 +456,31 @@ def order_place(
     try:
         with transaction.atomic():
             order = ServiceOrder.objects.create(
-                service=service, site=site, handling_site=site, resident=resident,
-                placed_by=actor, idempotency_key=idempotency_key, address=address,
-                contact_mobile=mobile, preferred_start=preferred_start,
-                preferred_end=preferred_end, preferred_slot_bit=slot_bit_for(preferred_start),
-                note=note, volunteers_needed=int(needed), status=S.SUBMITTED,
+                service=service,
+                site=site,
+                handling_site=site,
+                resident=resident,
+                placed_by=actor,
+                idempotency_key=idempotency_key,
+                address=address,
+                contact_mobile=mobile,
+                preferred_start=preferred_start,
+                preferred_end=preferred_end,
+                preferred_slot_bit=slot_bit_for(preferred_start),
+                note=note,
+                volunteers_needed=int(needed),
+                status=S.SUBMITTED,
             )
             by = "" if resident.pk == actor.pk else f"工作人员代点单（{actor}）"
-            OrderEvent.objects.create(order=order, actor=actor, action="place", from_status="",
-                                      to_status=S.SUBMITTED, note=by, created_at=order.created_at)
+            OrderEvent.objects.create(
+                order=order,
+                actor=actor,
+                action="place",
+                from_status="",
+                to_status=S.SUBMITTED,
+                note=by,
+                created_at=order.created_at,
+            )
     except IntegrityError:
         # Lost the race for the same Idempotency-Key: the winner's order is committed
         # (our INSERT waited on the unique index until it was), so return it.
@@ -437,8 +496,9 @@ def _order_by_key(actor: Any, key: str) -> ServiceOrder | None:
 
 
 # --- dispatch ----------------------------------------------------------------------------
-def order_dispatch(*, order_id: Any, actor: Any, volunteer_ids: Iterable[Any],
-                   note: str = "") -> ServiceOrder:
+def order_dispatch(
+    *, order_id: Any, actor: Any, volunteer_ids: Iterable[Any], note: str = ""
+) -> ServiceOrder:
     """Assign approved volunteers of the dispatcher's subtree (派单)."""
     try:
         ids = list(dict.fromkeys(int(v) for v in volunteer_ids))
@@ -454,41 +514,74 @@ def order_dispatch(*, order_id: Any, actor: Any, volunteer_ids: Iterable[Any],
         _require_dispatcher(order, actor)
         _check_transition(order, "dispatch")
         volunteers = list(
-            scope_queryset(Volunteer.objects.filter(pk__in=ids, status=VolunteerStatus.APPROVED),
-                           actor).only("pk", "real_name"))
+            scope_queryset(
+                Volunteer.objects.filter(pk__in=ids, status=VolunteerStatus.APPROVED), actor
+            ).only("pk", "real_name")
+        )
         missing = sorted(set(ids) - {v.pk for v in volunteers})
         if missing:
-            raise ValidationError({"volunteers": [
-                f"志愿者 {'、'.join(map(str, missing))} 不存在、未通过审核或不在您的管理范围内。"]})
+            raise ValidationError(
+                {
+                    "volunteers": [
+                        f"志愿者 {'、'.join(map(str, missing))} 不存在、未通过审核或不在您的管理范围内。"
+                    ]
+                }
+            )
         existing = {a.volunteer_id: a for a in OrderAssignment.objects.filter(order_id=order.pk)}
         accepted = sum(1 for a in existing.values() if a.status == A.ACCEPTED)
-        already = [v.real_name for v in volunteers
-                   if existing.get(v.pk) and existing[v.pk].status == A.ACCEPTED]
+        already = [
+            v.real_name
+            for v in volunteers
+            if existing.get(v.pk) and existing[v.pk].status == A.ACCEPTED
+        ]
         if already:
             raise ValidationError({"volunteers": [f"{'、'.join(already)} 已接单，无需再派。"]})
         if accepted + len(volunteers) < order.volunteers_needed:
-            raise ValidationError({"volunteers": [
-                f"该订单需要 {order.volunteers_needed} 名志愿者，请再选 "
-                f"{order.volunteers_needed - accepted - len(volunteers)} 名。"]})
+            raise ValidationError(
+                {
+                    "volunteers": [
+                        f"该订单需要 {order.volunteers_needed} 名志愿者，请再选 "
+                        f"{order.volunteers_needed - accepted - len(volunteers)} 名。"
+                    ]
+                }
+            )
         now = timezone.now()
         new, again = [], []
         for v in volunteers:
             row = existing.get(v.pk)
             if row is None:
-                new.append(OrderAssignment(order=order, volunteer=v, assigned_by=actor,
-                                           assigned_at=now, status=A.ASSIGNED))
+                new.append(
+                    OrderAssignment(
+                        order=order,
+                        volunteer=v,
+                        assigned_by=actor,
+                        assigned_at=now,
+                        status=A.ASSIGNED,
+                    )
+                )
             else:
                 again.append(row.pk)
         OrderAssignment.objects.bulk_create(new)
         if again:
             # A volunteer who declined or lapsed earlier is asked again.
             OrderAssignment.objects.filter(pk__in=again).update(
-                status=A.ASSIGNED, assigned_by=actor, assigned_at=now, responded_at=None,
-                decline_reason="")
+                status=A.ASSIGNED,
+                assigned_by=actor,
+                assigned_at=now,
+                responded_at=None,
+                decline_reason="",
+            )
         order.dispatched_at = now
         names = "、".join(v.real_name for v in volunteers)
-        _record(order, action="dispatch", actor=actor, to=S.DISPATCHED, now=now,
-                note=f"派给：{names}" + (f"；{note}" if note else ""), fields=["dispatched_at"])
+        _record(
+            order,
+            action="dispatch",
+            actor=actor,
+            to=S.DISPATCHED,
+            now=now,
+            note=f"派给：{names}" + (f"；{note}" if note else ""),
+            fields=["dispatched_at"],
+        )
     return order
 
 
@@ -501,8 +594,10 @@ def order_accept(*, order_id: Any, actor: Any) -> ServiceOrder:
         mine = _my_assignment(order, actor)
         _check_transition(order, "accept")
         if mine.status != A.ASSIGNED:
-            raise ConflictError(f"您的派单状态为“{mine.get_status_display()}”，不能接单。",
-                                code="assignment_not_open")
+            raise ConflictError(
+                f"您的派单状态为“{mine.get_status_display()}”，不能接单。",
+                code="assignment_not_open",
+            )
         now = timezone.now()
         mine.status, mine.responded_at = A.ACCEPTED, now
         mine.save(update_fields=["status", "responded_at"])
@@ -511,39 +606,62 @@ def order_accept(*, order_id: Any, actor: Any) -> ServiceOrder:
         if accepted >= order.volunteers_needed:
             _lapse_assignments(order, now, A.ASSIGNED)
             order.accepted_at = now
-            _record(order, action="accept", actor=actor, to=S.ACCEPTED, now=now,
-                    note=f"{name} 接单", fields=["accepted_at"])
+            _record(
+                order,
+                action="accept",
+                actor=actor,
+                to=S.ACCEPTED,
+                now=now,
+                note=f"{name} 接单",
+                fields=["accepted_at"],
+            )
         else:
-            _record(order, action="accept", actor=actor, to=S.DISPATCHED, now=now,
-                    note=f"{name} 接单（{accepted}/{order.volunteers_needed}）")
+            _record(
+                order,
+                action="accept",
+                actor=actor,
+                to=S.DISPATCHED,
+                now=now,
+                note=f"{name} 接单（{accepted}/{order.volunteers_needed}）",
+            )
     return order
 
 
 def order_decline(*, order_id: Any, actor: Any, reason: str) -> ServiceOrder:
     """An assigned volunteer declines (with a reason). When too few volunteers remain
     the order returns to ``submitted`` for the staff to dispatch again."""
-    reason = _clean_text(reason, field="reason", required=True, max_length=300,
-                         message="请填写谢绝的原因。")
+    reason = _clean_text(
+        reason, field="reason", required=True, max_length=300, message="请填写谢绝的原因。"
+    )
     with transaction.atomic():
         order = _lock_visible(order_id, actor)
         mine = _my_assignment(order, actor)
         _check_transition(order, "decline")
         if mine.status != A.ASSIGNED:
-            raise ConflictError(f"您的派单状态为“{mine.get_status_display()}”，不能谢绝。",
-                                code="assignment_not_open")
+            raise ConflictError(
+                f"您的派单状态为“{mine.get_status_display()}”，不能谢绝。",
+                code="assignment_not_open",
+            )
         now = timezone.now()
         mine.status, mine.responded_at, mine.decline_reason = A.DECLINED, now, reason
         mine.save(update_fields=["status", "responded_at", "decline_reason"])
         still = OrderAssignment.objects.filter(
-            order_id=order.pk, status__in=[A.ASSIGNED, A.ACCEPTED]).count()
+            order_id=order.pk, status__in=[A.ASSIGNED, A.ACCEPTED]
+        ).count()
         note = f"{mine.volunteer.real_name} 谢绝：{reason}"
         if still >= order.volunteers_needed:
             _record(order, action="decline", actor=actor, to=S.DISPATCHED, now=now, note=note)
         else:
             # Volunteers who already accepted stay on it; the open requests lapse.
             _lapse_assignments(order, now, A.ASSIGNED)
-            _record(order, action="decline", actor=actor, to=S.SUBMITTED, now=now,
-                    note=note + "；订单退回待派单")
+            _record(
+                order,
+                action="decline",
+                actor=actor,
+                to=S.SUBMITTED,
+                now=now,
+                note=note + "；订单退回待派单",
+            )
     return order
 
 
@@ -564,8 +682,15 @@ def order_start(*, order_id: Any, actor: Any) -> ServiceOrder:
         if order.started_at is None:
             order.started_at = now
             fields.append("started_at")
-        _record(order, action="start", actor=actor, to=S.IN_SERVICE, now=now,
-                note=f"{mine.volunteer.real_name} 签到", fields=fields)
+        _record(
+            order,
+            action="start",
+            actor=actor,
+            to=S.IN_SERVICE,
+            now=now,
+            note=f"{mine.volunteer.real_name} 签到",
+            fields=fields,
+        )
     return order
 
 
@@ -584,7 +709,9 @@ def clean_photos(photos: Sequence[UploadedFile]) -> list[CleanImage]:
         try:
             cleaned.append(clean_image(upload))
         except ValidationError as exc:
-            raise ValidationError({"photos": [f"{upload.name}：{m}" for m in exc.messages]}) from None
+            raise ValidationError(
+                {"photos": [f"{upload.name}：{m}" for m in exc.messages]}
+            ) from None
     return cleaned
 
 
@@ -599,8 +726,9 @@ def order_complete(
     """A volunteer checks out (签退) with hours (service time only), a summary and
     optional photos. The order is ``completed`` when every accepted volunteer has
     checked out."""
-    summary = _clean_text(summary, field="summary", required=True, max_length=2000,
-                          message="请填写服务小结。")
+    summary = _clean_text(
+        summary, field="summary", required=True, max_length=2000, message="请填写服务小结。"
+    )
     reported = None if hours in (None, "") else _clean_hours(hours, field="hours")
     images = clean_photos(photos)
     with transaction.atomic():
@@ -619,10 +747,16 @@ def order_complete(
         # Files are written to storage as the rows are saved; if the transaction rolls
         # back the files stay behind unreferenced (harmless, swept by storage hygiene).
         for img in images:
-            OrderPhoto.objects.create(order=order, assignment=mine, image=img.image,
-                                      thumbnail=img.thumbnail, uploaded_by=actor)
+            OrderPhoto.objects.create(
+                order=order,
+                assignment=mine,
+                image=img.image,
+                thumbnail=img.thumbnail,
+                uploaded_by=actor,
+            )
         open_ = OrderAssignment.objects.filter(
-            order_id=order.pk, status=A.ACCEPTED, checked_out_at__isnull=True).exists()
+            order_id=order.pk, status=A.ACCEPTED, checked_out_at__isnull=True
+        ).exists()
         note = f"{mine.volunteer.real_name} 签退，服务 {mine.reported_hours} 小时"
         if images:
             note += f"，上传照片 {len(images)} 张"
@@ -630,8 +764,15 @@ def order_complete(
             _record(order, action="complete", actor=actor, to=S.IN_SERVICE, now=now, note=note)
         else:
             order.completed_at = now
-            _record(order, action="complete", actor=actor, to=S.COMPLETED, now=now, note=note,
-                    fields=["completed_at"])
+            _record(
+                order,
+                action="complete",
+                actor=actor,
+                to=S.COMPLETED,
+                now=now,
+                note=note,
+                fields=["completed_at"],
+            )
     return order
 
 
@@ -650,24 +791,32 @@ def order_rate(*, order_id: Any, actor: Any, score: Any, comment: str = "") -> S
         _require_resident(order, actor, "rate")
         _check_transition(order, "rate")
         if order.rating_lapsed_at is not None:
-            raise ConflictError("完成已超过 7 天，评价已关闭，订单已转入考核。",
-                                code="rating_closed")
+            raise ConflictError(
+                "完成已超过 7 天，评价已关闭，订单已转入考核。", code="rating_closed"
+            )
         now = timezone.now()
         order.score, order.rating_comment, order.rated_at = score, comment, now
         # A disputed order stays in the county's queue.
         if order.assessment_queue != AssessmentQueue.COUNTY:
             order.assessment_queue = AssessmentQueue.TOWNSHIP
-        _record(order, action="rate", actor=actor, to=S.RATED, now=now,
-                note=f"{score} 分" + (f"：{comment}" if comment else ""),
-                fields=["score", "rating_comment", "rated_at", "assessment_queue"])
+        _record(
+            order,
+            action="rate",
+            actor=actor,
+            to=S.RATED,
+            now=now,
+            note=f"{score} 分" + (f"：{comment}" if comment else ""),
+            fields=["score", "rating_comment", "rated_at", "assessment_queue"],
+        )
     return order
 
 
 def order_dispute(*, order_id: Any, actor: Any, text: str) -> ServiceOrder:
     """The resident complains within 7 days of completion; the order goes to the
     county's assessment queue with the complaint attached."""
-    text = _clean_text(text, field="comment", required=True, max_length=1000,
-                       message="请写明投诉的内容。")
+    text = _clean_text(
+        text, field="comment", required=True, max_length=1000, message="请写明投诉的内容。"
+    )
     with transaction.atomic():
         order = _lock_visible(order_id, actor)
         _require_resident(order, actor, "dispute")
@@ -679,8 +828,15 @@ def order_dispute(*, order_id: Any, actor: Any, text: str) -> ServiceOrder:
             raise ConflictError("服务完成已超过 7 天，不能再投诉。", code="dispute_window_closed")
         order.dispute_text, order.disputed_at = text, now
         order.assessment_queue = AssessmentQueue.COUNTY
-        _record(order, action="dispute", actor=actor, to=order.status, now=now,
-                note=f"投诉：{text}", fields=["dispute_text", "disputed_at", "assessment_queue"])
+        _record(
+            order,
+            action="dispute",
+            actor=actor,
+            to=order.status,
+            now=now,
+            note=f"投诉：{text}",
+            fields=["dispute_text", "disputed_at", "assessment_queue"],
+        )
     return order
 
 
@@ -694,8 +850,15 @@ def order_cancel(*, order_id: Any, actor: Any, reason: str = "") -> ServiceOrder
         now = timezone.now()
         _lapse_assignments(order, now, A.ASSIGNED, A.ACCEPTED)
         order.closed_at, order.close_reason = now, reason
-        _record(order, action="cancel", actor=actor, to=S.CANCELLED, now=now,
-                note=reason or "群众取消", fields=["closed_at", "close_reason"])
+        _record(
+            order,
+            action="cancel",
+            actor=actor,
+            to=S.CANCELLED,
+            now=now,
+            note=reason or "群众取消",
+            fields=["closed_at", "close_reason"],
+        )
     return order
 
 
@@ -708,20 +871,29 @@ def order_nudge(*, order_id: Any, actor: Any) -> ServiceOrder:
         now = timezone.now()
         if order.last_nudged_at is not None and now - order.last_nudged_at < NUDGE_INTERVAL:
             wait = math.ceil((NUDGE_INTERVAL - (now - order.last_nudged_at)).total_seconds() / 60)
-            raise TooSoonError(f"一小时内只能催单一次，请 {wait} 分钟后再试。",
-                               code="nudge_too_soon")
+            raise TooSoonError(
+                f"一小时内只能催单一次，请 {wait} 分钟后再试。", code="nudge_too_soon"
+            )
         order.last_nudged_at = now
         order.nudge_count += 1
-        _record(order, action="nudge", actor=actor, to=order.status, now=now,
-                note=f"第 {order.nudge_count} 次催单", fields=["last_nudged_at", "nudge_count"])
+        _record(
+            order,
+            action="nudge",
+            actor=actor,
+            to=order.status,
+            now=now,
+            note=f"第 {order.nudge_count} 次催单",
+            fields=["last_nudged_at", "nudge_count"],
+        )
     return order
 
 
 # --- staff: reject / escalate / assess ----------------------------------------------------
 def order_reject(*, order_id: Any, actor: Any, reason: str) -> ServiceOrder:
     """Staff of the handling site turn the order down, with a reason."""
-    reason = _clean_text(reason, field="reason", required=True, max_length=300,
-                         message="请填写驳回的原因。")
+    reason = _clean_text(
+        reason, field="reason", required=True, max_length=300, message="请填写驳回的原因。"
+    )
     with transaction.atomic():
         order = _lock_visible(order_id, actor)
         _require_dispatcher(order, actor)
@@ -729,8 +901,15 @@ def order_reject(*, order_id: Any, actor: Any, reason: str) -> ServiceOrder:
         now = timezone.now()
         _lapse_assignments(order, now, A.ASSIGNED, A.ACCEPTED)
         order.closed_at, order.close_reason = now, reason
-        _record(order, action="reject", actor=actor, to=S.REJECTED, now=now, note=reason,
-                fields=["closed_at", "close_reason"])
+        _record(
+            order,
+            action="reject",
+            actor=actor,
+            to=S.REJECTED,
+            now=now,
+            note=reason,
+            fields=["closed_at", "close_reason"],
+        )
     return order
 
 
@@ -749,16 +928,25 @@ def order_escalate(*, order_id: Any, actor: Any, reason: str = "") -> ServiceOrd
 def _escalate(order: ServiceOrder, *, actor: Any, reason: str, now: dt.datetime) -> None:
     """Move a locked, submitted order to its handling site's parent (caller holds the
     order row lock and checked the transition)."""
-    parent = (Site.objects.filter(pk=order.handling_site.parent_id).first()
-              if order.handling_site.parent_id else None)
+    parent = (
+        Site.objects.filter(pk=order.handling_site.parent_id).first()
+        if order.handling_site.parent_id
+        else None
+    )
     if parent is None:
         raise ConflictError("县级中心没有上级阵地，无法上报。", code="no_parent_site")
     _lapse_assignments(order, now, A.ASSIGNED)
     from_name = order.handling_site.name
     order.handling_site, order.escalated_at = parent, now
-    _record(order, action="escalate", actor=actor, to=S.SUBMITTED, now=now,
-            note=f"由{from_name}上报至{parent.name}" + (f"：{reason}" if reason else ""),
-            fields=["handling_site", "escalated_at"])
+    _record(
+        order,
+        action="escalate",
+        actor=actor,
+        to=S.SUBMITTED,
+        now=now,
+        note=f"由{from_name}上报至{parent.name}" + (f"：{reason}" if reason else ""),
+        fields=["handling_site", "escalated_at"],
+    )
 
 
 def escalation_limit(site: Site) -> dt.timedelta:
@@ -766,7 +954,9 @@ def escalation_limit(site: Site) -> dt.timedelta:
     return dt.timedelta(minutes=minutes)
 
 
-def orders_escalate_overdue(*, now: dt.datetime | None = None, batch_size: int = 200) -> dict[str, int]:
+def orders_escalate_overdue(
+    *, now: dt.datetime | None = None, batch_size: int = 200
+) -> dict[str, int]:
     """Every few minutes: an order left ``submitted`` at its handling site longer than
     that site's limit (default 2 hours) goes up to the parent site, with an event and
     notifications; a county-level order past the limit is flagged (``overdue_at``) for
@@ -780,32 +970,52 @@ def orders_escalate_overdue(*, now: dt.datetime | None = None, batch_size: int =
     # The later of the two: escalating keeps the status (so not status_changed_at), and
     # an escalated order dispatched and declined again waits from its return.
     waiting_since = Greatest("status_changed_at", Coalesce("escalated_at", "status_changed_at"))
-    limits: set[int] = {m for m in Site.objects.exclude(escalation_minutes__isnull=True)
-                        .values_list("escalation_minutes", flat=True) if m is not None}
+    limits: set[int] = {
+        m
+        for m in Site.objects.exclude(escalation_minutes__isnull=True).values_list(
+            "escalation_minutes", flat=True
+        )
+        if m is not None
+    }
     default = settings.ORDER_ESCALATION_MINUTES
     candidates: list[int] = []
-    base = (ServiceOrder.objects.filter(status=S.SUBMITTED, overdue_at__isnull=True)
-            .annotate(waiting_since=waiting_since))
+    base = ServiceOrder.objects.filter(status=S.SUBMITTED, overdue_at__isnull=True).annotate(
+        waiting_since=waiting_since
+    )
     for minutes in limits | {default}:
-        site_q = (Q(handling_site__escalation_minutes=minutes) if minutes != default else
-                  Q(handling_site__escalation_minutes__isnull=True)
-                  | Q(handling_site__escalation_minutes=default))
+        site_q = (
+            Q(handling_site__escalation_minutes=minutes)
+            if minutes != default
+            else Q(handling_site__escalation_minutes__isnull=True)
+            | Q(handling_site__escalation_minutes=default)
+        )
         cutoff = now - dt.timedelta(minutes=minutes)
-        candidates += list(base.filter(site_q, waiting_since__lte=cutoff)
-                           .order_by("waiting_since").values_list("pk", flat=True)[:batch_size])
+        candidates += list(
+            base.filter(site_q, waiting_since__lte=cutoff)
+            .order_by("waiting_since")
+            .values_list("pk", flat=True)[:batch_size]
+        )
     escalated = flagged = 0
     for pk in candidates:
         with transaction.atomic():
-            order = (ServiceOrder.objects.select_for_update(of=("self",), skip_locked=True)
-                     .select_related("site", "handling_site", "service").filter(pk=pk).first())
+            order = (
+                ServiceOrder.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("site", "handling_site", "service")
+                .filter(pk=pk)
+                .first()
+            )
             if order is None or order.status != S.SUBMITTED or order.overdue_at is not None:
                 continue
             since = max(t for t in (order.escalated_at, order.status_changed_at) if t)
             if since > now - escalation_limit(order.handling_site):
                 continue  # dispatched and declined again meanwhile: the clock restarted
             if order.handling_site.parent_id:
-                _escalate(order, actor=None, now=now,
-                          reason=f"超过 {int(escalation_limit(order.handling_site).total_seconds() // 60)} 分钟无人派单，自动上报")
+                _escalate(
+                    order,
+                    actor=None,
+                    now=now,
+                    reason=f"超过 {int(escalation_limit(order.handling_site).total_seconds() // 60)} 分钟无人派单，自动上报",
+                )
                 escalated += 1
             else:
                 order.overdue_at = now
@@ -820,10 +1030,14 @@ def can_assess(user: Any, order: ServiceOrder) -> bool:
     (the county queue) only county staff."""
     if is_global(user):
         return True
-    levels = {SiteLevel.COUNTY} if order.assessment_queue == AssessmentQueue.COUNTY else {
-        SiteLevel.COUNTY, SiteLevel.TOWNSHIP}
+    levels = (
+        {SiteLevel.COUNTY}
+        if order.assessment_queue == AssessmentQueue.COUNTY
+        else {SiteLevel.COUNTY, SiteLevel.TOWNSHIP}
+    )
     return any(
-        r.role in ("staff", "county_admin") and r.site_level in levels
+        r.role in ("staff", "county_admin")
+        and r.site_level in levels
         and order.site.path.startswith(r.site_path)
         for r in held_roles(user)
     )
@@ -834,7 +1048,8 @@ def assessing_site_id(user: Any, order: ServiceOrder) -> int:
     county site where they hold a staff role covering the order's point (for a
     superuser, the county center)."""
     candidates = [
-        r for r in held_roles(user)
+        r
+        for r in held_roles(user)
         if r.role in ("staff", "county_admin")
         and r.site_level in (SiteLevel.COUNTY, SiteLevel.TOWNSHIP)
         and order.site.path.startswith(r.site_path)
@@ -857,8 +1072,13 @@ def order_assess(
     settlement's key); not approved → ``rejected``, nothing to settle."""
     if not isinstance(approved, bool):
         raise ValidationError({"approved": ["请选择通过或不通过。"]})
-    comment = _clean_text(comment, field="comment", required=not approved, max_length=500,
-                          message="不通过时请填写考核意见。")
+    comment = _clean_text(
+        comment,
+        field="comment",
+        required=not approved,
+        max_length=500,
+        message="不通过时请填写考核意见。",
+    )
     given: dict[int, Decimal] = {}
     for key, value in (hours or {}).items():
         try:
@@ -871,46 +1091,76 @@ def order_assess(
         _check_transition(order, "assess")
         if not can_assess(actor, order):
             raise PermissionDeniedError(
-                "只有乡镇实践所或县级中心的工作人员可以考核" +
-                ("；有投诉的订单由县级中心考核。" if order.assessment_queue == "county" else "。"),
-                code="not_assessor")
+                "只有乡镇实践所或县级中心的工作人员可以考核"
+                + (
+                    "；有投诉的订单由县级中心考核。" if order.assessment_queue == "county" else "。"
+                ),
+                code="not_assessor",
+            )
         if order.assessment_queue == AssessmentQueue.NONE:
-            raise ConflictError("订单尚未进入考核：请等待群众评价（或完成满 7 天）。",
-                                code="not_ready_for_assessment")
-        served = list(OrderAssignment.objects.select_related("volunteer").filter(
-            order_id=order.pk, status=A.ACCEPTED, checked_out_at__isnull=False))
+            raise ConflictError(
+                "订单尚未进入考核：请等待群众评价（或完成满 7 天）。",
+                code="not_ready_for_assessment",
+            )
+        served = list(
+            OrderAssignment.objects.select_related("volunteer").filter(
+                order_id=order.pk, status=A.ACCEPTED, checked_out_at__isnull=False
+            )
+        )
         by_volunteer = {a.volunteer_id: a for a in served}
         unknown = sorted(set(given) - set(by_volunteer))
         if unknown:
-            raise ValidationError({"hours": [
-                f"志愿者 {'、'.join(map(str, unknown))} 没有参与这张单的服务。"]})
+            raise ValidationError(
+                {"hours": [f"志愿者 {'、'.join(map(str, unknown))} 没有参与这张单的服务。"]}
+            )
         now = timezone.now()
         order.assessed_by, order.assessed_at = actor, now
         order.assessed_site_id = assessing_site_id(actor, order)
         order.assessment_approved, order.assessment_comment = approved, comment
-        fields = ["assessed_by", "assessed_at", "assessed_site", "assessment_approved",
-                  "assessment_comment"]
+        fields = [
+            "assessed_by",
+            "assessed_at",
+            "assessed_site",
+            "assessment_approved",
+            "assessment_comment",
+        ]
         if approved:
             for a in served:
                 a.confirmed_hours = given.get(a.volunteer_id, a.reported_hours)
             OrderAssignment.objects.bulk_update(served, ["confirmed_hours"])
             total = sum((a.confirmed_hours or Decimal("0") for a in served), Decimal("0"))
             detail = "，".join(f"{a.volunteer.real_name} {a.confirmed_hours} 小时" for a in served)
-            _record(order, action="assess", actor=actor, to=S.ASSESSED, now=now,
-                    note=f"考核通过，确认服务 {total} 小时（{detail}）" + (f"：{comment}" if comment else ""),
-                    fields=fields)
+            _record(
+                order,
+                action="assess",
+                actor=actor,
+                to=S.ASSESSED,
+                now=now,
+                note=f"考核通过，确认服务 {total} 小时（{detail}）"
+                + (f"：{comment}" if comment else ""),
+                fields=fields,
+            )
         else:
             order.closed_at, order.close_reason = now, comment
-            _record(order, action="assess", actor=actor, to=S.REJECTED, now=now,
-                    note=f"考核不通过：{comment}", fields=[*fields, "closed_at", "close_reason"])
+            _record(
+                order,
+                action="assess",
+                actor=actor,
+                to=S.REJECTED,
+                now=now,
+                note=f"考核不通过：{comment}",
+                fields=[*fields, "closed_at", "close_reason"],
+            )
     return order
 
 
 # --- what to offer on a page ---------------------------------------------------------------
-def actions_for(order: ServiceOrder, user: Any,
-                assignment: OrderAssignment | None = None) -> list[str]:
+def actions_for(
+    order: ServiceOrder, user: Any, assignment: OrderAssignment | None = None
+) -> list[str]:
     """The actions to offer ``user`` on ``order`` (the pages' buttons). A hint only:
     every service checks role, scope and state again under the row lock."""
+
     def open_(action: str) -> bool:
         return order.status in TRANSITIONS[action][0]
 
@@ -919,22 +1169,30 @@ def actions_for(order: ServiceOrder, user: Any,
     if assignment is not None:
         if assignment.status == A.ASSIGNED and open_("accept"):
             offered += ["accept", "decline"]
-        if (assignment.status == A.ACCEPTED and assignment.checked_in_at is None
-                and open_("start")):
+        if assignment.status == A.ACCEPTED and assignment.checked_in_at is None and open_("start"):
             offered.append("start")
-        if (assignment.status == A.ACCEPTED and assignment.checked_in_at is not None
-                and assignment.checked_out_at is None and open_("complete")):
+        if (
+            assignment.status == A.ACCEPTED
+            and assignment.checked_in_at is not None
+            and assignment.checked_out_at is None
+            and open_("complete")
+        ):
             offered.append("complete")
     if user.pk == order.resident_id:
         if open_("rate") and order.rating_lapsed_at is None:
             offered.append("rate")
-        if open_("nudge") and (order.last_nudged_at is None
-                               or now - order.last_nudged_at >= NUDGE_INTERVAL):
+        if open_("nudge") and (
+            order.last_nudged_at is None or now - order.last_nudged_at >= NUDGE_INTERVAL
+        ):
             offered.append("nudge")
         if open_("cancel"):
             offered.append("cancel")
-        if (open_("dispute") and order.disputed_at is None and order.completed_at is not None
-                and now - order.completed_at <= RATING_WINDOW):
+        if (
+            open_("dispute")
+            and order.disputed_at is None
+            and order.completed_at is not None
+            and now - order.completed_at <= RATING_WINDOW
+        ):
             offered.append("dispute")
     if can_manage_site(user, order.handling_site):
         offered += [a for a in ("dispatch", "reject") if open_(a)]
@@ -958,24 +1216,57 @@ def orders_lapse_unrated(*, now: dt.datetime | None = None, batch_size: int = 50
         with transaction.atomic():
             ids = list(
                 ServiceOrder.objects.select_for_update(skip_locked=True)
-                .filter(status=S.COMPLETED, assessment_queue=AssessmentQueue.NONE,
-                        completed_at__lte=cutoff)
-                .order_by("completed_at", "pk").values_list("pk", flat=True)[:batch_size])
+                .filter(
+                    status=S.COMPLETED,
+                    assessment_queue=AssessmentQueue.NONE,
+                    completed_at__lte=cutoff,
+                )
+                .order_by("completed_at", "pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
             if not ids:
                 return total
             ServiceOrder.objects.filter(pk__in=ids).update(
-                assessment_queue=AssessmentQueue.TOWNSHIP, rating_lapsed_at=now)
-            OrderEvent.objects.bulk_create([
-                OrderEvent(order_id=pk, actor=None, action="lapse_rating", from_status=S.COMPLETED,
-                           to_status=S.COMPLETED, note="完成 7 天未评价，转入考核", created_at=now)
-                for pk in ids])
+                assessment_queue=AssessmentQueue.TOWNSHIP, rating_lapsed_at=now
+            )
+            OrderEvent.objects.bulk_create(
+                [
+                    OrderEvent(
+                        order_id=pk,
+                        actor=None,
+                        action="lapse_rating",
+                        from_status=S.COMPLETED,
+                        to_status=S.COMPLETED,
+                        note="完成 7 天未评价，转入考核",
+                        created_at=now,
+                    )
+                    for pk in ids
+                ]
+            )
         total += len(ids)
 
 
 __all__ = [
-    "ACTION_LABELS", "TRANSITIONS", "TooSoonError", "actions_for", "can_assess", "order_accept",
-    "order_assess", "order_cancel", "order_complete", "order_decline", "order_dispatch",
-    "order_dispute", "order_escalate", "order_nudge", "order_place", "order_rate",
-    "order_reject", "order_start", "order_visible_to", "orders_lapse_unrated",
-    "service_item_create", "service_item_update",
+    "ACTION_LABELS",
+    "TRANSITIONS",
+    "TooSoonError",
+    "actions_for",
+    "can_assess",
+    "order_accept",
+    "order_assess",
+    "order_cancel",
+    "order_complete",
+    "order_decline",
+    "order_dispatch",
+    "order_dispute",
+    "order_escalate",
+    "order_nudge",
+    "order_place",
+    "order_rate",
+    "order_reject",
+    "order_start",
+    "order_visible_to",
+    "orders_lapse_unrated",
+    "service_item_create",
+    "service_item_update",
 ]

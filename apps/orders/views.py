@@ -49,25 +49,39 @@ from .forms import (
 from .models import AssignmentStatus, OrderStatus, ServiceItem, ServiceOrder
 
 STEPS: list[tuple[str, str]] = [  # the resident's view of the workflow, for the progress line
-    (OrderStatus.SUBMITTED, "点单"), (OrderStatus.DISPATCHED, "派单"),
-    (OrderStatus.ACCEPTED, "接单"), (OrderStatus.IN_SERVICE, "服务"),
-    (OrderStatus.COMPLETED, "完成"), (OrderStatus.RATED, "评价"),
+    (OrderStatus.SUBMITTED, "点单"),
+    (OrderStatus.DISPATCHED, "派单"),
+    (OrderStatus.ACCEPTED, "接单"),
+    (OrderStatus.IN_SERVICE, "服务"),
+    (OrderStatus.COMPLETED, "完成"),
+    (OrderStatus.RATED, "评价"),
     (OrderStatus.ASSESSED, "考核"),
 ]
 STATUS_CLASS: dict[str, str] = {
-    OrderStatus.SUBMITTED: "status-warn", OrderStatus.DISPATCHED: "status-warn",
-    OrderStatus.ACCEPTED: "", OrderStatus.IN_SERVICE: "", OrderStatus.COMPLETED: "status-ok",
-    OrderStatus.RATED: "status-ok", OrderStatus.ASSESSED: "status-ok",
-    OrderStatus.CANCELLED: "status-bad", OrderStatus.REJECTED: "status-bad",
+    OrderStatus.SUBMITTED: "status-warn",
+    OrderStatus.DISPATCHED: "status-warn",
+    OrderStatus.ACCEPTED: "",
+    OrderStatus.IN_SERVICE: "",
+    OrderStatus.COMPLETED: "status-ok",
+    OrderStatus.RATED: "status-ok",
+    OrderStatus.ASSESSED: "status-ok",
+    OrderStatus.CANCELLED: "status-bad",
+    OrderStatus.REJECTED: "status-bad",
 }
-AGE_CHOICES = [("", _("不限")), ("2", _("超过 2 小时")), ("24", _("超过 1 天")), ("72", _("超过 3 天"))]
+AGE_CHOICES = [
+    ("", _("不限")),
+    ("2", _("超过 2 小时")),
+    ("24", _("超过 1 天")),
+    ("72", _("超过 3 天")),
+]
 BOARD_REFRESH_SECONDS = 30
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                  request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
         return target
     return default
 
@@ -87,18 +101,22 @@ def _decorate(order: ServiceOrder) -> ServiceOrder:
 def steps_for(order: ServiceOrder) -> list[dict[str, Any]]:
     order_index = {s: i for i, (s, _label) in enumerate(STEPS)}
     current = order_index.get(order.status, -1)
-    return [{"label": label, "done": i <= current, "current": i == current}
-            for i, (_s, label) in enumerate(STEPS)]
+    return [
+        {"label": label, "done": i <= current, "current": i == current}
+        for i, (_s, label) in enumerate(STEPS)
+    ]
 
 
 # --- resident -------------------------------------------------------------------------------
 @login_required
 def menu(request: HttpRequest) -> HttpResponse:
     """The menu of the resident's point (its own items, the township's, the county's)."""
-    points = list(Site.objects.filter(pk__in=services.resident_points(request.user))
-                  .order_by("path"))
-    site = next((s for s in points if str(s.pk) == request.GET.get("site")),
-                points[0] if points else None)
+    points = list(
+        Site.objects.filter(pk__in=services.resident_points(request.user)).order_by("path")
+    )
+    site = next(
+        (s for s in points if str(s.pk) == request.GET.get("site")), points[0] if points else None
+    )
     items = list(selectors.menu_for_site(site)) if site else []
     return render(request, "orders/menu.html", {"site": site, "points": points, "items": items})
 
@@ -107,11 +125,17 @@ def _place(request: HttpRequest, form: OrderForm, **extra: Any) -> HttpResponse 
     data = form.cleaned_data
     try:
         order, created = services.order_place(
-            actor=request.user, service=data["service"], address=data["address"],
-            contact_mobile=data["contact_mobile"], preferred_start=data["preferred_start"],
-            preferred_end=data["preferred_end"], note=data.get("note", ""),
+            actor=request.user,
+            service=data["service"],
+            address=data["address"],
+            contact_mobile=data["contact_mobile"],
+            preferred_start=data["preferred_start"],
+            preferred_end=data["preferred_end"],
+            note=data.get("note", ""),
             volunteers_needed=data.get("volunteers_needed"),
-            idempotency_key=f"form-{data['token']}", **extra)
+            idempotency_key=f"form-{data['token']}",
+            **extra,
+        )
     except (ValidationError, DomainError) as exc:
         add_service_errors(form, exc)
         return None
@@ -129,18 +153,26 @@ def order_create(request: HttpRequest) -> HttpResponse:
         messages.error(request, "只有登记为群众的用户可以点单。")
         return redirect("home")
     chosen = request.POST.get("site") or request.GET.get("site")
-    site = Site.objects.get(pk=int(chosen) if chosen and chosen.isdigit()
-                            and int(chosen) in points else points[0])
+    site = Site.objects.get(
+        pk=int(chosen) if chosen and chosen.isdigit() and int(chosen) in points else points[0]
+    )
     menu_qs = selectors.menu_for_site(site)
-    initial = {"contact_mobile": getattr(request.user, "mobile", "") or "", "address": site.address,
-               "service": request.GET.get("service")}
+    initial = {
+        "contact_mobile": getattr(request.user, "mobile", "") or "",
+        "address": site.address,
+        "service": request.GET.get("service"),
+    }
     form = OrderForm(request.POST or None, menu=menu_qs, initial=initial)
     if request.method == "POST" and form.is_valid():
         done = _place(request, form, site=site)
         if done is not None:
             return done
-    return render(request, "orders/order_form.html", {"form": form, "site": site, "proxy": False},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "orders/order_form.html",
+        {"form": form, "site": site, "proxy": False},
+        status=400 if form.errors else 200,
+    )
 
 
 def _menu_for_scope(user: Any) -> Any:
@@ -152,8 +184,11 @@ def _menu_for_scope(user: Any) -> Any:
     for path in managed_paths(user):
         above |= {int(seg) for seg in path.strip("/").split("/")}
         within |= Q(site__path__startswith=path)
-    return (ServiceItem.objects.filter(within | Q(site_id__in=above), is_active=True)
-            .select_related("site").order_by("site__path", "title"))
+    return (
+        ServiceItem.objects.filter(within | Q(site_id__in=above), is_active=True)
+        .select_related("site")
+        .order_by("site__path", "title")
+    )
 
 
 @login_required
@@ -161,8 +196,9 @@ def proxy_create(request: HttpRequest) -> HttpResponse:
     """代点单: staff take a resident's order on the phone."""
     if not is_manager(request.user):
         raise Http404
-    sites = scope_queryset(Site.objects.filter(level=SiteLevel.VILLAGE, is_active=True),
-                           request.user, site_field="").order_by("path")
+    sites = scope_queryset(
+        Site.objects.filter(level=SiteLevel.VILLAGE, is_active=True), request.user, site_field=""
+    ).order_by("path")
     form = ProxyOrderForm(request.POST or None, menu=_menu_for_scope(request.user), sites=sites)
     if request.method == "POST" and form.is_valid():
         resident = None
@@ -177,14 +213,19 @@ def proxy_create(request: HttpRequest) -> HttpResponse:
             done = _place(request, form, site=form.cleaned_data["site"], resident=resident)
             if done is not None:
                 return done
-    return render(request, "orders/order_form.html", {"form": form, "proxy": True},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "orders/order_form.html",
+        {"form": form, "proxy": True},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
 def my_orders(request: HttpRequest) -> HttpResponse:
     qs = selectors.with_timeline(
-        selectors.order_list(fetched_by=request.user, filters={"mine": True}))
+        selectors.order_list(fetched_by=request.user, filters={"mine": True})
+    )
     page = paginate(request, qs, per_page=10)
     for order in page.object_list:
         _decorate(order)
@@ -212,7 +253,8 @@ def _board_filters(request: HttpRequest) -> dict[str, Any]:
         "status": (list(OrderStatus.values) if status == "all" else status) or None,
         "age_hours": age if age in {"2", "24", "72"} else None,
         "nudged": request.GET.get("nudged") == "1",
-        "status_value": status, "age_value": age,
+        "status_value": status,
+        "age_value": age,
     }
 
 
@@ -237,18 +279,27 @@ def board(request: HttpRequest) -> HttpResponse:
         per_page = min(max(int(request.GET.get("per_page", 20)), 5), 100)
     except ValueError:
         per_page = 20
-    page = paginate(request, selectors.board_orders(fetched_by=request.user, filters=selector_filters),
-                    per_page=per_page)
+    page = paginate(
+        request,
+        selectors.board_orders(fetched_by=request.user, filters=selector_filters),
+        per_page=per_page,
+    )
     orders = list(page.object_list)
     selectors.attach_suggestions(orders)
     for order in orders:
         _decorate(order)
-        order.can_dispatch = (order.status == OrderStatus.SUBMITTED  # type: ignore[attr-defined]
-                              and can_manage_site(request.user, order.handling_site))
+        order.can_dispatch = (
+            order.status == OrderStatus.SUBMITTED  # type: ignore[attr-defined]
+            and can_manage_site(request.user, order.handling_site)
+        )
     context = {
-        "page": page, "orders": orders, "filters": filters, "query": query_without_page(request),
+        "page": page,
+        "orders": orders,
+        "filters": filters,
+        "query": query_without_page(request),
         "status_choices": [("", _("进行中")), *OrderStatus.choices, ("all", _("全部"))],
-        "age_choices": AGE_CHOICES, "refresh": BOARD_REFRESH_SECONDS,
+        "age_choices": AGE_CHOICES,
+        "refresh": BOARD_REFRESH_SECONDS,
         "board_url": _board_url(request),
     }
     if request.GET.get("partial") == "1":
@@ -262,8 +313,10 @@ def assessment(request: HttpRequest) -> HttpResponse:
     if not is_manager(request.user):
         raise Http404
     assessor = is_global(request.user) or any(
-        r.role in ("staff", "county_admin") and r.site_level in (SiteLevel.COUNTY, SiteLevel.TOWNSHIP)
-        for r in held_roles(request.user))
+        r.role in ("staff", "county_admin")
+        and r.site_level in (SiteLevel.COUNTY, SiteLevel.TOWNSHIP)
+        for r in held_roles(request.user)
+    )
     page = paginate(request, selectors.assessment_queue(fetched_by=request.user))
     for order in page.object_list:
         _decorate(order)
@@ -288,15 +341,26 @@ def item_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             item = selectors.access_service_item(request.user, pk)
         except NotFoundError:
             raise Http404 from None
-    sites = scope_queryset(Site.objects.exclude(level=SiteLevel.BASE).order_by("path"),
-                           request.user, site_field="")
+    sites = scope_queryset(
+        Site.objects.exclude(level=SiteLevel.BASE).order_by("path"), request.user, site_field=""
+    )
     initial: dict[str, Any] = {}
     if item is not None:
-        initial = {f: getattr(item, f) for f in (
-            "title", "category", "description", "duration_hours", "points_per_hour",
-            "volunteers_needed", "is_active")} | {"site": item.site_id}
-    form = ServiceItemForm(request.POST or None, sites=sites, editing=item is not None,
-                           initial=initial)
+        initial = {
+            f: getattr(item, f)
+            for f in (
+                "title",
+                "category",
+                "description",
+                "duration_hours",
+                "points_per_hour",
+                "volunteers_needed",
+                "is_active",
+            )
+        } | {"site": item.site_id}
+    form = ServiceItemForm(
+        request.POST or None, sites=sites, editing=item is not None, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         site = data.pop("site")
@@ -310,8 +374,12 @@ def item_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             return redirect("orders:items")
         except (ValidationError, DomainError) as exc:
             add_service_errors(form, exc)
-    return render(request, "orders/item_form.html", {"form": form, "item": item},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "orders/item_form.html",
+        {"form": form, "item": item},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- one order ------------------------------------------------------------------------------
@@ -324,14 +392,25 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = _decorate(_access(request, pk))
     mine = _mine(order, request.user)
     actions = services.actions_for(order, request.user, mine)
-    suggestions = (selectors.dispatch_suggestions(order=order, fetched_by=request.user, limit=5)
-                   if "dispatch" in actions else [])
-    return render(request, "orders/detail.html", {
-        "order": order, "mine": mine, "actions": actions, "suggestions": suggestions,
-        "steps": steps_for(order), "labels": services.ACTION_LABELS,
-        "is_resident": request.user.pk == order.resident_id,
-        "staff_view": can_manage_site(request.user, order.site),
-    })
+    suggestions = (
+        selectors.dispatch_suggestions(order=order, fetched_by=request.user, limit=5)
+        if "dispatch" in actions
+        else []
+    )
+    return render(
+        request,
+        "orders/detail.html",
+        {
+            "order": order,
+            "mine": mine,
+            "actions": actions,
+            "suggestions": suggestions,
+            "steps": steps_for(order),
+            "labels": services.ACTION_LABELS,
+            "is_resident": request.user.pk == order.resident_id,
+            "staff_view": can_manage_site(request.user, order.site),
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -353,8 +432,11 @@ def _dispatch_form(request: HttpRequest, order: ServiceOrder) -> forms.Form:
 
 
 def _assess_form(request: HttpRequest, order: ServiceOrder) -> forms.Form:
-    served = [a for a in order.assignments.all()
-              if a.status == AssignmentStatus.ACCEPTED and a.checked_out_at is not None]
+    served = [
+        a
+        for a in order.assignments.all()
+        if a.status == AssignmentStatus.ACCEPTED and a.checked_out_at is not None
+    ]
     return AssessForm(_data(request), served=served)
 
 
@@ -363,42 +445,107 @@ def _simple(form_class: type[forms.Form]) -> Callable[..., forms.Form]:
         if form_class is CompleteForm:
             return form_class(_data(request), request.FILES or None)
         return form_class(_data(request))
+
     return make
 
 
 ACTIONS: dict[str, ActionPage] = {
-    "dispatch": ActionPage(_dispatch_form, lambda r, o, f: services.order_dispatch(
-        order_id=o.pk, actor=r.user, volunteer_ids=f.cleaned_data["volunteers"],
-        note=f.cleaned_data.get("note", "")), "已派单，等待志愿者接单。"),
-    "accept": ActionPage(_simple(ConfirmForm), lambda r, o, f: services.order_accept(
-        order_id=o.pk, actor=r.user), "已接单，请按约定时间前往服务。"),
-    "decline": ActionPage(_simple(ReasonForm), lambda r, o, f: services.order_decline(
-        order_id=o.pk, actor=r.user, reason=f.cleaned_data["reason"]), "已谢绝该派单。", True),
-    "start": ActionPage(_simple(ConfirmForm), lambda r, o, f: services.order_start(
-        order_id=o.pk, actor=r.user), "已签到，开始服务。"),
-    "complete": ActionPage(_simple(CompleteForm), lambda r, o, f: services.order_complete(
-        order_id=o.pk, actor=r.user, summary=f.cleaned_data["summary"],
-        hours=f.cleaned_data.get("hours"), photos=f.cleaned_data.get("photos") or []),
-        "已签退，服务完成。感谢您的付出！"),
-    "rate": ActionPage(_simple(RateForm), lambda r, o, f: services.order_rate(
-        order_id=o.pk, actor=r.user, score=f.cleaned_data["score"],
-        comment=f.cleaned_data.get("comment", "")), "感谢您的评价！"),
-    "dispute": ActionPage(_simple(DisputeForm), lambda r, o, f: services.order_dispute(
-        order_id=o.pk, actor=r.user, text=f.cleaned_data["comment"]),
-        "投诉已提交县新时代文明实践中心。", True),
-    "cancel": ActionPage(_simple(OptionalReasonForm), lambda r, o, f: services.order_cancel(
-        order_id=o.pk, actor=r.user, reason=f.cleaned_data.get("reason", "")), "订单已取消。", True),
-    "nudge": ActionPage(_simple(ConfirmForm), lambda r, o, f: services.order_nudge(
-        order_id=o.pk, actor=r.user), "已催单，工作人员会尽快处理。"),
-    "reject": ActionPage(_simple(ReasonForm), lambda r, o, f: services.order_reject(
-        order_id=o.pk, actor=r.user, reason=f.cleaned_data["reason"]), "已驳回该订单。", True),
-    "escalate": ActionPage(_simple(OptionalReasonForm), lambda r, o, f: services.order_escalate(
-        order_id=o.pk, actor=r.user, reason=f.cleaned_data.get("reason", "")),
-        "已上报上级阵地。"),
-    "assess": ActionPage(_assess_form, lambda r, o, f: services.order_assess(
-        order_id=o.pk, actor=r.user, approved=f.cleaned_data["approved"],
-        hours=f.hours(), comment=f.cleaned_data.get("comment", "")),  # type: ignore[attr-defined]
-        "考核完成。"),
+    "dispatch": ActionPage(
+        _dispatch_form,
+        lambda r, o, f: services.order_dispatch(
+            order_id=o.pk,
+            actor=r.user,
+            volunteer_ids=f.cleaned_data["volunteers"],
+            note=f.cleaned_data.get("note", ""),
+        ),
+        "已派单，等待志愿者接单。",
+    ),
+    "accept": ActionPage(
+        _simple(ConfirmForm),
+        lambda r, o, f: services.order_accept(order_id=o.pk, actor=r.user),
+        "已接单，请按约定时间前往服务。",
+    ),
+    "decline": ActionPage(
+        _simple(ReasonForm),
+        lambda r, o, f: services.order_decline(
+            order_id=o.pk, actor=r.user, reason=f.cleaned_data["reason"]
+        ),
+        "已谢绝该派单。",
+        True,
+    ),
+    "start": ActionPage(
+        _simple(ConfirmForm),
+        lambda r, o, f: services.order_start(order_id=o.pk, actor=r.user),
+        "已签到，开始服务。",
+    ),
+    "complete": ActionPage(
+        _simple(CompleteForm),
+        lambda r, o, f: services.order_complete(
+            order_id=o.pk,
+            actor=r.user,
+            summary=f.cleaned_data["summary"],
+            hours=f.cleaned_data.get("hours"),
+            photos=f.cleaned_data.get("photos") or [],
+        ),
+        "已签退，服务完成。感谢您的付出！",
+    ),
+    "rate": ActionPage(
+        _simple(RateForm),
+        lambda r, o, f: services.order_rate(
+            order_id=o.pk,
+            actor=r.user,
+            score=f.cleaned_data["score"],
+            comment=f.cleaned_data.get("comment", ""),
+        ),
+        "感谢您的评价！",
+    ),
+    "dispute": ActionPage(
+        _simple(DisputeForm),
+        lambda r, o, f: services.order_dispute(
+            order_id=o.pk, actor=r.user, text=f.cleaned_data["comment"]
+        ),
+        "投诉已提交县新时代文明实践中心。",
+        True,
+    ),
+    "cancel": ActionPage(
+        _simple(OptionalReasonForm),
+        lambda r, o, f: services.order_cancel(
+            order_id=o.pk, actor=r.user, reason=f.cleaned_data.get("reason", "")
+        ),
+        "订单已取消。",
+        True,
+    ),
+    "nudge": ActionPage(
+        _simple(ConfirmForm),
+        lambda r, o, f: services.order_nudge(order_id=o.pk, actor=r.user),
+        "已催单，工作人员会尽快处理。",
+    ),
+    "reject": ActionPage(
+        _simple(ReasonForm),
+        lambda r, o, f: services.order_reject(
+            order_id=o.pk, actor=r.user, reason=f.cleaned_data["reason"]
+        ),
+        "已驳回该订单。",
+        True,
+    ),
+    "escalate": ActionPage(
+        _simple(OptionalReasonForm),
+        lambda r, o, f: services.order_escalate(
+            order_id=o.pk, actor=r.user, reason=f.cleaned_data.get("reason", "")
+        ),
+        "已上报上级阵地。",
+    ),
+    "assess": ActionPage(
+        _assess_form,
+        lambda r, o, f: services.order_assess(
+            order_id=o.pk,
+            actor=r.user,
+            approved=f.cleaned_data["approved"],
+            hours=f.hours(),  # type: ignore[attr-defined]
+            comment=f.cleaned_data.get("comment", ""),
+        ),
+        "考核完成。",
+    ),
 }
 
 
@@ -426,9 +573,17 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 return redirect(_safe_next(request, reverse("orders:detail", args=[order.pk])))
         else:
             status = 400
-    return render(request, "orders/action.html", {
-        "order": order, "form": form, "action": action, "label": services.ACTION_LABELS[action],
-        "danger": page.danger, "next": _safe_next(request, ""),
-        "multipart": action == "complete",
-    }, status=status)
-
+    return render(
+        request,
+        "orders/action.html",
+        {
+            "order": order,
+            "form": form,
+            "action": action,
+            "label": services.ACTION_LABELS[action],
+            "danger": page.danger,
+            "next": _safe_next(request, ""),
+            "multipart": action == "complete",
+        },
+        status=status,
+    )

@@ -36,7 +36,16 @@ class LegInline(admin.TabularInline):
 
 @admin.register(LedgerTransaction)
 class LedgerTransactionAdmin(ReadOnlyAdmin):
-    list_display = ("source_key", "kind", "amount", "hours", "volunteer", "site", "run", "created_at")
+    list_display = (
+        "source_key",
+        "kind",
+        "amount",
+        "hours",
+        "volunteer",
+        "site",
+        "run",
+        "created_at",
+    )
     list_filter = ("kind",)
     search_fields = ("source_key", "volunteer__real_name")
     list_select_related = ("volunteer", "site", "run")
@@ -59,8 +68,16 @@ def rerun_settlement(modeladmin, request, queryset):  # type: ignore[no-untyped-
 
 @admin.register(SettlementRun)
 class SettlementRunAdmin(ReadOnlyAdmin):
-    list_display = ("settlement_date", "status", "orders_seen", "entries_created",
-                    "points_credited", "hours_credited", "started_at", "finished_at")
+    list_display = (
+        "settlement_date",
+        "status",
+        "orders_seen",
+        "entries_created",
+        "points_credited",
+        "hours_credited",
+        "started_at",
+        "finished_at",
+    )
     list_filter = ("status",)
     actions = [rerun_settlement]
 

@@ -72,15 +72,20 @@ class RewardViewSet(viewsets.ReadOnlyModelViewSet[Any]):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=None, responses={201: RedemptionSerializer, 200: RedemptionSerializer},
-                   parameters=[OpenApiParameter("Idempotency-Key", str, location="header")])
+    @extend_schema(
+        request=None,
+        responses={201: RedemptionSerializer, 200: RedemptionSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, location="header")],
+    )
     @action(detail=True, methods=["post"])
     def redeem(self, request: Request, pk: str) -> Response:
         redemption, created = services.reward_redeem(
-            actor=request.user, reward_id=pk,
-            idempotency_key=request.headers.get("Idempotency-Key"))
-        return Response(RedemptionSerializer(redemption).data,
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+            actor=request.user, reward_id=pk, idempotency_key=request.headers.get("Idempotency-Key")
+        )
+        return Response(
+            RedemptionSerializer(redemption).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class RedemptionViewSet(viewsets.ReadOnlyModelViewSet[Any]):
@@ -91,8 +96,9 @@ class RedemptionViewSet(viewsets.ReadOnlyModelViewSet[Any]):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Redemption.objects.none()
         st = self.request.query_params.get("status")
-        return selectors.redemption_list(fetched_by=self.request.user,
-                                         status=st if st in RedemptionStatus.values else None)
+        return selectors.redemption_list(
+            fetched_by=self.request.user, status=st if st in RedemptionStatus.values else None
+        )
 
     @extend_schema(parameters=[OpenApiParameter("status", enum=RedemptionStatus.values)])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -109,8 +115,9 @@ class RedemptionViewSet(viewsets.ReadOnlyModelViewSet[Any]):
     def cancel(self, request: Request, pk: str) -> Response:
         data = CancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        redemption = services.redemption_cancel(actor=request.user, redemption_id=pk,
-                                                reason=data.validated_data["reason"])
+        redemption = services.redemption_cancel(
+            actor=request.user, redemption_id=pk, reason=data.validated_data["reason"]
+        )
         return Response(RedemptionSerializer(redemption).data)
 
 

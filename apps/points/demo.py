@@ -26,16 +26,30 @@ SHOP: list[tuple[str, str, int, int, int | None]] = [
 def seed(ctx: dict[str, Any], log: Any) -> None:
     for town in ctx["townships"]:
         for name, description, cost, stock, limit in SHOP:
-            Reward.objects.get_or_create(site=town, name=name, defaults=dict(
-                description=description, points_cost=cost, stock=stock,
-                per_volunteer_limit=limit))
+            Reward.objects.get_or_create(
+                site=town,
+                name=name,
+                defaults=dict(
+                    description=description,
+                    points_cost=cost,
+                    stock=stock,
+                    per_volunteer_limit=limit,
+                ),
+            )
 
     # Settle every day on which a demo order was assessed (idempotent: a rerun adds
     # nothing), so volunteers have real balances and history.
-    days = sorted({timezone.localtime(at).date() for at in ServiceOrder.objects.filter(
-        status="assessed", assessed_at__isnull=False).values_list("assessed_at", flat=True)})
-    settled = set(SettlementRun.objects.filter(status="succeeded").values_list(
-        "settlement_date", flat=True))
+    days = sorted(
+        {
+            timezone.localtime(at).date()
+            for at in ServiceOrder.objects.filter(
+                status="assessed", assessed_at__isnull=False
+            ).values_list("assessed_at", flat=True)
+        }
+    )
+    settled = set(
+        SettlementRun.objects.filter(status="succeeded").values_list("settlement_date", flat=True)
+    )
     for day in days:
         if day not in settled:  # a rerun would add nothing, but would log another run
             settle(day)
@@ -48,5 +62,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                 reward_redeem(actor=vol2, reward_id=soap.pk, idempotency_key="demo-vol2-soap")
             except Exception as exc:  # noqa: BLE001 - demo only: no points yet is fine
                 log(f"（演示兑换跳过：{exc}）")
-    log(f"兑换商品：{Reward.objects.count()} 件；结算日期：{len(days)} 天；"
-        f"兑换记录：{Redemption.objects.count()} 条")
+    log(
+        f"兑换商品：{Reward.objects.count()} 件；结算日期：{len(days)} 天；"
+        f"兑换记录：{Redemption.objects.count()} 条"
+    )

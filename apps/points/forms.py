@@ -15,7 +15,9 @@ class RewardForm(forms.Form):
     description = forms.CharField(label=_("说明"), max_length=300, required=False)
     points_cost = forms.IntegerField(label=_("所需积分"), min_value=1)
     stock = forms.IntegerField(label=_("库存"), min_value=0)
-    per_volunteer_limit = forms.IntegerField(label=_("每人限兑（留空不限）"), min_value=1, required=False)
+    per_volunteer_limit = forms.IntegerField(
+        label=_("每人限兑（留空不限）"), min_value=1, required=False
+    )
     is_active = forms.BooleanField(label=_("上架"), required=False, initial=True)
     photo = forms.ImageField(label=_("图片（JPG/PNG，5 MB 以内）"), required=False)
 
@@ -25,4 +27,6 @@ class RewardForm(forms.Form):
 
 
 class RerunForm(forms.Form):
-    settlement_date = forms.DateField(label=_("结算日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    settlement_date = forms.DateField(
+        label=_("结算日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -74,20 +74,28 @@ def post(
     try:
         with transaction.atomic():
             txn = LedgerTransaction.objects.create(
-                kind=kind, source_key=source_key, amount=moved, memo=memo[:300],
-                volunteer=volunteer, site=site, order_id=order_id, created_by=created_by,
+                kind=kind,
+                source_key=source_key,
+                amount=moved,
+                memo=memo[:300],
+                volunteer=volunteer,
+                site=site,
+                order_id=order_id,
+                created_by=created_by,
                 created_at=now,
             )
             Leg.objects.bulk_create(
-                [Leg(transaction=txn, account=acc, amount=amount, kind=kind, created_at=now)
-                 for acc, amount in legs]
+                [
+                    Leg(transaction=txn, account=acc, amount=amount, kind=kind, created_at=now)
+                    for acc, amount in legs
+                ]
             )
             for account, amount in legs:
                 earned = amount if (kind in EARNING_KINDS and amount > 0) else 0
                 Account.objects.filter(pk=account.pk).update(
                     balance=F("balance") + amount,
-                    lifetime_earned=F("lifetime_earned") + Case(
-                        When(kind=AccountKind.VOLUNTEER, then=Value(earned)), default=Value(0)),
+                    lifetime_earned=F("lifetime_earned")
+                    + Case(When(kind=AccountKind.VOLUNTEER, then=Value(earned)), default=Value(0)),
                 )
     except IntegrityError:
         existing = LedgerTransaction.objects.filter(source_key=source_key).first()

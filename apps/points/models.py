@@ -34,10 +34,12 @@ class EntryKind(models.TextChoices):
 
 class Account(models.Model):
     kind = models.CharField(max_length=16, choices=AccountKind.choices)
-    volunteer = models.OneToOneField(Volunteer, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="points_account")
-    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="points_accounts")
+    volunteer = models.OneToOneField(
+        Volunteer, null=True, blank=True, on_delete=models.PROTECT, related_name="points_account"
+    )
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.PROTECT, related_name="points_accounts"
+    )
     # Cache of SUM(leg.amount); written only by the ledger services in the same
     # transaction as the legs.
     balance = models.BigIntegerField(default=0)
@@ -51,14 +53,22 @@ class Account(models.Model):
         constraints = [
             # A volunteer's balance never goes below zero: the last line of defence
             # behind the row lock in the redemption service.
-            models.CheckConstraint(condition=~Q(kind="volunteer") | Q(balance__gte=0),
-                                   name="account_volunteer_nonnegative"),
             models.CheckConstraint(
-                condition=(Q(kind="volunteer", volunteer__isnull=False, site__isnull=True)
-                           | (~Q(kind="volunteer") & Q(volunteer__isnull=True, site__isnull=False))),
-                name="account_owner_matches_kind"),
-            models.UniqueConstraint(fields=["site", "kind"], condition=Q(site__isnull=False),
-                                    name="account_one_per_site_kind"),
+                condition=~Q(kind="volunteer") | Q(balance__gte=0),
+                name="account_volunteer_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="volunteer", volunteer__isnull=False, site__isnull=True)
+                    | (~Q(kind="volunteer") & Q(volunteer__isnull=True, site__isnull=False))
+                ),
+                name="account_owner_matches_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["site", "kind"],
+                condition=Q(site__isnull=False),
+                name="account_one_per_site_kind",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -76,10 +86,12 @@ class SettlementRun(models.Model):
     """One run of the nightly settlement for one date (Asia/Shanghai)."""
 
     settlement_date = models.DateField(_("结算日期"))
-    status = models.CharField(max_length=16, choices=SettlementStatus.choices,
-                              default=SettlementStatus.RUNNING)
-    triggered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(
+        max_length=16, choices=SettlementStatus.choices, default=SettlementStatus.RUNNING
+    )
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     orders_seen = models.PositiveIntegerField(default=0)
     entries_created = models.PositiveIntegerField(default=0)
     points_credited = models.BigIntegerField(default=0)
@@ -108,17 +120,21 @@ class LedgerTransaction(models.Model):
     source_key = models.CharField(max_length=100, unique=True)
     # Where it came from, for reports and joins (nullable: not every kind has each).
     order_id = models.BigIntegerField(null=True, blank=True)
-    volunteer = models.ForeignKey(Volunteer, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="+")
-    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
+    volunteer = models.ForeignKey(
+        Volunteer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     amount = models.BigIntegerField(default=0)  # the points moved (positive)
     hours = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     memo = models.CharField(max_length=300, blank=True)
-    run = models.ForeignKey(SettlementRun, null=True, blank=True, on_delete=models.PROTECT,
-                            related_name="transactions")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    run = models.ForeignKey(
+        SettlementRun, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -139,13 +155,15 @@ class Leg(models.Model):
     refuses both); all legs of a transaction sum to zero (a deferred constraint
     trigger checks it at commit)."""
 
-    transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT,
-                                    related_name="legs")
+    transaction = models.ForeignKey(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="legs"
+    )
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="legs")
     amount = models.BigIntegerField()  # signed: credit > 0, debit < 0
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
-    run = models.ForeignKey(SettlementRun, null=True, blank=True, on_delete=models.PROTECT,
-                            related_name="+")
+    run = models.ForeignKey(
+        SettlementRun, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -163,15 +181,17 @@ class Leg(models.Model):
 
 
 class Reward(models.Model):
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="rewards",
-                             verbose_name=_("兑换点"))
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="rewards", verbose_name=_("兑换点")
+    )
     name = models.CharField(_("名称"), max_length=100)
     description = models.CharField(_("说明"), max_length=300, blank=True)
     photo = models.ImageField(_("图片"), upload_to="rewards/", blank=True)
     points_cost = models.PositiveIntegerField(_("所需积分"))
     stock = models.IntegerField(_("库存"), default=0)
-    per_volunteer_limit = models.PositiveIntegerField(_("每人限兑"), null=True, blank=True,
-                                                      help_text=_("留空表示不限"))
+    per_volunteer_limit = models.PositiveIntegerField(
+        _("每人限兑"), null=True, blank=True, help_text=_("留空表示不限")
+    )
     is_active = models.BooleanField(_("上架"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -202,16 +222,19 @@ class Redemption(models.Model):
     volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="redemptions")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     points = models.PositiveIntegerField()
-    status = models.CharField(max_length=16, choices=RedemptionStatus.choices,
-                              default=RedemptionStatus.PENDING)
+    status = models.CharField(
+        max_length=16, choices=RedemptionStatus.choices, default=RedemptionStatus.PENDING
+    )
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     handed_over_at = models.DateTimeField(null=True, blank=True)
-    handed_over_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                       on_delete=models.SET_NULL, related_name="+")
+    handed_over_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     cancel_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -219,13 +242,19 @@ class Redemption(models.Model):
         verbose_name_plural = _("兑换记录")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["volunteer", "idempotency_key"],
-                                    condition=Q(idempotency_key__isnull=False),
-                                    name="redemption_idempotency_unique"),
+            models.UniqueConstraint(
+                fields=["volunteer", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="redemption_idempotency_unique",
+            ),
         ]
         indexes = [
-            models.Index(fields=["site", "status", "created_at"], name="redemption_site_status_idx"),
-            models.Index(fields=["volunteer", "reward", "status"], name="redemption_vol_reward_idx"),
+            models.Index(
+                fields=["site", "status", "created_at"], name="redemption_site_status_idx"
+            ),
+            models.Index(
+                fields=["volunteer", "reward", "status"], name="redemption_vol_reward_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -29,18 +29,23 @@ def balance_of(volunteer: Volunteer) -> Balance:
     return Balance(
         balance=account.balance if account else 0,
         lifetime_earned=account.lifetime_earned if account else 0,
-        hours=volunteer.hours, star_level=volunteer.star_level,
+        hours=volunteer.hours,
+        star_level=volunteer.star_level,
         hours_to_next_star=next_level_hours(volunteer.hours),
     )
 
 
 def ledger_entries(*, fetched_by: Any, volunteer: Volunteer | None = None) -> QuerySet[Leg]:
     """A volunteer's own legs, or (staff) the legs of volunteers in scope."""
-    qs = Leg.objects.filter(account__kind=AccountKind.VOLUNTEER).select_related(
-        "transaction", "account__volunteer").order_by("-created_at", "-id")
+    qs = (
+        Leg.objects.filter(account__kind=AccountKind.VOLUNTEER)
+        .select_related("transaction", "account__volunteer")
+        .order_by("-created_at", "-id")
+    )
     if volunteer is not None:
         if volunteer.user_id != getattr(fetched_by, "pk", None) and not can_manage_site(
-                fetched_by, volunteer.site):
+            fetched_by, volunteer.site
+        ):
             return qs.none()
         return qs.filter(account__volunteer=volunteer)
     own = Q(account__volunteer__user=fetched_by)
@@ -53,8 +58,12 @@ def ledger_entries(*, fetched_by: Any, volunteer: Volunteer | None = None) -> Qu
     return qs.filter(own | scoped)
 
 
-def rewards_for(*, volunteer: Volunteer | None = None, site_id: int | None = None,
-                include_inactive: bool = False) -> QuerySet[Reward]:
+def rewards_for(
+    *,
+    volunteer: Volunteer | None = None,
+    site_id: int | None = None,
+    include_inactive: bool = False,
+) -> QuerySet[Reward]:
     """The shop: rewards at a site, or those a volunteer may redeem (their site and its
     ancestors' shops)."""
     qs = Reward.objects.select_related("site")
@@ -69,13 +78,15 @@ def rewards_for(*, volunteer: Volunteer | None = None, site_id: int | None = Non
 
 def rewards_managed(*, fetched_by: Any) -> QuerySet[Reward]:
     return scope_queryset(Reward.objects.select_related("site"), fetched_by).order_by(
-        "site__path", "points_cost", "name")
+        "site__path", "points_cost", "name"
+    )
 
 
 def redemption_list(*, fetched_by: Any, status: str | None = None) -> QuerySet[Redemption]:
     """Own redemptions plus, for staff, those at shops in their scope."""
     qs = Redemption.objects.select_related("reward", "volunteer", "site").order_by(
-        "-created_at", "-id")
+        "-created_at", "-id"
+    )
     own = Q(volunteer__user=fetched_by)
     if not is_global(fetched_by):
         scoped = Q(pk__in=[])

@@ -20,13 +20,24 @@ class LegSerializer(serializers.ModelSerializer[Leg]):
     memo = serializers.CharField(source="transaction.memo")
     volunteer = serializers.IntegerField(source="account.volunteer_id")
     volunteer_name = serializers.CharField(source="account.volunteer.real_name")
-    hours = serializers.DecimalField(source="transaction.hours", max_digits=6, decimal_places=1,
-                                     allow_null=True)
+    hours = serializers.DecimalField(
+        source="transaction.hours", max_digits=6, decimal_places=1, allow_null=True
+    )
 
     class Meta:
         model = Leg
-        fields = ["id", "created_at", "kind", "amount", "source_key", "memo", "hours",
-                  "volunteer", "volunteer_name", "run"]
+        fields = [
+            "id",
+            "created_at",
+            "kind",
+            "amount",
+            "source_key",
+            "memo",
+            "hours",
+            "volunteer",
+            "volunteer_name",
+            "run",
+        ]
 
 
 class RewardSerializer(serializers.ModelSerializer[Reward]):
@@ -35,8 +46,18 @@ class RewardSerializer(serializers.ModelSerializer[Reward]):
 
     class Meta:
         model = Reward
-        fields = ["id", "site", "site_name", "name", "description", "photo", "points_cost",
-                  "stock", "per_volunteer_limit", "is_active"]
+        fields = [
+            "id",
+            "site",
+            "site_name",
+            "name",
+            "description",
+            "photo",
+            "points_cost",
+            "stock",
+            "per_volunteer_limit",
+            "is_active",
+        ]
 
 
 class RedemptionSerializer(serializers.ModelSerializer[Redemption]):
@@ -46,9 +67,21 @@ class RedemptionSerializer(serializers.ModelSerializer[Redemption]):
 
     class Meta:
         model = Redemption
-        fields = ["id", "reward", "reward_name", "site", "site_name", "volunteer",
-                  "volunteer_name", "points", "status", "created_at", "handed_over_at",
-                  "cancelled_at", "cancel_reason"]
+        fields = [
+            "id",
+            "reward",
+            "reward_name",
+            "site",
+            "site_name",
+            "volunteer",
+            "volunteer_name",
+            "points",
+            "status",
+            "created_at",
+            "handed_over_at",
+            "cancelled_at",
+            "cancel_reason",
+        ]
 
 
 class CancelSerializer(serializers.Serializer[Any]):
@@ -58,6 +91,16 @@ class CancelSerializer(serializers.Serializer[Any]):
 class SettlementRunSerializer(serializers.ModelSerializer[SettlementRun]):
     class Meta:
         model = SettlementRun
-        fields = ["id", "settlement_date", "status", "orders_seen", "entries_created",
-                  "points_credited", "hours_credited", "volunteers_credited", "started_at",
-                  "finished_at", "error"]
+        fields = [
+            "id",
+            "settlement_date",
+            "status",
+            "orders_seen",
+            "entries_created",
+            "points_credited",
+            "hours_credited",
+            "volunteers_credited",
+            "started_at",
+            "finished_at",
+            "error",
+        ]

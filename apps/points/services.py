@@ -31,7 +31,9 @@ def _clean_key(key: str | None) -> str | None:
         return None
     key = key.strip()
     if not _KEY_RE.match(key):
-        raise ValidationError({"idempotency_key": ["Idempotency-Key 应为 1 到 100 个可见 ASCII 字符。"]})
+        raise ValidationError(
+            {"idempotency_key": ["Idempotency-Key 应为 1 到 100 个可见 ASCII 字符。"]}
+        )
     return key
 
 
@@ -43,7 +45,9 @@ def _clean_reward(fields: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     if "name" in fields and not str(fields["name"] or "").strip():
         errors["name"] = ["请填写名称。"]
-    if "points_cost" in fields and (fields["points_cost"] is None or int(fields["points_cost"]) <= 0):
+    if "points_cost" in fields and (
+        fields["points_cost"] is None or int(fields["points_cost"]) <= 0
+    ):
         errors["points_cost"] = ["所需积分必须大于 0。"]
     if "stock" in fields and (fields["stock"] is None or int(fields["stock"]) < 0):
         errors["stock"] = ["库存不能为负数。"]
@@ -109,8 +113,12 @@ def reward_redeem(
     try:
         with transaction.atomic():
             # Lock order everywhere: reward row, then the volunteer's account row.
-            reward = (Reward.objects.select_for_update().select_related("site")
-                      .filter(pk=reward_id).first())
+            reward = (
+                Reward.objects.select_for_update()
+                .select_related("site")
+                .filter(pk=reward_id)
+                .first()
+            )
             if reward is None or not reward_available_to(volunteer, reward):
                 raise NotFoundError("兑换商品不存在。", code="not_found")
             if not reward.is_active:
@@ -119,26 +127,46 @@ def reward_redeem(
                 raise ConflictError("该商品已兑完。", code="out_of_stock")
             account = ledger.lock_volunteer_account(volunteer)
             if reward.per_volunteer_limit is not None:
-                taken = Redemption.objects.filter(volunteer=volunteer, reward=reward).exclude(
-                    status=R.CANCELLED).count()
+                taken = (
+                    Redemption.objects.filter(volunteer=volunteer, reward=reward)
+                    .exclude(status=R.CANCELLED)
+                    .count()
+                )
                 if taken >= reward.per_volunteer_limit:
-                    raise ConflictError(f"每人限兑 {reward.per_volunteer_limit} 件，您已兑满。",
-                                        code="limit_reached")
+                    raise ConflictError(
+                        f"每人限兑 {reward.per_volunteer_limit} 件，您已兑满。",
+                        code="limit_reached",
+                    )
             if account.balance < reward.points_cost:
                 raise ConflictError(
                     f"积分不足：需要 {reward.points_cost} 分，当前余额 {account.balance} 分。",
-                    code="insufficient_points")
+                    code="insufficient_points",
+                )
             redemption = Redemption.objects.create(
-                reward=reward, volunteer=volunteer, site=reward.site, points=reward.points_cost,
-                idempotency_key=key)
+                reward=reward,
+                volunteer=volunteer,
+                site=reward.site,
+                points=reward.points_cost,
+                idempotency_key=key,
+            )
             shop = ledger.site_account(reward.site, AccountKind.SHOP)
-            ledger.post(kind=EntryKind.REDEMPTION, source_key=f"redemption:{redemption.pk}",
-                        legs=[(account, -reward.points_cost), (shop, reward.points_cost)],
-                        created_by=actor, memo=reward.name, volunteer=volunteer,
-                        site=reward.site)
+            ledger.post(
+                kind=EntryKind.REDEMPTION,
+                source_key=f"redemption:{redemption.pk}",
+                legs=[(account, -reward.points_cost), (shop, reward.points_cost)],
+                created_by=actor,
+                memo=reward.name,
+                volunteer=volunteer,
+                site=reward.site,
+            )
             Reward.objects.filter(pk=reward.pk).update(stock=F("stock") - 1)
-            notify(users=[actor], kind="redemption_ready", context={"redemption": redemption},
-                   url=reverse("points:my_points"), dedupe_key=f"redemption:{redemption.pk}")
+            notify(
+                users=[actor],
+                kind="redemption_ready",
+                context={"redemption": redemption},
+                url=reverse("points:my_points"),
+                dedupe_key=f"redemption:{redemption.pk}",
+            )
     except IntegrityError:
         # The same Idempotency-Key raced past the first check: the winner is committed.
         if key:
@@ -150,13 +178,19 @@ def reward_redeem(
 
 
 def _lock_redemption(redemption_id: Any) -> Redemption:
-    redemption = (Redemption.objects.select_related("reward", "volunteer", "site")
-                  .filter(pk=redemption_id).first())
+    redemption = (
+        Redemption.objects.select_related("reward", "volunteer", "site")
+        .filter(pk=redemption_id)
+        .first()
+    )
     if redemption is None:
         raise NotFoundError("兑换记录不存在。", code="not_found")
     Reward.objects.select_for_update().filter(pk=redemption.reward_id).first()
-    return Redemption.objects.select_for_update().select_related(
-        "reward", "volunteer", "site").get(pk=redemption.pk)
+    return (
+        Redemption.objects.select_for_update()
+        .select_related("reward", "volunteer", "site")
+        .get(pk=redemption.pk)
+    )
 
 
 def redemption_hand_over(*, actor: Any, redemption_id: Any) -> Redemption:
@@ -166,8 +200,9 @@ def redemption_hand_over(*, actor: Any, redemption_id: Any) -> Redemption:
         if not can_manage_site(actor, redemption.site):
             raise NotFoundError("兑换记录不存在。", code="not_found")
         if redemption.status != R.PENDING:
-            raise ConflictError(f"当前状态“{redemption.get_status_display()}”不能领取。",
-                                code="illegal_transition")
+            raise ConflictError(
+                f"当前状态“{redemption.get_status_display()}”不能领取。", code="illegal_transition"
+            )
         redemption.status = R.HANDED_OVER
         redemption.handed_over_at, redemption.handed_over_by = timezone.now(), actor
         redemption.save(update_fields=["status", "handed_over_at", "handed_over_by"])
@@ -183,14 +218,20 @@ def redemption_cancel(*, actor: Any, redemption_id: Any, reason: str = "") -> Re
         if not (own or can_manage_site(actor, redemption.site)):
             raise NotFoundError("兑换记录不存在。", code="not_found")
         if redemption.status != R.PENDING:
-            raise ConflictError(f"当前状态“{redemption.get_status_display()}”不能取消。",
-                                code="illegal_transition")
+            raise ConflictError(
+                f"当前状态“{redemption.get_status_display()}”不能取消。", code="illegal_transition"
+            )
         account = ledger.lock_volunteer_account(redemption.volunteer_id)
         shop = ledger.site_account(redemption.site_id, AccountKind.SHOP)
-        ledger.post(kind=EntryKind.REFUND, source_key=f"refund:{redemption.pk}",
-                    legs=[(shop, -redemption.points), (account, redemption.points)],
-                    created_by=actor, memo=reason or redemption.reward.name,
-                    volunteer=redemption.volunteer, site=redemption.site)
+        ledger.post(
+            kind=EntryKind.REFUND,
+            source_key=f"refund:{redemption.pk}",
+            legs=[(shop, -redemption.points), (account, redemption.points)],
+            created_by=actor,
+            memo=reason or redemption.reward.name,
+            volunteer=redemption.volunteer,
+            site=redemption.site,
+        )
         Reward.objects.filter(pk=redemption.reward_id).update(stock=F("stock") + 1)
         redemption.status = R.CANCELLED
         redemption.cancelled_at, redemption.cancelled_by = timezone.now(), actor
@@ -200,14 +241,18 @@ def redemption_cancel(*, actor: Any, redemption_id: Any, reason: str = "") -> Re
 
 
 # --- corrections ----------------------------------------------------------------------
-def points_adjust(*, actor: Any, volunteer: Volunteer, amount: int, reason: str,
-                  source_key: str | None = None) -> Any:
+def points_adjust(
+    *, actor: Any, volunteer: Volunteer, amount: int, reason: str, source_key: str | None = None
+) -> Any:
     """A correction by county staff: a new ``adjustment`` transaction between the
     volunteer and the county center's issuing account. Never edits existing rows."""
     import uuid
 
-    county_sites = [r for r in held_roles(actor) if r.role == "county_admin"
-                    and volunteer.site.path.startswith(r.site_path)]
+    county_sites = [
+        r
+        for r in held_roles(actor)
+        if r.role == "county_admin" and volunteer.site.path.startswith(r.site_path)
+    ]
     if not (county_sites or is_global(actor)):
         raise PermissionDeniedError("只有县级管理员可以调整积分。", code="not_county_admin")
     if not (reason or "").strip():
@@ -218,12 +263,16 @@ def points_adjust(*, actor: Any, volunteer: Volunteer, amount: int, reason: str,
     with transaction.atomic():
         account = ledger.lock_volunteer_account(volunteer)
         if account.balance + amount < 0:
-            raise ConflictError(f"调整后余额不能为负（当前 {account.balance} 分）。",
-                                code="insufficient_points")
+            raise ConflictError(
+                f"调整后余额不能为负（当前 {account.balance} 分）。", code="insufficient_points"
+            )
         issuing = ledger.site_account(site_id, AccountKind.ISSUING)
         txn, _ = ledger.post(
-            kind=EntryKind.ADJUSTMENT, source_key=source_key or f"adjustment:{uuid.uuid4().hex}",
-            legs=[(account, amount), (issuing, -amount)], created_by=actor,
-            memo=reason.strip(), volunteer=volunteer,
+            kind=EntryKind.ADJUSTMENT,
+            source_key=source_key or f"adjustment:{uuid.uuid4().hex}",
+            legs=[(account, amount), (issuing, -amount)],
+            created_by=actor,
+            memo=reason.strip(),
+            volunteer=volunteer,
         )
     return txn

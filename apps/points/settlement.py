@@ -79,9 +79,9 @@ def _source() -> str:
     volunteer who served with confirmed hours."""
     t = _tables()
     return f"""
-        FROM {t['a']} a
-        JOIN {t['o']} o ON o.id = a.order_id
-        JOIN {t['i']} i ON i.id = o.service_id
+        FROM {t["a"]} a
+        JOIN {t["o"]} o ON o.id = a.order_id
+        JOIN {t["i"]} i ON i.id = o.service_id
         WHERE o.status = 'assessed' AND o.assessment_approved
           AND o.assessed_at >= %(start)s AND o.assessed_at < %(end)s
           AND a.confirmed_hours > 0
@@ -97,7 +97,8 @@ def settle(
         _settle_in_transaction(run, day, on_step)
     except Exception as exc:
         SettlementRun.objects.filter(pk=run.pk).update(
-            status=SettlementStatus.FAILED, finished_at=timezone.now(),
+            status=SettlementStatus.FAILED,
+            finished_at=timezone.now(),
             error="".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000],
         )
         run.refresh_from_db()
@@ -114,8 +115,12 @@ def _settle_in_transaction(run: SettlementRun, day: dt.date, on_step: StepCallba
     # be bound as '…+08:00' text and compared as a string with the stored UTC values,
     # shifting the day by eight hours. Adapt as the ORM does (a no-op on PostgreSQL).
     adapt = connection.ops.adapt_datetimefield_value
-    params: dict[str, Any] = {"start": adapt(start), "end": adapt(end), "now": adapt(now),
-                              "run": run.pk}
+    params: dict[str, Any] = {
+        "start": adapt(start),
+        "end": adapt(end),
+        "now": adapt(now),
+        "run": run.pk,
+    }
     source = _source()
     issuing_site = "COALESCE(o.assessed_site_id, o.handling_site_id)"
     amount = "CAST(ROUND(a.confirmed_hours * i.points_per_hour, 0) AS BIGINT)"
@@ -132,17 +137,19 @@ def _settle_in_transaction(run: SettlementRun, day: dt.date, on_step: StepCallba
             # (the unique source keys would still refuse the loser, failing its run).
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, day.toordinal()])
         step(1)
-        cur.execute(
-            f"SELECT COUNT(DISTINCT o.id) {source}", params)
+        cur.execute(f"SELECT COUNT(DISTINCT o.id) {source}", params)
         orders_seen = cur.fetchone()[0]
 
-        cur.execute(f"""
-            INSERT INTO {t['acc']} (kind, volunteer_id, site_id, balance, lifetime_earned, created_at)
+        cur.execute(
+            f"""
+            INSERT INTO {t["acc"]} (kind, volunteer_id, site_id, balance, lifetime_earned, created_at)
             SELECT 'volunteer', v.volunteer_id, NULL, 0, 0, %(now)s
             FROM (SELECT DISTINCT a.volunteer_id {source}) v
             WHERE true
             ON CONFLICT (volunteer_id) DO NOTHING
-        """, params)
+        """,
+            params,
+        )
         # ON CONFLICT, not NOT EXISTS: with few accounts yet (a new deployment) the
         # planner chose a nested-loop anti join re-scanning the account table once per
         # new row as the statement grew it — quadratic, 105 s for 120,000 accounts
@@ -150,70 +157,89 @@ def _settle_in_transaction(run: SettlementRun, day: dt.date, on_step: StepCallba
         # concurrent get_or_create of the same account no longer fails the run.
         # (``WHERE true``: SQLite needs it before an upsert clause on INSERT … SELECT.)
         step(2)
-        cur.execute(f"""
-            INSERT INTO {t['acc']} (kind, volunteer_id, site_id, balance, lifetime_earned, created_at)
+        cur.execute(
+            f"""
+            INSERT INTO {t["acc"]} (kind, volunteer_id, site_id, balance, lifetime_earned, created_at)
             SELECT 'issuing', NULL, s.site_id, 0, 0, %(now)s
             FROM (SELECT DISTINCT {issuing_site} AS site_id {source}) s
-            WHERE NOT EXISTS (SELECT 1 FROM {t['acc']} x
+            WHERE NOT EXISTS (SELECT 1 FROM {t["acc"]} x
                               WHERE x.site_id = s.site_id AND x.kind = 'issuing')
-        """, params)
+        """,
+            params,
+        )
         step(3)
-        cur.execute(f"""
-            INSERT INTO {t['t']} (kind, source_key, order_id, volunteer_id, site_id, amount,
+        cur.execute(
+            f"""
+            INSERT INTO {t["t"]} (kind, source_key, order_id, volunteer_id, site_id, amount,
                                   hours, memo, run_id, created_at)
             SELECT 'service', {key}, o.id, a.volunteer_id, {issuing_site}, {amount},
                    a.confirmed_hours, i.title, %(run)s, %(now)s
             {source}
               AND {amount} > 0
-              AND NOT EXISTS (SELECT 1 FROM {t['t']} x WHERE x.source_key = {key})
-        """, params)
+              AND NOT EXISTS (SELECT 1 FROM {t["t"]} x WHERE x.source_key = {key})
+        """,
+            params,
+        )
         entries = max(cur.rowcount, 0)
         step(4)
-        cur.execute(f"""
-            INSERT INTO {t['leg']} (transaction_id, account_id, amount, kind, run_id, created_at)
+        cur.execute(
+            f"""
+            INSERT INTO {t["leg"]} (transaction_id, account_id, amount, kind, run_id, created_at)
             SELECT x.id, acc.id, x.amount, 'service', x.run_id, x.created_at
-              FROM {t['t']} x JOIN {t['acc']} acc ON acc.volunteer_id = x.volunteer_id
+              FROM {t["t"]} x JOIN {t["acc"]} acc ON acc.volunteer_id = x.volunteer_id
              WHERE x.run_id = %(run)s
             UNION ALL
             SELECT x.id, acc.id, -x.amount, 'service', x.run_id, x.created_at
-              FROM {t['t']} x JOIN {t['acc']} acc ON acc.site_id = x.site_id AND acc.kind = 'issuing'
+              FROM {t["t"]} x JOIN {t["acc"]} acc ON acc.site_id = x.site_id AND acc.kind = 'issuing'
              WHERE x.run_id = %(run)s
-        """, params)
+        """,
+            params,
+        )
         step(5)
         run_sum = f"(SELECT SUM(l.amount) FROM {t['leg']} l WHERE l.run_id = %(run)s AND l.account_id = {t['acc']}.id)"
-        cur.execute(f"""
-            UPDATE {t['acc']}
+        cur.execute(
+            f"""
+            UPDATE {t["acc"]}
                SET balance = balance + {run_sum},
                    lifetime_earned = lifetime_earned
                        + CASE WHEN kind = 'volunteer' THEN {run_sum} ELSE 0 END
-             WHERE id IN (SELECT l.account_id FROM {t['leg']} l WHERE l.run_id = %(run)s)
-        """, params)
+             WHERE id IN (SELECT l.account_id FROM {t["leg"]} l WHERE l.run_id = %(run)s)
+        """,
+            params,
+        )
         step(6)
-        cur.execute(f"""
-            INSERT INTO {t['rec']} (volunteer_id, site_id, service_date, title, hours, source_key,
+        cur.execute(
+            f"""
+            INSERT INTO {t["rec"]} (volunteer_id, site_id, service_date, title, hours, source_key,
                                     recorded_by_id, created_at)
             SELECT a.volunteer_id, o.site_id,
-                   {_local_date_sql('COALESCE(a.checked_in_at, o.started_at, o.assessed_at)')},
+                   {_local_date_sql("COALESCE(a.checked_in_at, o.started_at, o.assessed_at)")},
                    i.title, a.confirmed_hours, {key}, o.assessed_by_id, %(now)s
             {source}
-              AND NOT EXISTS (SELECT 1 FROM {t['rec']} x WHERE x.source_key = {key})
-        """, params)
+              AND NOT EXISTS (SELECT 1 FROM {t["rec"]} x WHERE x.source_key = {key})
+        """,
+            params,
+        )
         step(7)
-        served = (OrderAssignment.objects
-                  .filter(order__status="assessed", order__assessment_approved=True,
-                          order__assessed_at__gte=start, order__assessed_at__lt=end,
-                          confirmed_hours__gt=0)
-                  .values("volunteer_id"))
+        served = OrderAssignment.objects.filter(
+            order__status="assessed",
+            order__assessment_approved=True,
+            order__assessed_at__gte=start,
+            order__assessed_at__lt=end,
+            confirmed_hours__gt=0,
+        ).values("volunteer_id")
         volunteers_recompute_hours(volunteer_ids=served)
         step(8)
 
         totals = LedgerTransaction.objects.filter(run=run).aggregate(
-            points=Sum("amount"), hours=Sum("hours"), volunteers=Count("volunteer", distinct=True))
+            points=Sum("amount"), hours=Sum("hours"), volunteers=Count("volunteer", distinct=True)
+        )
         SettlementRun.objects.filter(pk=run.pk).update(
-            status=SettlementStatus.SUCCEEDED, finished_at=timezone.now(),
-            orders_seen=orders_seen, entries_created=entries,
+            status=SettlementStatus.SUCCEEDED,
+            finished_at=timezone.now(),
+            orders_seen=orders_seen,
+            entries_created=entries,
             points_credited=totals["points"] or 0,
             hours_credited=totals["hours"] or Decimal("0"),
             volunteers_credited=totals["volunteers"] or 0,
         )
-

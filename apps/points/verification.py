@@ -21,8 +21,12 @@ class LedgerReport:
 
     @property
     def ok(self) -> bool:
-        return not (self.balance_mismatches or self.lifetime_mismatches
-                    or self.unbalanced_transactions or self.ledger_total)
+        return not (
+            self.balance_mismatches
+            or self.lifetime_mismatches
+            or self.unbalanced_transactions
+            or self.ledger_total
+        )
 
 
 def verify_ledger(limit: int = 100) -> LedgerReport:
@@ -36,24 +40,33 @@ def verify_ledger(limit: int = 100) -> LedgerReport:
         cur.execute(f"SELECT COUNT(*), (SELECT COALESCE(SUM(amount), 0) FROM {leg}) FROM {txn}")
         report.transactions_checked, report.ledger_total = cur.fetchone()
         report.ledger_total = int(report.ledger_total)
-        cur.execute(f"""
+        cur.execute(
+            f"""
             SELECT a.id, a.balance, COALESCE(s.total, 0)
               FROM {acc} a LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM {leg}
                                       GROUP BY account_id) s ON s.account_id = a.id
              WHERE a.balance <> COALESCE(s.total, 0)
-             ORDER BY a.id LIMIT %s""", [limit])
+             ORDER BY a.id LIMIT %s""",
+            [limit],
+        )
         report.balance_mismatches = [(r[0], int(r[1]), int(r[2])) for r in cur.fetchall()]
-        cur.execute(f"""
+        cur.execute(
+            f"""
             SELECT a.id, a.lifetime_earned, COALESCE(s.total, 0)
               FROM {acc} a LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM {leg}
                                       WHERE amount > 0 AND kind IN ('service', 'activity')
                                       GROUP BY account_id) s ON s.account_id = a.id
              WHERE a.kind = 'volunteer' AND a.lifetime_earned <> COALESCE(s.total, 0)
-             ORDER BY a.id LIMIT %s""", [limit])
+             ORDER BY a.id LIMIT %s""",
+            [limit],
+        )
         report.lifetime_mismatches = [(r[0], int(r[1]), int(r[2])) for r in cur.fetchall()]
-        cur.execute(f"""
+        cur.execute(
+            f"""
             SELECT transaction_id, SUM(amount) FROM {leg}
              GROUP BY transaction_id HAVING SUM(amount) <> 0
-             ORDER BY transaction_id LIMIT %s""", [limit])
+             ORDER BY transaction_id LIMIT %s""",
+            [limit],
+        )
         report.unbalanced_transactions = [(r[0], int(r[1])) for r in cur.fetchall()]
     return report

@@ -38,22 +38,35 @@ def my_points(request: HttpRequest) -> HttpResponse:
     if volunteer is None:
         return render(request, "points/not_volunteer.html")
     page = paginate(request, selectors.ledger_entries(fetched_by=request.user, volunteer=volunteer))
-    return render(request, "points/my_points.html", {
-        "v": volunteer, "b": selectors.balance_of(volunteer), "page": page,
-        "redemptions": selectors.redemption_list(fetched_by=request.user).filter(
-            volunteer=volunteer)[:20],
-    })
+    return render(
+        request,
+        "points/my_points.html",
+        {
+            "v": volunteer,
+            "b": selectors.balance_of(volunteer),
+            "page": page,
+            "redemptions": selectors.redemption_list(fetched_by=request.user).filter(
+                volunteer=volunteer
+            )[:20],
+        },
+    )
 
 
 @login_required
 def shop(request: HttpRequest) -> HttpResponse:
     volunteer = _volunteer_or_404(request)
     rewards = selectors.rewards_for(volunteer=volunteer)
-    return render(request, "points/shop.html", {
-        "v": volunteer, "b": selectors.balance_of(volunteer), "rewards": rewards,
-        # One key per rendered form: a double click or a resubmitted page spends once.
-        "idempotency_key": uuid.uuid4().hex,
-    })
+    return render(
+        request,
+        "points/shop.html",
+        {
+            "v": volunteer,
+            "b": selectors.balance_of(volunteer),
+            "rewards": rewards,
+            # One key per rendered form: a double click or a resubmitted page spends once.
+            "idempotency_key": uuid.uuid4().hex,
+        },
+    )
 
 
 @login_required
@@ -61,13 +74,19 @@ def shop(request: HttpRequest) -> HttpResponse:
 def redeem(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         redemption, created = services.reward_redeem(
-            actor=request.user, reward_id=pk,
-            idempotency_key=request.POST.get("idempotency_key") or None)
+            actor=request.user,
+            reward_id=pk,
+            idempotency_key=request.POST.get("idempotency_key") or None,
+        )
     except (DomainError, ValidationError) as exc:
-        messages.error(request, exc.message if isinstance(exc, DomainError) else "；".join(exc.messages))
+        messages.error(
+            request, exc.message if isinstance(exc, DomainError) else "；".join(exc.messages)
+        )
         return redirect("points:shop")
     if created:
-        messages.success(request, f"兑换成功：{redemption.reward.name}，请到{redemption.site.name}领取。")
+        messages.success(
+            request, f"兑换成功：{redemption.reward.name}，请到{redemption.site.name}领取。"
+        )
     else:
         messages.info(request, "这次兑换已经提交过了，没有重复扣分。")
     return redirect("points:my_points")
@@ -81,8 +100,9 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         try:
-            services.redemption_cancel(actor=request.user, redemption_id=pk,
-                                       reason=request.POST.get("reason", ""))
+            services.redemption_cancel(
+                actor=request.user, redemption_id=pk, reason=request.POST.get("reason", "")
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -97,14 +117,21 @@ def handover(request: HttpRequest) -> HttpResponse:
     if not is_manager(request.user):
         raise Http404
     status = request.GET.get("status", RedemptionStatus.PENDING)
-    qs = selectors.redemption_list(fetched_by=request.user,
-                                   status=status if status in RedemptionStatus.values else None)
+    qs = selectors.redemption_list(
+        fetched_by=request.user, status=status if status in RedemptionStatus.values else None
+    )
     qs = qs.exclude(volunteer__user_id=request.user.pk or 0) if not is_global(request.user) else qs
     qs = scope_queryset(qs, request.user)
-    return render(request, "points/handover.html", {
-        "page": paginate(request, qs), "status": status, "statuses": RedemptionStatus.choices,
-        "query": query_without_page(request),
-    })
+    return render(
+        request,
+        "points/handover.html",
+        {
+            "page": paginate(request, qs),
+            "status": status,
+            "statuses": RedemptionStatus.choices,
+            "query": query_without_page(request),
+        },
+    )
 
 
 @login_required
@@ -123,8 +150,9 @@ def hand_over(request: HttpRequest, pk: int) -> HttpResponse:
 def rewards(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if not is_manager(request.user):
         raise Http404
-    sites = scope_queryset(Site.objects.filter(is_active=True).order_by("path"), request.user,
-                           site_field="")
+    sites = scope_queryset(
+        Site.objects.filter(is_active=True).order_by("path"), request.user, site_field=""
+    )
     reward = None
     if pk is not None:
         reward = selectors.rewards_managed(fetched_by=request.user).filter(pk=pk).first()
@@ -132,8 +160,17 @@ def rewards(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             raise Http404
     initial: dict[str, Any] = {"is_active": True}
     if reward is not None:
-        initial = {f: getattr(reward, f) for f in (
-            "name", "description", "points_cost", "stock", "per_volunteer_limit", "is_active")}
+        initial = {
+            f: getattr(reward, f)
+            for f in (
+                "name",
+                "description",
+                "points_cost",
+                "stock",
+                "per_volunteer_limit",
+                "is_active",
+            )
+        }
         initial["site"] = reward.site_id
     form = RewardForm(request.POST or None, request.FILES or None, sites=sites, initial=initial)
     if reward is not None:
@@ -151,10 +188,16 @@ def rewards(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else:
             messages.success(request, f"已保存：{saved.name}")
             return redirect("points:rewards")
-    return render(request, "points/rewards.html", {
-        "form": form, "reward": reward,
-        "page": paginate(request, selectors.rewards_managed(fetched_by=request.user)),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "points/rewards.html",
+        {
+            "form": form,
+            "reward": reward,
+            "page": paginate(request, selectors.rewards_managed(fetched_by=request.user)),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -170,11 +213,16 @@ def settlements(request: HttpRequest) -> HttpResponse:
         except Exception as exc:  # the run row records the failure for staff to see
             messages.error(request, f"{day} 结算失败：{exc}")
         else:
-            messages.success(request, f"{day} 结算完成：新增流水 {run.entries_created} 笔，"
-                                      f"积分 {run.points_credited}。")
+            messages.success(
+                request,
+                f"{day} 结算完成：新增流水 {run.entries_created} 笔，积分 {run.points_credited}。",
+            )
         return redirect("points:settlements")
-    return render(request, "points/settlements.html", {
-        "form": form, "page": paginate(request, selectors.settlement_runs(fetched_by=request.user)),
-    })
-
-
+    return render(
+        request,
+        "points/settlements.html",
+        {
+            "form": form,
+            "page": paginate(request, selectors.settlement_runs(fetched_by=request.user)),
+        },
+    )

@@ -21,7 +21,8 @@ from .selectors import items_needing_attention, report_site
 
 COMMON = [
     OpenApiParameter("site", int, description="阵地（默认：您管理范围的顶层）"),
-    OpenApiParameter("from", OpenApiTypes.DATE), OpenApiParameter("to", OpenApiTypes.DATE),
+    OpenApiParameter("from", OpenApiTypes.DATE),
+    OpenApiParameter("to", OpenApiTypes.DATE),
     OpenApiParameter("period", str, description="2026-10（月）或 2026Q4（季度），代替 from/to"),
 ]
 
@@ -36,16 +37,20 @@ class _ReportView(APIView):
 
     @staticmethod
     def head(site: Any, day_from: Any, day_to: Any) -> dict[str, Any]:
-        return {"site": {"id": site.pk, "name": site.name, "level": site.level},
-                "from": day_from.isoformat(), "to": day_to.isoformat()}
+        return {
+            "site": {"id": site.pk, "name": site.name, "level": site.level},
+            "from": day_from.isoformat(),
+            "to": day_to.isoformat(),
+        }
 
 
 class SummaryView(_ReportView):
     @extend_schema(parameters=COMMON, responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         site, day_from, day_to = self.context(request)
-        return Response({**self.head(site, day_from, day_to),
-                         **summary(site, day_from, day_to).as_dict()})
+        return Response(
+            {**self.head(site, day_from, day_to), **summary(site, day_from, day_to).as_dict()}
+        )
 
 
 class LeagueView(_ReportView):
@@ -53,13 +58,16 @@ class LeagueView(_ReportView):
     def get(self, request: Request) -> Response:
         site, day_from, day_to = self.context(request)
         rows = league_table(site, day_from, day_to)
-        return Response({**self.head(site, day_from, day_to),
-                         "results": [r.as_dict() for r in rows]})
+        return Response(
+            {**self.head(site, day_from, day_to), "results": [r.as_dict() for r in rows]}
+        )
 
 
 class TimeseriesView(_ReportView):
-    @extend_schema(parameters=[*COMMON, OpenApiParameter("bucket", enum=["day", "week", "month"])],
-                   responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        parameters=[*COMMON, OpenApiParameter("bucket", enum=["day", "week", "month"])],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request) -> Response:
         site, day_from, day_to = self.context(request)
         bucket = request.query_params.get("bucket", "day")
@@ -67,32 +75,56 @@ class TimeseriesView(_ReportView):
             from django.core.exceptions import ValidationError
 
             raise ValidationError({"bucket": ["bucket 只能是 day、week 或 month。"]})
-        return Response({**self.head(site, day_from, day_to), "bucket": bucket,
-                         "results": timeseries(site, day_from, day_to, bucket)})
+        return Response(
+            {
+                **self.head(site, day_from, day_to),
+                "bucket": bucket,
+                "results": timeseries(site, day_from, day_to, bucket),
+            }
+        )
 
 
 def export_tables(request: Any, site: Any, day_from: Any, day_to: Any) -> list[exports.Table]:
-    items = list(items_needing_attention(fetched_by=request.user)
-                 .filter(site__path__startswith=site.path))
-    return exports.tables(site, day_from, day_to, summary(site, day_from, day_to),
-                          league_table(site, day_from, day_to), items)
+    items = list(
+        items_needing_attention(fetched_by=request.user).filter(site__path__startswith=site.path)
+    )
+    return exports.tables(
+        site,
+        day_from,
+        day_to,
+        summary(site, day_from, day_to),
+        league_table(site, day_from, day_to),
+        items,
+    )
 
 
 class ExportXlsxView(_ReportView):
-    @extend_schema(parameters=COMMON, responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY})
+    @extend_schema(
+        parameters=COMMON,
+        responses={
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiTypes.BINARY
+        },
+    )
     def get(self, request: Request) -> HttpResponse:
         site, day_from, day_to = self.context(request)
         data = exports.to_xlsx(export_tables(request, site, day_from, day_to))
         response = HttpResponse(
-            data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
         response["Content-Disposition"] = (
-            f'attachment; filename="report-{site.pk}-{day_from}-{day_to}.xlsx"')
+            f'attachment; filename="report-{site.pk}-{day_from}-{day_to}.xlsx"'
+        )
         return response
 
 
 class ExportCsvView(_ReportView):
-    @extend_schema(parameters=[*COMMON, OpenApiParameter("table", enum=list(exports.TABLE_KEYS))],
-                   responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(
+        parameters=[*COMMON, OpenApiParameter("table", enum=list(exports.TABLE_KEYS))],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
     def get(self, request: Request) -> HttpResponse:
         site, day_from, day_to = self.context(request)
         key = request.query_params.get("table", "summary")
@@ -102,5 +134,6 @@ class ExportCsvView(_ReportView):
         table = next(t for t in export_tables(request, site, day_from, day_to) if t[0] == wanted)
         response = HttpResponse(exports.to_csv(table), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
-            f'attachment; filename="report-{key}-{site.pk}-{day_from}-{day_to}.csv"')
+            f'attachment; filename="report-{key}-{site.pk}-{day_from}-{day_to}.csv"'
+        )
         return response

@@ -26,7 +26,9 @@ from .rollup import rollup_day
 
 HISTORY_DAYS = 120
 EXTRA_ITEMS = [  # township items: one per township, so the menus differ
-    ("文明家风故事会", "culture"), ("防电信诈骗宣传", "legal"), ("果园剪枝帮扶", "science"),
+    ("文明家风故事会", "culture"),
+    ("防电信诈骗宣传", "legal"),
+    ("果园剪枝帮扶", "science"),
 ]
 
 
@@ -37,20 +39,34 @@ def _volunteers_for(village: Any, index: int) -> list[Volunteer]:
     made = []
     for k in range(2):
         username = f"hv{village.pk}_{k}"
-        user, _ = User.objects.get_or_create(username=username, defaults={
-            "real_name": f"{village.name[:2]}志愿者{k + 1}", "password": make_password(None),
-            "mobile": f"158{village.pk:04d}{k:04d}"})
+        user, _ = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "real_name": f"{village.name[:2]}志愿者{k + 1}",
+                "password": make_password(None),
+                "mobile": f"158{village.pk:04d}{k:04d}",
+            },
+        )
         vol = Volunteer.objects.create(
-            user=user, site=village, real_name=user.real_name, mobile=user.mobile,
+            user=user,
+            site=village,
+            real_name=user.real_name,
+            mobile=user.mobile,
             id_number=demo_id_number(200 + index * 2 + k, "19850615"),
-            emergency_contact_name="家属", emergency_contact_phone="13500009999",
-            status="approved", number=None)
+            emergency_contact_name="家属",
+            emergency_contact_phone="13500009999",
+            status="approved",
+            number=None,
+        )
         vol.number = f"ZY{vol.pk:010d}"
         vol.save(update_fields=["number"])
-        VolunteerSkill.objects.create(volunteer=vol, category=["elderly", "health", "culture"][k % 3])
+        VolunteerSkill.objects.create(
+            volunteer=vol, category=["elderly", "health", "culture"][k % 3]
+        )
         Role.objects.get_or_create(user=user, site=village, role=RoleName.VOLUNTEER)
-        VolunteerEvent.objects.create(volunteer=vol, from_status="pending", to_status="approved",
-                                      note="演示数据")
+        VolunteerEvent.objects.create(
+            volunteer=vol, from_status="pending", to_status="approved", note="演示数据"
+        )
         made.append(vol)
     return made
 
@@ -62,9 +78,15 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
     rng = random.Random(20261123)  # noqa: S311 - demo data, same history on every machine
     county = ctx["county"]
     for town, (title, category) in zip(ctx["townships"], EXTRA_ITEMS, strict=False):
-        ServiceItem.objects.get_or_create(site=town, title=title, defaults={
-            "category": category, "description": "乡镇实践所常设服务项目。",
-            "points_per_hour": 10})
+        ServiceItem.objects.get_or_create(
+            site=town,
+            title=title,
+            defaults={
+                "category": category,
+                "description": "乡镇实践所常设服务项目。",
+                "points_per_hour": 10,
+            },
+        )
     county_items = list(ServiceItem.objects.filter(site=county, is_active=True))
     today = timezone.localdate()
     tz = timezone.get_current_timezone()
@@ -78,45 +100,84 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         for v_index, village in enumerate(villages):
             vols = _volunteers_for(village, t_index * 20 + v_index)
             resident, _ = User.objects.get_or_create(
-                username=f"hr{village.pk}", defaults={
-                    "real_name": f"{village.name[:2]}居民", "password": make_password(None),
-                    "mobile": f"159{village.pk:04d}0000"})
+                username=f"hr{village.pk}",
+                defaults={
+                    "real_name": f"{village.name[:2]}居民",
+                    "password": make_password(None),
+                    "mobile": f"159{village.pk:04d}0000",
+                },
+            )
             Role.objects.get_or_create(user=resident, site=village, role=RoleName.RESIDENT)
-            items = county_items + list(ServiceItem.objects.filter(
-                site_id__in=[town.pk, village.pk], is_active=True))
+            items = county_items + list(
+                ServiceItem.objects.filter(site_id__in=[town.pk, village.pk], is_active=True)
+            )
             for back in range(HISTORY_DAYS, 0, -1):
                 day = today - dt.timedelta(days=back)
                 for _ in range(int(rng.random() * busyness + rng.random() * 0.6)):
                     n += 1
                     item = rng.choice(items)
-                    created = dt.datetime.combine(day, dt.time(8 + rng.randrange(10), rng.randrange(60)), tz)
+                    created = dt.datetime.combine(
+                        day, dt.time(8 + rng.randrange(10), rng.randrange(60)), tz
+                    )
                     roll = rng.random()
-                    accepted = created + dt.timedelta(minutes=rng.choice([4, 9, 14, 25, 50, 100, 200, 400, 900]) * (1 + t_index))
+                    accepted = created + dt.timedelta(
+                        minutes=rng.choice([4, 9, 14, 25, 50, 100, 200, 400, 900]) * (1 + t_index)
+                    )
                     completed = accepted + dt.timedelta(hours=rng.choice([2, 4, 20, 30, 50]))
                     assessed = completed + dt.timedelta(days=rng.choice([1, 2, 3]))
                     hours = Decimal(str(rng.choice([1, 1.5, 2, 2.5, 3])))
                     low_item = item.title == "垃圾分类入户宣传"  # flagged for rework
-                    score = rng.choice([2, 3, 3, 4] if low_item else [3, 4, 5, 5, 5] if t_index == 0 else [3, 4, 4, 5])
+                    score = rng.choice(
+                        [2, 3, 3, 4]
+                        if low_item
+                        else [3, 4, 5, 5, 5]
+                        if t_index == 0
+                        else [3, 4, 4, 5]
+                    )
                     o = ServiceOrder(
-                        service=item, site=village, handling_site=village, resident=resident,
-                        placed_by=resident, idempotency_key=f"history-{n}",
-                        address=f"{village.name}{rng.randrange(1, 60)}号", contact_mobile=resident.mobile,
+                        service=item,
+                        site=village,
+                        handling_site=village,
+                        resident=resident,
+                        placed_by=resident,
+                        idempotency_key=f"history-{n}",
+                        address=f"{village.name}{rng.randrange(1, 60)}号",
+                        contact_mobile=resident.mobile,
                         preferred_start=created + dt.timedelta(days=1),
                         preferred_end=created + dt.timedelta(days=1, hours=2),
-                        volunteers_needed=1, created_at=created, status_changed_at=created)
+                        volunteers_needed=1,
+                        created_at=created,
+                        status_changed_at=created,
+                    )
                     if roll < 0.08:
-                        o.status, o.closed_at, o.close_reason = "cancelled", created + dt.timedelta(hours=3), "不需要了"
+                        o.status, o.closed_at, o.close_reason = (
+                            "cancelled",
+                            created + dt.timedelta(hours=3),
+                            "不需要了",
+                        )
                         outcome = "cancelled"
                     elif roll < 0.13:
-                        o.status, o.closed_at, o.close_reason = "rejected", created + dt.timedelta(hours=5), "超出服务范围"
+                        o.status, o.closed_at, o.close_reason = (
+                            "rejected",
+                            created + dt.timedelta(hours=5),
+                            "超出服务范围",
+                        )
                         outcome = "rejected"
                     else:
                         o.dispatched_at = created + (accepted - created) / 2
-                        o.accepted_at, o.started_at, o.completed_at = accepted, accepted + dt.timedelta(hours=1), completed
+                        o.accepted_at, o.started_at, o.completed_at = (
+                            accepted,
+                            accepted + dt.timedelta(hours=1),
+                            completed,
+                        )
                         o.score, o.rated_at = score, completed + dt.timedelta(hours=6)
                         o.assessment_queue = "township"
                         if assessed.date() < today:
-                            o.status, o.assessed_at, o.assessment_approved = "assessed", assessed, True
+                            o.status, o.assessed_at, o.assessment_approved = (
+                                "assessed",
+                                assessed,
+                                True,
+                            )
                             o.assessed_site = town
                             o.closed_at = assessed
                         else:
@@ -126,8 +187,13 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                         o.escalated_at = created + dt.timedelta(hours=2)
                         o.handling_site = town
                     orders.append(o)
-                    plan.append((o, rng.choice(vols), {"hours": hours, "outcome": outcome,
-                                                       "created": created}))
+                    plan.append(
+                        (
+                            o,
+                            rng.choice(vols),
+                            {"hours": hours, "outcome": outcome, "created": created},
+                        )
+                    )
     ServiceOrder.objects.bulk_create(orders, batch_size=500)
     # auto_now_add stamped "now" on insert: write the back-dated times.
     for o, _vol, info in plan:
@@ -136,30 +202,65 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
     ServiceOrder.objects.bulk_update(orders, ["created_at", "status_changed_at"], batch_size=500)
     assignments, events = [], []
     for o, vol, info in plan:
-        events.append(OrderEvent(order=o, action="place", from_status="", to_status="submitted",
-                                 note="（历史数据）", created_at=o.created_at))
+        events.append(
+            OrderEvent(
+                order=o,
+                action="place",
+                from_status="",
+                to_status="submitted",
+                note="（历史数据）",
+                created_at=o.created_at,
+            )
+        )
         if info["outcome"] in ("cancelled", "rejected"):
-            events.append(OrderEvent(order=o, action=info["outcome"][:-2] if info["outcome"] == "cancelled" else "reject",
-                                     from_status="submitted", to_status=info["outcome"],
-                                     note=o.close_reason, created_at=o.closed_at))
+            events.append(
+                OrderEvent(
+                    order=o,
+                    action=info["outcome"][:-2] if info["outcome"] == "cancelled" else "reject",
+                    from_status="submitted",
+                    to_status=info["outcome"],
+                    note=o.close_reason,
+                    created_at=o.closed_at,
+                )
+            )
             continue
-        assignments.append(OrderAssignment(
-            order=o, volunteer=vol, status="accepted", assigned_at=o.dispatched_at,
-            responded_at=o.accepted_at, checked_in_at=o.started_at,
-            checked_out_at=o.started_at + dt.timedelta(hours=float(info["hours"])),
-            reported_hours=info["hours"],
-            confirmed_hours=info["hours"] if o.status == "assessed" else None,
-            summary="按时完成服务。"))
-        for action, frm, to, at in (("dispatch", "submitted", "dispatched", o.dispatched_at),
-                                    ("accept", "dispatched", "accepted", o.accepted_at),
-                                    ("start", "accepted", "in_service", o.started_at),
-                                    ("complete", "in_service", "completed", o.completed_at),
-                                    ("rate", "completed", "rated", o.rated_at)):
-            events.append(OrderEvent(order=o, action=action, from_status=frm, to_status=to,
-                                     note="", created_at=at))
+        assignments.append(
+            OrderAssignment(
+                order=o,
+                volunteer=vol,
+                status="accepted",
+                assigned_at=o.dispatched_at,
+                responded_at=o.accepted_at,
+                checked_in_at=o.started_at,
+                checked_out_at=o.started_at + dt.timedelta(hours=float(info["hours"])),
+                reported_hours=info["hours"],
+                confirmed_hours=info["hours"] if o.status == "assessed" else None,
+                summary="按时完成服务。",
+            )
+        )
+        for action, frm, to, at in (
+            ("dispatch", "submitted", "dispatched", o.dispatched_at),
+            ("accept", "dispatched", "accepted", o.accepted_at),
+            ("start", "accepted", "in_service", o.started_at),
+            ("complete", "in_service", "completed", o.completed_at),
+            ("rate", "completed", "rated", o.rated_at),
+        ):
+            events.append(
+                OrderEvent(
+                    order=o, action=action, from_status=frm, to_status=to, note="", created_at=at
+                )
+            )
         if o.status == "assessed":
-            events.append(OrderEvent(order=o, action="assess", from_status="rated",
-                                     to_status="assessed", note="考核通过", created_at=o.assessed_at))
+            events.append(
+                OrderEvent(
+                    order=o,
+                    action="assess",
+                    from_status="rated",
+                    to_status="assessed",
+                    note="考核通过",
+                    created_at=o.assessed_at,
+                )
+            )
     OrderAssignment.objects.bulk_create(assignments, batch_size=1000)
     OrderEvent.objects.bulk_create(events, batch_size=2000)
     log(f"历史订单：{len(orders)} 张（近 {HISTORY_DAYS} 天）")
@@ -168,8 +269,9 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
 
 def _settle_and_roll(log: Any) -> None:
     today = timezone.localdate()
-    settled = set(SettlementRun.objects.filter(status="succeeded").values_list(
-        "settlement_date", flat=True))
+    settled = set(
+        SettlementRun.objects.filter(status="succeeded").values_list("settlement_date", flat=True)
+    )
     rolled = set(SiteDailyStat.objects.values_list("day", flat=True).distinct())
     days = [today - dt.timedelta(days=b) for b in range(HISTORY_DAYS, 0, -1)]
     for day in days:

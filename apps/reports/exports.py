@@ -18,49 +18,121 @@ from .league import LeagueRow
 Table = tuple[str, list[str], list[list[Any]]]
 
 SUMMARY_LABELS = [
-    ("orders_placed", "点单数"), ("orders_accepted", "接单数"), ("orders_completed", "完成数"),
-    ("orders_cancelled", "取消数"), ("orders_rejected", "未受理数"), ("orders_escalated", "上报数"),
-    ("completion_rate", "完成率"), ("accept_minutes_median", "接单用时中位数（分钟）"),
+    ("orders_placed", "点单数"),
+    ("orders_accepted", "接单数"),
+    ("orders_completed", "完成数"),
+    ("orders_cancelled", "取消数"),
+    ("orders_rejected", "未受理数"),
+    ("orders_escalated", "上报数"),
+    ("completion_rate", "完成率"),
+    ("accept_minutes_median", "接单用时中位数（分钟）"),
     ("accept_minutes_p90", "接单用时 90 分位（分钟）"),
     ("complete_minutes_median", "完成用时中位数（分钟）"),
-    ("complete_minutes_p90", "完成用时 90 分位（分钟）"), ("ratings", "评价数"),
-    ("average_rating", "平均评分"), ("high_rating_share", "4–5 分占比"),
-    ("volunteer_hours", "志愿服务时长（小时）"), ("active_volunteers", "活跃志愿者"),
-    ("new_volunteers", "新增志愿者"), ("points_credited", "发放积分"), ("points_redeemed", "兑换积分"),
+    ("complete_minutes_p90", "完成用时 90 分位（分钟）"),
+    ("ratings", "评价数"),
+    ("average_rating", "平均评分"),
+    ("high_rating_share", "4–5 分占比"),
+    ("volunteer_hours", "志愿服务时长（小时）"),
+    ("active_volunteers", "活跃志愿者"),
+    ("new_volunteers", "新增志愿者"),
+    ("points_credited", "发放积分"),
+    ("points_redeemed", "兑换积分"),
 ]
 
 
-def tables(site: Site, day_from: dt.date, day_to: dt.date, figures: Figures,
-           league: list[LeagueRow], items: list[Any]) -> list[Table]:
+def tables(
+    site: Site,
+    day_from: dt.date,
+    day_to: dt.date,
+    figures: Figures,
+    league: list[LeagueRow],
+    items: list[Any],
+) -> list[Table]:
     data = figures.as_dict()
     summary_rows = [[label, data[key]] for key, label in SUMMARY_LABELS]
     summary_rows.insert(0, ["阵地", site.name])
     summary_rows.insert(1, ["统计期间", f"{day_from.isoformat()} 至 {day_to.isoformat()}"])
-    league_rows = [[r.rank, r.previous_rank or "—", r.site.name, r.score,
-                    r.figures.completion_rate, r.figures.average_rating, r.hours_per_volunteer,
-                    r.accept_median, r.figures.orders_placed, r.figures.orders_completed,
-                    float(r.figures.volunteer_hours), r.figures.active_volunteers] for r in league]
+    league_rows = [
+        [
+            r.rank,
+            r.previous_rank or "—",
+            r.site.name,
+            r.score,
+            r.figures.completion_rate,
+            r.figures.average_rating,
+            r.hours_per_volunteer,
+            r.accept_median,
+            r.figures.orders_placed,
+            r.figures.orders_completed,
+            float(r.figures.volunteer_hours),
+            r.figures.active_volunteers,
+        ]
+        for r in league
+    ]
     bucket = "month" if (day_to - day_from).days > 62 else "day"
-    trend = [[p["period"], p["orders_placed"], p["orders_completed"], p["orders_cancelled"],
-              float(p["volunteer_hours"]), p["average_rating"]]
-             for p in timeseries(site, day_from, day_to, bucket)]
-    cats = [[v["label"], v["orders_placed"], v["orders_completed"], float(v["volunteer_hours"])]
-            for v in data["by_category"].values()]
-    item_rows = [[i.title, i.site.name, i.get_category_display(), i.rating_count,
-                  round(i.rating_avg, 2) if i.rating_avg is not None else "—",
-                  "是" if i.used_recently else "否"] for i in items]
+    trend = [
+        [
+            p["period"],
+            p["orders_placed"],
+            p["orders_completed"],
+            p["orders_cancelled"],
+            float(p["volunteer_hours"]),
+            p["average_rating"],
+        ]
+        for p in timeseries(site, day_from, day_to, bucket)
+    ]
+    cats = [
+        [v["label"], v["orders_placed"], v["orders_completed"], float(v["volunteer_hours"])]
+        for v in data["by_category"].values()
+    ]
+    item_rows = [
+        [
+            i.title,
+            i.site.name,
+            i.get_category_display(),
+            i.rating_count,
+            round(i.rating_avg, 2) if i.rating_avg is not None else "—",
+            "是" if i.used_recently else "否",
+        ]
+        for i in items
+    ]
     return [
         ("概况", ["指标", "数值"], summary_rows),
-        ("各阵地排行", ["名次", "上期名次", "阵地", "得分", "完成率", "平均评分", "人均服务时长",
-                    "接单用时中位数（分钟）", "点单数", "完成数", "服务时长", "活跃志愿者"], league_rows),
+        (
+            "各阵地排行",
+            [
+                "名次",
+                "上期名次",
+                "阵地",
+                "得分",
+                "完成率",
+                "平均评分",
+                "人均服务时长",
+                "接单用时中位数（分钟）",
+                "点单数",
+                "完成数",
+                "服务时长",
+                "活跃志愿者",
+            ],
+            league_rows,
+        ),
         ("趋势", ["期间", "点单数", "完成数", "取消数", "服务时长", "平均评分"], trend),
         ("服务类别", ["类别", "点单数", "完成数", "服务时长"], cats),
-        ("待整改菜单", ["服务项目", "发布阵地", "类别", "评价数", "平均评分", "近90天有点单"], item_rows),
+        (
+            "待整改菜单",
+            ["服务项目", "发布阵地", "类别", "评价数", "平均评分", "近90天有点单"],
+            item_rows,
+        ),
     ]
 
 
-TABLE_KEYS = {"summary": "概况", "sites": "各阵地排行", "timeseries": "趋势",
-              "categories": "服务类别", "items": "待整改菜单"}
+TABLE_KEYS = {
+    "summary": "概况",
+    "sites": "各阵地排行",
+    "timeseries": "趋势",
+    "categories": "服务类别",
+    "items": "待整改菜单",
+}
 
 
 def to_xlsx(all_tables: list[Table]) -> bytes:

@@ -100,19 +100,25 @@ class Figures:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "orders_placed": self.orders_placed, "orders_accepted": self.orders_accepted,
-            "orders_completed": self.orders_completed, "orders_cancelled": self.orders_cancelled,
-            "orders_rejected": self.orders_rejected, "orders_escalated": self.orders_escalated,
+            "orders_placed": self.orders_placed,
+            "orders_accepted": self.orders_accepted,
+            "orders_completed": self.orders_completed,
+            "orders_cancelled": self.orders_cancelled,
+            "orders_rejected": self.orders_rejected,
+            "orders_escalated": self.orders_escalated,
             "completion_rate": self.completion_rate,
             "accept_minutes_median": percentile_minutes(self.accept_hist, 0.5),
             "accept_minutes_p90": percentile_minutes(self.accept_hist, 0.9),
             "complete_minutes_median": percentile_minutes(self.complete_hist, 0.5),
             "complete_minutes_p90": percentile_minutes(self.complete_hist, 0.9),
-            "ratings": self.ratings, "average_rating": self.average_rating,
+            "ratings": self.ratings,
+            "average_rating": self.average_rating,
             "high_rating_share": self.high_rating_share,
             "volunteer_hours": str(self.volunteer_hours.quantize(Decimal("0.1"))),
-            "active_volunteers": self.active_volunteers, "new_volunteers": self.new_volunteers,
-            "points_credited": self.points_credited, "points_redeemed": self.points_redeemed,
+            "active_volunteers": self.active_volunteers,
+            "new_volunteers": self.new_volunteers,
+            "points_credited": self.points_credited,
+            "points_redeemed": self.points_redeemed,
             "by_category": self.by_category,
         }
 
@@ -136,9 +142,12 @@ def _split_today(day_from: dt.date, day_to: dt.date) -> tuple[dt.date | None, bo
 def _categories(cat_rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     labels = dict(ServiceCategory.choices)
     return {
-        code: {"label": str(labels.get(code, code)), "orders_placed": v["orders_placed"],
-               "orders_completed": v["orders_completed"],
-               "volunteer_hours": str(Decimal(str(v["volunteer_hours"])).quantize(Decimal("0.1")))}
+        code: {
+            "label": str(labels.get(code, code)),
+            "orders_placed": v["orders_placed"],
+            "orders_completed": v["orders_completed"],
+            "volunteer_hours": str(Decimal(str(v["volunteer_hours"])).quantize(Decimal("0.1"))),
+        }
         for code, v in sorted(cat_rows.items())
     }
 
@@ -150,13 +159,18 @@ def summary(site: Site, day_from: dt.date, day_to: dt.date) -> Figures:
     last_rolled, with_today = _split_today(day_from, day_to)
     subtree = Site.objects.filter(path__startswith=site.path).values("pk")
     if last_rolled is not None:
-        rows = SiteDailyStat.objects.filter(site__path__startswith=site.path,
-                                            day__gte=day_from, day__lte=last_rolled)
+        rows = SiteDailyStat.objects.filter(
+            site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled
+        )
         figures.add(_row_to_fig(rows.aggregate(**{f: Sum(f) for f in SUM_FIELDS})))
-        for row in (CategoryDailyStat.objects.filter(site__path__startswith=site.path,
-                                                     day__gte=day_from, day__lte=last_rolled)
-                    .values("category").annotate(p=Sum("orders_placed"), c=Sum("orders_completed"),
-                                                 h=Sum("volunteer_hours")).order_by()):
+        for row in (
+            CategoryDailyStat.objects.filter(
+                site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled
+            )
+            .values("category")
+            .annotate(p=Sum("orders_placed"), c=Sum("orders_completed"), h=Sum("volunteer_hours"))
+            .order_by()
+        ):
             _merge_cat(cats, row["category"], row["p"], row["c"], row["h"])
     pairs: set[int] = set()
     if with_today:
@@ -172,20 +186,27 @@ def summary(site: Site, day_from: dt.date, day_to: dt.date) -> Figures:
         # 800,000 distinct volunteers at design scale (10 s in Python, 2 s as COUNT
         # DISTINCT; docs/performance.md). Only today's few ids are matched in Python.
         rolled = ActiveVolunteerDay.objects.filter(
-            site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled)
+            site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled
+        )
         figures.active_volunteers = rolled.aggregate(n=Count("volunteer", distinct=True))["n"]
         if pairs:
-            pairs -= set(rolled.filter(volunteer_id__in=pairs)
-                         .values_list("volunteer_id", flat=True).distinct())
+            pairs -= set(
+                rolled.filter(volunteer_id__in=pairs)
+                .values_list("volunteer_id", flat=True)
+                .distinct()
+            )
     figures.active_volunteers += len(pairs)
     figures.by_category = _categories(cats)
     return figures
 
 
-def _merge_cat(cats: dict[str, dict[str, Any]], code: str, placed: Any, completed: Any,
-               hours: Any) -> None:
-    entry = cats.setdefault(code or "other", {"orders_placed": 0, "orders_completed": 0,
-                                              "volunteer_hours": Decimal("0")})
+def _merge_cat(
+    cats: dict[str, dict[str, Any]], code: str, placed: Any, completed: Any, hours: Any
+) -> None:
+    entry = cats.setdefault(
+        code or "other",
+        {"orders_placed": 0, "orders_completed": 0, "volunteer_hours": Decimal("0")},
+    )
     entry["orders_placed"] += placed or 0
     entry["orders_completed"] += completed or 0
     entry["volunteer_hours"] += Decimal(str(hours or 0))
@@ -219,21 +240,31 @@ def by_child_site(site: Site, day_from: dt.date, day_to: dt.date) -> list[tuple[
     result = {c.pk: Figures() for c in children}
     last_rolled, with_today = _split_today(day_from, day_to)
     if last_rolled is not None:
-        rows = (SiteDailyStat.objects.filter(site__path__startswith=site.path,
-                                             day__gte=day_from, day__lte=last_rolled)
-                .exclude(site=site)
-                .annotate(child=Substr("site__path", 1, width)).values("child")
-                .annotate(**{f: Sum(f) for f in SUM_FIELDS}).order_by())
+        rows = (
+            SiteDailyStat.objects.filter(
+                site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled
+            )
+            .exclude(site=site)
+            .annotate(child=Substr("site__path", 1, width))
+            .values("child")
+            .annotate(**{f: Sum(f) for f in SUM_FIELDS})
+            .order_by()
+        )
         for row in rows:
             child = by_prefix.get(row["child"])
             if child:
                 result[child.pk].add(_row_to_fig(dict(row)))
-        actives = (ActiveVolunteerDay.objects.filter(site__path__startswith=site.path,
-                                                     day__gte=day_from, day__lte=last_rolled)
-                   .exclude(site=site).annotate(child=Substr("site__path", 1, width)))
+        actives = (
+            ActiveVolunteerDay.objects.filter(
+                site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled
+            )
+            .exclude(site=site)
+            .annotate(child=Substr("site__path", 1, width))
+        )
         if not with_today:
-            for row in actives.values("child").annotate(
-                    n=Count("volunteer", distinct=True)).order_by():
+            for row in (
+                actives.values("child").annotate(n=Count("volunteer", distinct=True)).order_by()
+            ):
                 child = by_prefix.get(row["child"])
                 if child:
                     result[child.pk].active_volunteers = row["n"]
@@ -268,13 +299,24 @@ def timeseries(site: Site, day_from: dt.date, day_to: dt.date, bucket: str) -> l
     trunc = {"day": F("day"), "week": TruncWeek("day"), "month": TruncMonth("day")}[bucket]
     last_rolled, with_today = _split_today(day_from, day_to)
     points: dict[dt.date, dict[str, Any]] = {}
-    fields = ("orders_placed", "orders_completed", "orders_cancelled", "volunteer_hours",
-              "ratings", "rating_sum")
+    fields = (
+        "orders_placed",
+        "orders_completed",
+        "orders_cancelled",
+        "volunteer_hours",
+        "ratings",
+        "rating_sum",
+    )
     if last_rolled is not None:
-        rows = (SiteDailyStat.objects.filter(site__path__startswith=site.path,
-                                             day__gte=day_from, day__lte=last_rolled)
-                .annotate(period=trunc).values("period")
-                .annotate(**{f: Sum(f) for f in fields}).order_by("period"))
+        rows = (
+            SiteDailyStat.objects.filter(
+                site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled
+            )
+            .annotate(period=trunc)
+            .values("period")
+            .annotate(**{f: Sum(f) for f in fields})
+            .order_by("period")
+        )
         for row in rows:
             period = row["period"]
             period = period.date() if isinstance(period, dt.datetime) else period
@@ -282,8 +324,11 @@ def timeseries(site: Site, day_from: dt.date, day_to: dt.date, bucket: str) -> l
             points[period] = {f: values[f] or 0 for f in fields}
     if with_today:
         now = today()
-        period = {"day": now, "week": now - dt.timedelta(days=now.weekday()),
-                  "month": now.replace(day=1)}[bucket]
+        period = {
+            "day": now,
+            "week": now - dt.timedelta(days=now.weekday()),
+            "month": now.replace(day=1),
+        }[bucket]
         start, end = day_window(now)
         subtree = Site.objects.filter(path__startswith=site.path).values("pk")
         per_site, _ = _group_figures(start, end, sites=subtree)
@@ -292,9 +337,13 @@ def timeseries(site: Site, day_from: dt.date, day_to: dt.date, bucket: str) -> l
             for f in fields:
                 entry[f] = (entry[f] or 0) + (fig.get(f) or 0)
     return [
-        {"period": p.isoformat(), "orders_placed": v["orders_placed"],
-         "orders_completed": v["orders_completed"], "orders_cancelled": v["orders_cancelled"],
-         "volunteer_hours": str(Decimal(str(v["volunteer_hours"])).quantize(Decimal("0.1"))),
-         "average_rating": round(v["rating_sum"] / v["ratings"], 2) if v["ratings"] else None}
+        {
+            "period": p.isoformat(),
+            "orders_placed": v["orders_placed"],
+            "orders_completed": v["orders_completed"],
+            "orders_cancelled": v["orders_cancelled"],
+            "volunteer_hours": str(Decimal(str(v["volunteer_hours"])).quantize(Decimal("0.1"))),
+            "average_rating": round(v["rating_sum"] / v["ratings"], 2) if v["ratings"] else None,
+        }
         for p, v in sorted(points.items())
     ]

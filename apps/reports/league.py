@@ -38,7 +38,9 @@ class LeagueRow:
     def as_dict(self) -> dict[str, Any]:
         return {
             "site": {"id": self.site.pk, "name": self.site.name, "level": self.site.level},
-            "rank": self.rank, "previous_rank": self.previous_rank, "score": self.score,
+            "rank": self.rank,
+            "previous_rank": self.previous_rank,
+            "score": self.score,
             "completion_rate": self.figures.completion_rate,
             "average_rating": self.figures.average_rating,
             "hours_per_volunteer": self.hours_per_volunteer,
@@ -50,9 +52,13 @@ class LeagueRow:
         }
 
 
-def _score(rows: list[tuple[Site, Figures]]) -> list[tuple[Site, Figures, float, float | None, int | None]]:
-    hpv = {s.pk: (float(f.volunteer_hours) / f.active_volunteers if f.active_volunteers else None)
-           for s, f in rows}
+def _score(
+    rows: list[tuple[Site, Figures]],
+) -> list[tuple[Site, Figures, float, float | None, int | None]]:
+    hpv = {
+        s.pk: (float(f.volunteer_hours) / f.active_volunteers if f.active_volunteers else None)
+        for s, f in rows
+    }
     med = {s.pk: percentile_minutes(f.accept_hist, 0.5) for s, f in rows}
     best_hpv = max((v for v in hpv.values() if v), default=0.0)
     medians = [v for v in med.values() if v is not None]
@@ -69,11 +75,22 @@ def _score(rows: list[tuple[Site, Figures]]) -> list[tuple[Site, Figures, float,
             response = 1.0
         else:
             response = (slowest - m) / (slowest - fastest)
-        score = 100 * (WEIGHTS["completion"] * completion + WEIGHTS["rating"] * rating
-                       + WEIGHTS["hours"] * hours + WEIGHTS["response"] * response)
+        score = 100 * (
+            WEIGHTS["completion"] * completion
+            + WEIGHTS["rating"] * rating
+            + WEIGHTS["hours"] * hours
+            + WEIGHTS["response"] * response
+        )
         per_volunteer = hpv[site.pk]
-        out.append((site, fig, round(score, 1),
-                    round(per_volunteer, 1) if per_volunteer else None, med[site.pk]))
+        out.append(
+            (
+                site,
+                fig,
+                round(score, 1),
+                round(per_volunteer, 1) if per_volunteer else None,
+                med[site.pk],
+            )
+        )
     return out
 
 
@@ -90,7 +107,15 @@ def league_table(site: Site, day_from: dt.date, day_to: dt.date) -> list[LeagueR
     rows = []
     for pk, (rank, (child, fig, score, hpv, med)) in current.items():
         prev = previous.get(pk)
-        rows.append(LeagueRow(site=child, figures=fig, score=score, rank=rank,
-                              previous_rank=prev[0] if prev else None,
-                              hours_per_volunteer=hpv, accept_median=med))
+        rows.append(
+            LeagueRow(
+                site=child,
+                figures=fig,
+                score=score,
+                rank=rank,
+                previous_rank=prev[0] if prev else None,
+                hours_per_volunteer=hpv,
+                accept_median=med,
+            )
+        )
     return sorted(rows, key=lambda r: r.rank)

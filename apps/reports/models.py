@@ -69,8 +69,9 @@ class CategoryDailyStat(models.Model):
     volunteer_hours = models.DecimalField(max_digits=12, decimal_places=1, default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["site", "day", "category"],
-                                               name="catstat_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "day", "category"], name="catstat_unique")
+        ]
         indexes = [models.Index(fields=["day", "site"], name="catstat_day_site_idx")]
 
     def __str__(self) -> str:
@@ -86,8 +87,9 @@ class ActiveVolunteerDay(models.Model):
     volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "site", "volunteer"],
-                                               name="activeday_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "site", "volunteer"], name="activeday_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.volunteer_id}@{self.site_id} {self.day}"

@@ -22,8 +22,11 @@ def parse_range(params: Any) -> tuple[dt.date, dt.date]:
     today = timezone.localdate()
     try:
         day_to = dt.date.fromisoformat(params["to"]) if params.get("to") else today
-        day_from = (dt.date.fromisoformat(params["from"]) if params.get("from")
-                    else day_to - dt.timedelta(days=29))
+        day_from = (
+            dt.date.fromisoformat(params["from"])
+            if params.get("from")
+            else day_to - dt.timedelta(days=29)
+        )
     except ValueError:
         raise ValidationError({"from": ["日期格式应为 YYYY-MM-DD。"]}) from None
     if day_from > day_to:
@@ -38,7 +41,9 @@ def parse_period(period: str) -> tuple[dt.date, dt.date]:
     if m:
         year, month = int(m.group(1)), int(m.group(2))
         if 1 <= month <= 12:
-            return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+            return dt.date(year, month, 1), dt.date(
+                year, month, calendar.monthrange(year, month)[1]
+            )
     m = re.fullmatch(r"(\d{4})Q([1-4])", period.upper())
     if m:
         year, q = int(m.group(1)), int(m.group(2))
@@ -49,8 +54,9 @@ def parse_period(period: str) -> tuple[dt.date, dt.date]:
 
 
 def period_label(day_from: dt.date, day_to: dt.date) -> str:
-    if day_from.day == 1 and day_to == dt.date(day_to.year, day_to.month,
-                                                calendar.monthrange(day_to.year, day_to.month)[1]):
+    if day_from.day == 1 and day_to == dt.date(
+        day_to.year, day_to.month, calendar.monthrange(day_to.year, day_to.month)[1]
+    ):
         months = (day_to.year - day_from.year) * 12 + day_to.month - day_from.month + 1
         if months == 1:
             return f"{day_from.year}年{day_from.month}月"

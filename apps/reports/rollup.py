@@ -48,9 +48,18 @@ from .models import (
 
 LOCAL_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 COUNT_FIELDS = (
-    "orders_placed", "orders_accepted", "orders_completed", "orders_cancelled",
-    "orders_rejected", "orders_escalated", "ratings", "rating_sum", "ratings_high",
-    "new_volunteers", "points_credited", "points_redeemed",
+    "orders_placed",
+    "orders_accepted",
+    "orders_completed",
+    "orders_cancelled",
+    "orders_rejected",
+    "orders_escalated",
+    "ratings",
+    "rating_sum",
+    "ratings_high",
+    "new_volunteers",
+    "points_credited",
+    "points_redeemed",
 )
 
 
@@ -73,9 +82,12 @@ def empty_figures() -> dict[str, Any]:
 
 def _bucket_case(duration_field: str) -> Case:
     return Case(
-        *[When(**{f"{duration_field}__lte": dt.timedelta(minutes=m)}, then=Value(i))
-          for i, m in enumerate(RESPONSE_BUCKETS)],
-        default=Value(len(RESPONSE_BUCKETS)), output_field=IntegerField(),
+        *[
+            When(**{f"{duration_field}__lte": dt.timedelta(minutes=m)}, then=Value(i))
+            for i, m in enumerate(RESPONSE_BUCKETS)
+        ],
+        default=Value(len(RESPONSE_BUCKETS)),
+        output_field=IntegerField(),
     )
 
 
@@ -90,7 +102,8 @@ def _group_figures(
     ``sites``: optionally a queryset/list of site ids to restrict to."""
     per_site: dict[int, dict[str, Any]] = defaultdict(empty_figures)
     per_cat: dict[tuple[int, str], dict[str, Any]] = defaultdict(
-        lambda: {"orders_placed": 0, "orders_completed": 0, "volunteer_hours": Decimal("0")})
+        lambda: {"orders_placed": 0, "orders_completed": 0, "volunteer_hours": Decimal("0")}
+    )
     orders = ServiceOrder.objects.all()
     if sites is not None:
         orders = orders.filter(site_id__in=sites)
@@ -101,21 +114,54 @@ def _group_figures(
         for row in qs:
             per_site[row[key]][field] += row["n"] or 0
 
-    add(orders.filter(_in("created_at", start, end)).values("site_id").annotate(n=Count("id")).order_by(),
-        "orders_placed")
-    add(orders.filter(_in("accepted_at", start, end)).values("site_id").annotate(n=Count("id")).order_by(),
-        "orders_accepted")
-    add(orders.filter(_in("completed_at", start, end)).values("site_id").annotate(n=Count("id")).order_by(),
-        "orders_completed")
-    add(orders.filter(_in("closed_at", start, end), status="cancelled")
-        .values("site_id").annotate(n=Count("id")).order_by(), "orders_cancelled")
-    add(orders.filter(_in("closed_at", start, end), status="rejected")
-        .values("site_id").annotate(n=Count("id")).order_by(), "orders_rejected")
-    add(orders.filter(_in("escalated_at", start, end)).values("site_id").annotate(n=Count("id")).order_by(),
-        "orders_escalated")
-    for row in (orders.filter(_in("rated_at", start, end), score__isnull=False)
-                .values("site_id").annotate(n=Count("id"), s=Sum("score"),
-                                            high=Count("id", filter=Q(score__gte=4))).order_by()):
+    add(
+        orders.filter(_in("created_at", start, end))
+        .values("site_id")
+        .annotate(n=Count("id"))
+        .order_by(),
+        "orders_placed",
+    )
+    add(
+        orders.filter(_in("accepted_at", start, end))
+        .values("site_id")
+        .annotate(n=Count("id"))
+        .order_by(),
+        "orders_accepted",
+    )
+    add(
+        orders.filter(_in("completed_at", start, end))
+        .values("site_id")
+        .annotate(n=Count("id"))
+        .order_by(),
+        "orders_completed",
+    )
+    add(
+        orders.filter(_in("closed_at", start, end), status="cancelled")
+        .values("site_id")
+        .annotate(n=Count("id"))
+        .order_by(),
+        "orders_cancelled",
+    )
+    add(
+        orders.filter(_in("closed_at", start, end), status="rejected")
+        .values("site_id")
+        .annotate(n=Count("id"))
+        .order_by(),
+        "orders_rejected",
+    )
+    add(
+        orders.filter(_in("escalated_at", start, end))
+        .values("site_id")
+        .annotate(n=Count("id"))
+        .order_by(),
+        "orders_escalated",
+    )
+    for row in (
+        orders.filter(_in("rated_at", start, end), score__isnull=False)
+        .values("site_id")
+        .annotate(n=Count("id"), s=Sum("score"), high=Count("id", filter=Q(score__gte=4)))
+        .order_by()
+    ):
         fig = per_site[row["site_id"]]
         fig["ratings"] += row["n"]
         fig["rating_sum"] += row["s"] or 0
@@ -123,26 +169,44 @@ def _group_figures(
 
     for field, stamp in (("accept_hist", "accepted_at"), ("complete_hist", "completed_at")):
         dur = ExpressionWrapper(F(stamp) - F("created_at"), output_field=DurationField())
-        rows = (orders.filter(_in(stamp, start, end)).annotate(d=dur).annotate(b=_bucket_case("d"))
-                .values("site_id", "b").annotate(n=Count("id")).order_by())
+        rows = (
+            orders.filter(_in(stamp, start, end))
+            .annotate(d=dur)
+            .annotate(b=_bucket_case("d"))
+            .values("site_id", "b")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
         for row in rows:
             per_site[row["site_id"]][field][row["b"]] += row["n"]
 
     # Hours: confirmed service hours of approved assessments, on the assessment day.
     assignments = OrderAssignment.objects.filter(
-        _in("order__assessed_at", start, end), order__status="assessed",
-        order__assessment_approved=True, confirmed_hours__gt=0)
+        _in("order__assessed_at", start, end),
+        order__status="assessed",
+        order__assessment_approved=True,
+        confirmed_hours__gt=0,
+    )
     if sites is not None:
         assignments = assignments.filter(order__site_id__in=sites)
-    for row in (assignments.values("order__site_id", "order__service__category")
-                .annotate(h=Sum("confirmed_hours")).order_by()):
+    for row in (
+        assignments.values("order__site_id", "order__service__category")
+        .annotate(h=Sum("confirmed_hours"))
+        .order_by()
+    ):
         hours = Decimal(str(row["h"] or 0)).quantize(Decimal("0.1"))
         per_site[row["order__site_id"]]["volunteer_hours"] += hours
-        per_cat[(row["order__site_id"], row["order__service__category"])]["volunteer_hours"] += hours
+        per_cat[(row["order__site_id"], row["order__service__category"])]["volunteer_hours"] += (
+            hours
+        )
 
     for field, stamp in (("orders_placed", "created_at"), ("orders_completed", "completed_at")):
-        for row in (orders.filter(_in(stamp, start, end))
-                    .values("site_id", "service__category").annotate(n=Count("id")).order_by()):
+        for row in (
+            orders.filter(_in(stamp, start, end))
+            .values("site_id", "service__category")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
             per_cat[(row["site_id"], row["service__category"])][field] += row["n"]
 
     # New volunteers: approvals of first applications, by the volunteer's site.
@@ -150,34 +214,60 @@ def _group_figures(
     # new, and counting each approval would make a period's sum of days exceed the
     # period's distinct count (roll-ups ≠ raw figures).
     approved = {"from_status": "pending", "to_status": "approved"}
-    earlier = VolunteerEvent.objects.filter(volunteer=OuterRef("volunteer"),
-                                            created_at__lt=OuterRef("created_at"), **approved)
+    earlier = VolunteerEvent.objects.filter(
+        volunteer=OuterRef("volunteer"), created_at__lt=OuterRef("created_at"), **approved
+    )
     events = VolunteerEvent.objects.filter(_in("created_at", start, end), **approved).exclude(
-        Exists(earlier))
+        Exists(earlier)
+    )
     if sites is not None:
         events = events.filter(volunteer__site_id__in=sites)
-    add(events.values("volunteer__site_id").annotate(n=Count("volunteer", distinct=True)).order_by(),
-        "new_volunteers", key="volunteer__site_id")
+    add(
+        events.values("volunteer__site_id")
+        .annotate(n=Count("volunteer", distinct=True))
+        .order_by(),
+        "new_volunteers",
+        key="volunteer__site_id",
+    )
 
     # Points credited for service, by the order's point; redeemed (net of refunds) by shop.
-    order_site = Subquery(ServiceOrder.objects.filter(pk=OuterRef("order_id")).values("site_id")[:1])
+    order_site = Subquery(
+        ServiceOrder.objects.filter(pk=OuterRef("order_id")).values("site_id")[:1]
+    )
     site_set = _as_set(sites) if sites is not None else None
     # Service credits count on their settlement date (the night they were paid).
     first_day = timezone.localtime(start, LOCAL_TZ).date()
     last_day = timezone.localtime(end - dt.timedelta(microseconds=1), LOCAL_TZ).date()
-    credits = (LedgerTransaction.objects.filter(kind="service", run__settlement_date__gte=first_day,
-                                                run__settlement_date__lte=last_day)
-               .annotate(osite=order_site).values("osite").annotate(n=Sum("amount")).order_by())
+    credits = (
+        LedgerTransaction.objects.filter(
+            kind="service", run__settlement_date__gte=first_day, run__settlement_date__lte=last_day
+        )
+        .annotate(osite=order_site)
+        .values("osite")
+        .annotate(n=Sum("amount"))
+        .order_by()
+    )
     for row in credits:
         if row["osite"] is not None and (site_set is None or row["osite"] in site_set):
             per_site[row["osite"]]["points_credited"] += row["n"] or 0
-    spent = LedgerTransaction.objects.filter(_in("created_at", start, end),
-                                             kind__in=["redemption", "refund"])
+    spent = LedgerTransaction.objects.filter(
+        _in("created_at", start, end), kind__in=["redemption", "refund"]
+    )
     if sites is not None:
         spent = spent.filter(site_id__in=sites)
-    for row in spent.values("site_id").annotate(
-            n=Sum(Case(When(kind="refund", then=-F("amount")), default=F("amount"),
-                       output_field=BigIntegerField()))).order_by():
+    for row in (
+        spent.values("site_id")
+        .annotate(
+            n=Sum(
+                Case(
+                    When(kind="refund", then=-F("amount")),
+                    default=F("amount"),
+                    output_field=BigIntegerField(),
+                )
+            )
+        )
+        .order_by()
+    ):
         per_site[row["site_id"]]["points_redeemed"] += row["n"] or 0
     return dict(per_site), dict(per_cat)
 
@@ -216,13 +306,19 @@ def rollup_day(day: dt.date) -> int:
         ActiveVolunteerDay.objects.filter(day=day).delete()
         SiteDailyStat.objects.bulk_create(
             [SiteDailyStat(site_id=sid, day=day, **flatten(fig)) for sid, fig in per_site.items()],
-            batch_size=1000)
+            batch_size=1000,
+        )
         CategoryDailyStat.objects.bulk_create(
-            [CategoryDailyStat(site_id=sid, day=day, category=cat or "other", **fig)
-             for (sid, cat), fig in per_cat.items()], batch_size=1000)
+            [
+                CategoryDailyStat(site_id=sid, day=day, category=cat or "other", **fig)
+                for (sid, cat), fig in per_cat.items()
+            ],
+            batch_size=1000,
+        )
         ActiveVolunteerDay.objects.bulk_create(
             [ActiveVolunteerDay(site_id=sid, day=day, volunteer_id=vid) for sid, vid in pairs],
-            batch_size=5000)
+            batch_size=5000,
+        )
     return len(per_site)
 
 
@@ -239,5 +335,3 @@ def rollup_range(day_from: dt.date, day_to: dt.date, on_day: Any = None) -> int:
 
 def today() -> dt.date:
     return timezone.localdate()
-
-

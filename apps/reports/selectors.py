@@ -21,8 +21,7 @@ UNUSED_DAYS = 90
 
 def report_sites(user: Any) -> QuerySet[Site]:
     """Sites a user may report on: the sites of their scope, bases aside."""
-    return scope_queryset(Site.objects.exclude(level="base").order_by("path"), user,
-                          site_field="")
+    return scope_queryset(Site.objects.exclude(level="base").order_by("path"), user, site_field="")
 
 
 def default_report_site(user: Any) -> Site:
@@ -30,8 +29,10 @@ def default_report_site(user: Any) -> Site:
     if is_global(user):
         site = Site.objects.filter(parent__isnull=True).order_by("path").first()
     else:
-        roles = sorted((r for r in held_roles(user) if r.role in ("staff", "county_admin")),
-                       key=lambda r: len(r.site_path))
+        roles = sorted(
+            (r for r in held_roles(user) if r.role in ("staff", "county_admin")),
+            key=lambda r: len(r.site_path),
+        )
         site = Site.objects.filter(pk=roles[0].site_id).first() if roles else None
     if site is None:
         raise NotFoundError("您没有可查看的统计范围。", code="not_found")
@@ -48,23 +49,33 @@ def report_site(user: Any, site_id: Any) -> Site:
 def overdue_orders(*, fetched_by: Any, site: Site) -> QuerySet[ServiceOrder]:
     """Orders flagged overdue at the county level (nowhere higher to escalate to) that
     are still waiting for dispatch, in the caller's scope and under ``site``."""
-    return (scope_queryset(ServiceOrder.objects.filter(status="submitted",
-                                                       overdue_at__isnull=False), fetched_by)
-            .filter(site__path__startswith=site.path)
-            .select_related("service", "site", "handling_site").order_by("created_at"))
+    return (
+        scope_queryset(
+            ServiceOrder.objects.filter(status="submitted", overdue_at__isnull=False), fetched_by
+        )
+        .filter(site__path__startswith=site.path)
+        .select_related("service", "site", "handling_site")
+        .order_by("created_at")
+    )
 
 
-def items_needing_attention(*, fetched_by: Any, now: dt.datetime | None = None) -> QuerySet[ServiceItem]:
+def items_needing_attention(
+    *, fetched_by: Any, now: dt.datetime | None = None
+) -> QuerySet[ServiceItem]:
     """Active items in scope rated below 3.5 (over ≥5 ratings) or with no orders in 90
     days (items published more than 90 days ago). One query, annotated."""
     now = now or timezone.now()
     since = now - dt.timedelta(days=UNUSED_DAYS)
     recent = ServiceOrder.objects.filter(service=OuterRef("pk"), created_at__gte=since)
-    qs = (scope_queryset(ServiceItem.objects.filter(is_active=True), fetched_by)
-          .select_related("site")
-          .annotate(rating_count=Count("orders", filter=Q(orders__score__isnull=False)),
-                    rating_avg=Avg("orders__score"),
-                    used_recently=Exists(recent)))
+    qs = (
+        scope_queryset(ServiceItem.objects.filter(is_active=True), fetched_by)
+        .select_related("site")
+        .annotate(
+            rating_count=Count("orders", filter=Q(orders__score__isnull=False)),
+            rating_avg=Avg("orders__score"),
+            used_recently=Exists(recent),
+        )
+    )
     low = Q(rating_count__gte=MIN_RATINGS, rating_avg__lt=LOW_RATING)
     unused = Q(used_recently=False, created_at__lt=since)
     return qs.filter(low | unused).order_by("rating_avg", "site__path", "title")

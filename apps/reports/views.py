@@ -46,9 +46,15 @@ def _context(request: HttpRequest) -> dict[str, object]:
         day_to = timezone.localdate()
         day_from = day_to - dt.timedelta(days=29)
     query = f"site={site.pk}&from={day_from.isoformat()}&to={day_to.isoformat()}"
-    return {"site": site, "day_from": day_from, "day_to": day_to, "query": query,
-            "sites": report_sites(request.user), "label": period_label(day_from, day_to),
-            "bucket_choices": [("day", _("按日")), ("week", _("按周")), ("month", _("按月"))]}
+    return {
+        "site": site,
+        "day_from": day_from,
+        "day_to": day_to,
+        "query": query,
+        "sites": report_sites(request.user),
+        "label": period_label(day_from, day_to),
+        "bucket_choices": [("day", _("按日")), ("week", _("按周")), ("month", _("按月"))],
+    }
 
 
 @login_required
@@ -60,7 +66,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         league=league_table(site, day_from, day_to),  # type: ignore[arg-type]
         weights=WEIGHTS,
         overdue=overdue_orders(fetched_by=request.user, site=site)[:50],  # type: ignore[arg-type]
-        bucket=request.GET.get("bucket") if request.GET.get("bucket") in ("day", "week", "month")
+        bucket=request.GET.get("bucket")
+        if request.GET.get("bucket") in ("day", "week", "month")
         else ("month" if (day_to - day_from).days > 92 else "day"),  # type: ignore[operator]
     )
     return render(request, "reports/dashboard.html", ctx)
@@ -79,8 +86,10 @@ def bulletin(request: HttpRequest) -> HttpResponse:
     ctx.update(
         figures=summary(site, day_from, day_to).as_dict(),  # type: ignore[arg-type]
         league=league_table(site, day_from, day_to),  # type: ignore[arg-type]
-        weights=WEIGHTS, bucket="day" if (day_to - day_from).days <= 31 else "week",  # type: ignore[operator]
-        period=request.GET.get("period", ""), generated_at=timezone.localtime(),
+        weights=WEIGHTS,
+        bucket="day" if (day_to - day_from).days <= 31 else "week",  # type: ignore[operator]
+        period=request.GET.get("period", ""),
+        generated_at=timezone.localtime(),
     )
     return render(request, "reports/bulletin.html", ctx)
 
@@ -91,14 +100,21 @@ def items(request: HttpRequest) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         try:
-            item = service_item_update(actor=request.user, item_id=request.POST.get("item"),
-                                       is_active=False)
+            item = service_item_update(
+                actor=request.user, item_id=request.POST.get("item"), is_active=False
+            )
         except (DomainError, ValidationError) as exc:
             messages.error(request, getattr(exc, "message", None) or "；".join(exc.messages))  # type: ignore[union-attr]
         else:
             messages.success(request, f"已下架：{item.title}")
         return redirect("reports:items")
-    return render(request, "reports/items.html", {
-        "items": items_needing_attention(fetched_by=request.user)[:500],
-        "low": LOW_RATING, "min_ratings": MIN_RATINGS, "unused_days": UNUSED_DAYS,
-    })
+    return render(
+        request,
+        "reports/items.html",
+        {
+            "items": items_needing_attention(fetched_by=request.user)[:500],
+            "low": LOW_RATING,
+            "min_ratings": MIN_RATINGS,
+            "unused_days": UNUSED_DAYS,
+        },
+    )

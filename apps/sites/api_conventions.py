@@ -56,8 +56,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     if isinstance(exc, DomainError):
         return problem_response(exc.status_code, exc.code, exc.message, exc.errors)
     if isinstance(exc, DjangoValidationError):
-        errors: dict[str, Any] = (exc.message_dict if hasattr(exc, "error_dict")
-                                  else {"non_field_errors": exc.messages})
+        errors: dict[str, Any] = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         return problem_response(400, "invalid", _message_from(errors), errors)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -92,6 +93,9 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 __all__ = [
-    "PageNumberPagination", "page_not_found", "problem_exception_handler", "problem_response",
+    "PageNumberPagination",
+    "page_not_found",
+    "problem_exception_handler",
+    "problem_response",
     "status",
 ]

@@ -28,18 +28,38 @@ def _site(name: str, level: str, parent: Site | None, **extra: Any) -> Site:
 
 
 def seed(ctx: dict[str, Any], log: Any) -> None:
-    county = _site(COUNTY, SiteLevel.COUNTY, None, address="清河县人民路 1 号",
-                   contact_name="王主任", contact_phone="0311-8000001")
+    county = _site(
+        COUNTY,
+        SiteLevel.COUNTY,
+        None,
+        address="清河县人民路 1 号",
+        contact_name="王主任",
+        contact_phone="0311-8000001",
+    )
     townships, villages = [], []
     for t_index, (t_name, v_names) in enumerate(TOWNSHIPS, start=1):
-        town = _site(t_name, SiteLevel.TOWNSHIP, county, address=f"{t_name[:3]}政府大院",
-                     contact_name=f"所长{t_index}", contact_phone=f"0311-80001{t_index:02d}")
+        town = _site(
+            t_name,
+            SiteLevel.TOWNSHIP,
+            county,
+            address=f"{t_name[:3]}政府大院",
+            contact_name=f"所长{t_index}",
+            contact_phone=f"0311-80001{t_index:02d}",
+        )
         townships.append(town)
-        villages.append([
-            _site(v, SiteLevel.VILLAGE, town, address=f"{t_name[:3]}{v[:-3]}村委会",
-                  contact_name=f"站长{t_index}-{i}", contact_phone=f"0311-8{t_index:02d}0{i:03d}")
-            for i, v in enumerate(v_names, start=1)
-        ])
+        villages.append(
+            [
+                _site(
+                    v,
+                    SiteLevel.VILLAGE,
+                    town,
+                    address=f"{t_name[:3]}{v[:-3]}村委会",
+                    contact_name=f"站长{t_index}-{i}",
+                    contact_phone=f"0311-8{t_index:02d}0{i:03d}",
+                )
+                for i, v in enumerate(v_names, start=1)
+            ]
+        )
     for b_name, t_index in BASES:
         _site(b_name, SiteLevel.BASE, county if t_index is None else townships[t_index])
     ctx.update(county=county, townships=townships, villages=villages)

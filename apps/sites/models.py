@@ -68,9 +68,7 @@ class Site(models.Model):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
-    latitude = models.DecimalField(
-        _("纬度"), max_digits=9, decimal_places=6, null=True, blank=True
-    )
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(
         _("经度"), max_digits=9, decimal_places=6, null=True, blank=True
     )
@@ -91,14 +89,18 @@ class Site(models.Model):
         indexes = [
             # varchar_pattern_ops lets PostgreSQL use the index for LIKE 'prefix%'
             # whatever the database collation; SQLite ignores the opclass.
-            models.Index(fields=["path"], name="site_path_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["path"], name="site_path_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(fields=["level", "is_active"], name="site_level_active_idx"),
         ]
         constraints = [
             # Only the county center is a root; everything else has a parent.
             models.CheckConstraint(
-                condition=(models.Q(level="county", parent__isnull=True)
-                           | (~models.Q(level="county") & models.Q(parent__isnull=False))),
+                condition=(
+                    models.Q(level="county", parent__isnull=True)
+                    | (~models.Q(level="county") & models.Q(parent__isnull=False))
+                ),
                 name="site_root_is_county",
             ),
             models.CheckConstraint(

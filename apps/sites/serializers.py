@@ -17,8 +17,18 @@ class SiteSerializer(serializers.ModelSerializer[Site]):
     class Meta:
         model = Site
         fields = [
-            "id", "name", "level", "parent", "parent_name", "depth", "address",
-            "contact_name", "contact_phone", "latitude", "longitude", "is_active",
+            "id",
+            "name",
+            "level",
+            "parent",
+            "parent_name",
+            "depth",
+            "address",
+            "contact_name",
+            "contact_phone",
+            "latitude",
+            "longitude",
+            "is_active",
         ]
         read_only_fields = ["depth"]
 
@@ -29,12 +39,17 @@ class SiteWriteSerializer(serializers.Serializer[Site]):
     # "parent" shadows Field.parent in the type stubs only: declared fields are moved
     # off the class by DRF's metaclass.
     parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
-        queryset=Site.objects.all(), allow_null=True)
+        queryset=Site.objects.all(), allow_null=True
+    )
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
-    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, required=False, allow_null=True
+    )
     is_active = serializers.BooleanField(required=False, default=True)
 
 
@@ -43,6 +58,10 @@ class SiteUpdateSerializer(serializers.Serializer[Site]):
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
-    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, required=False, allow_null=True
+    )
     is_active = serializers.BooleanField(required=False)

@@ -14,7 +14,13 @@ from .models import Site, check_parent_level
 from .scoping import has_role, held_roles, is_global
 
 EDITABLE_FIELDS = (
-    "name", "address", "contact_name", "contact_phone", "latitude", "longitude", "is_active",
+    "name",
+    "address",
+    "contact_name",
+    "contact_phone",
+    "latitude",
+    "longitude",
+    "is_active",
 )
 
 
@@ -51,9 +57,15 @@ def site_create(
         raise ValidationError({"name": "请填写阵地名称。"})
     with transaction.atomic():
         site = Site(
-            name=name.strip(), level=level, parent=parent, address=address,
-            contact_name=contact_name, contact_phone=contact_phone,
-            latitude=latitude, longitude=longitude, is_active=is_active,
+            name=name.strip(),
+            level=level,
+            parent=parent,
+            address=address,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+            latitude=latitude,
+            longitude=longitude,
+            is_active=is_active,
         )
         site.full_clean(exclude=["path", "depth"])
         site.save()

@@ -22,9 +22,15 @@ def directory(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     site = get_object_or_404(Site.objects.select_related("parent"), pk=pk, is_active=True)
     children = site.children.filter(is_active=True).order_by("path")
-    return render(request, "sites/detail.html", {
-        "site": site, "ancestors": site.ancestors(), "children": children,
-    })
+    return render(
+        request,
+        "sites/detail.html",
+        {
+            "site": site,
+            "ancestors": site.ancestors(),
+            "children": children,
+        },
+    )
 
 
 @login_required
@@ -32,8 +38,9 @@ def manage(request: HttpRequest) -> HttpResponse:
     """Staff: the sites of their subtree; county admins can add and edit them."""
     if not is_manager(request.user):
         raise Http404
-    qs = scope_queryset(Site.objects.select_related("parent").order_by("path"), request.user,
-                        site_field="")
+    qs = scope_queryset(
+        Site.objects.select_related("parent").order_by("path"), request.user, site_field=""
+    )
     page = paginate(request, qs, per_page=50)
     can_edit = is_global(request.user) or has_role(request.user, "county_admin")
     return render(request, "sites/manage.html", {"page": page, "can_edit": can_edit})
@@ -51,7 +58,8 @@ def edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             raise Http404 from None
     form = SiteForm(request.POST or None, initial=_initial(site))
     form.fields["parent"].queryset = scope_queryset(  # type: ignore[attr-defined]
-        Site.objects.exclude(level="base").order_by("path"), request.user, site_field="")
+        Site.objects.exclude(level="base").order_by("path"), request.user, site_field=""
+    )
     if site is not None:
         form.fields["level"].disabled = True
         form.fields["parent"].disabled = True
@@ -68,13 +76,24 @@ def edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             return redirect("sites:manage")
         except (ValidationError, DomainError) as exc:
             add_service_errors(form, exc)
-    return render(request, "sites/edit.html", {"form": form, "site": site},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "sites/edit.html", {"form": form, "site": site}, status=400 if form.errors else 200
+    )
 
 
 def _initial(site: Site | None) -> dict[str, object]:
     if site is None:
         return {"is_active": True}
-    return {f: getattr(site, f) for f in (
-        "name", "level", "address", "contact_name", "contact_phone", "latitude", "longitude",
-        "is_active")} | {"parent": site.parent_id}
+    return {
+        f: getattr(site, f)
+        for f in (
+            "name",
+            "level",
+            "address",
+            "contact_name",
+            "contact_phone",
+            "latitude",
+            "longitude",
+            "is_active",
+        )
+    } | {"parent": site.parent_id}

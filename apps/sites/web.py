@@ -14,8 +14,9 @@ from .errors import DomainError
 PAGE_SIZE = 20
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError | DomainError,
-                       field_map: dict[str, str] | None = None) -> None:
+def add_service_errors(
+    form: forms.Form, exc: ValidationError | DomainError, field_map: dict[str, str] | None = None
+) -> None:
     """Put a service's errors on ``form``: field errors on their fields (renamed by
     ``field_map``), anything else at the top of the form."""
     field_map = field_map or {}

@@ -43,18 +43,28 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
 
     def get_queryset(self) -> Any:
         p = self.request.query_params
-        return selectors.volunteer_list(fetched_by=self.request.user, filters={
-            "site": p.get("site"), "status": p.get("status"), "skill": p.get("skill"),
-            "team": p.get("team"), "star_level": p.get("star_level"), "q": p.get("q"),
-        })
+        return selectors.volunteer_list(
+            fetched_by=self.request.user,
+            filters={
+                "site": p.get("site"),
+                "status": p.get("status"),
+                "skill": p.get("skill"),
+                "team": p.get("team"),
+                "star_level": p.get("star_level"),
+                "q": p.get("q"),
+            },
+        )
 
-    @extend_schema(parameters=[
-        OpenApiParameter("site", int, description="阵地（含下级）"),
-        OpenApiParameter("status", enum=VolunteerStatus.values),
-        OpenApiParameter("skill", enum=ServiceCategory.values),
-        OpenApiParameter("team", int), OpenApiParameter("star_level", int),
-        OpenApiParameter("q", str, description="按姓名、手机号或志愿者编号搜索"),
-    ])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("site", int, description="阵地（含下级）"),
+            OpenApiParameter("status", enum=VolunteerStatus.values),
+            OpenApiParameter("skill", enum=ServiceCategory.values),
+            OpenApiParameter("team", int),
+            OpenApiParameter("star_level", int),
+            OpenApiParameter("q", str, description="按姓名、手机号或志愿者编号搜索"),
+        ]
+    )
     def list(self, request: Request) -> Response:
         _require_manager(request)
         page = self.paginate_queryset(self.get_queryset())
@@ -71,8 +81,10 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
         data.is_valid(raise_exception=True)
         volunteer = services.volunteer_apply(user=request.user, **data.validated_data)
         volunteer = selectors.access_volunteer(request.user, volunteer.pk)
-        return Response(VolunteerMeSerializer(volunteer, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            VolunteerMeSerializer(volunteer, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(responses=VolunteerMeSerializer)
     @action(detail=False, methods=["get"])
@@ -90,8 +102,9 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
             return problem_response(404, "not_a_volunteer", "您还没有申请成为志愿者。")
         data = VolunteerReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.volunteer_withdraw(volunteer=volunteer, actor=request.user,
-                                    reason=data.validated_data["reason"])
+        services.volunteer_withdraw(
+            volunteer=volunteer, actor=request.user, reason=data.validated_data["reason"]
+        )
         volunteer = selectors.volunteer_of(request.user)
         return Response(VolunteerMeSerializer(volunteer, context={"request": request}).data)
 
@@ -130,9 +143,12 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
             data.is_valid(raise_exception=True)
             site = access_site(request.user, data.validated_data["site"].pk)
             record, _ = services.service_record_add(
-                actor=request.user, volunteer=volunteer, site=site,
+                actor=request.user,
+                volunteer=volunteer,
+                site=site,
                 service_date=data.validated_data["service_date"],
-                title=data.validated_data["title"], hours=data.validated_data["hours"],
+                title=data.validated_data["title"],
+                hours=data.validated_data["hours"],
             )
             return Response(ServiceRecordSerializer(record).data, status=status.HTTP_201_CREATED)
         records: Any = selectors.service_records_of(volunteer)  # not this viewset's model
@@ -155,8 +171,9 @@ class TeamViewSet(viewsets.GenericViewSet[Any]):
 
     def get_queryset(self) -> Any:
         p = self.request.query_params
-        return selectors.team_list(fetched_by=self.request.user,
-                                   filters={"site": p.get("site"), "kind": p.get("kind")})
+        return selectors.team_list(
+            fetched_by=self.request.user, filters={"site": p.get("site"), "kind": p.get("kind")}
+        )
 
     def list(self, request: Request) -> Response:
         _require_manager(request)
@@ -168,8 +185,11 @@ class TeamViewSet(viewsets.GenericViewSet[Any]):
         data.is_valid(raise_exception=True)
         site = access_site(request.user, data.validated_data["site"].pk)
         team = services.team_create(
-            actor=request.user, site=site, name=data.validated_data["name"],
-            kind=data.validated_data["kind"], category=data.validated_data.get("category", ""),
+            actor=request.user,
+            site=site,
+            name=data.validated_data["name"],
+            kind=data.validated_data["kind"],
+            category=data.validated_data.get("category", ""),
             description=data.validated_data.get("description", ""),
         )
         team = self.get_queryset().get(pk=team.pk)
@@ -197,8 +217,12 @@ class TeamViewSet(viewsets.GenericViewSet[Any]):
         data = TeamMemberWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         volunteer = selectors.access_volunteer(request.user, data.validated_data["volunteer"])
-        membership = services.team_add_member(actor=request.user, team=team, volunteer=volunteer,
-                                              is_leader=data.validated_data["is_leader"])
+        membership = services.team_add_member(
+            actor=request.user,
+            team=team,
+            volunteer=volunteer,
+            is_leader=data.validated_data["is_leader"],
+        )
         return Response(TeamMemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
@@ -216,16 +240,27 @@ class CertificateVerifyView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(parameters=[OpenApiParameter("number", str, required=True),
-                               OpenApiParameter("code", str, required=True)],
-                   responses=CertificateVerifySerializer)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("number", str, required=True),
+            OpenApiParameter("code", str, required=True),
+        ],
+        responses=CertificateVerifySerializer,
+    )
     def get(self, request: Request) -> Response:
-        cert = selectors.certificate_verify(number=request.query_params.get("number", ""),
-                                            code=request.query_params.get("code", ""))
+        cert = selectors.certificate_verify(
+            number=request.query_params.get("number", ""), code=request.query_params.get("code", "")
+        )
         if cert is None:
-            return problem_response(404, "certificate_not_found", "未找到该证明，请核对编号和验证码。")
-        return Response({
-            "number": cert.number, "name": mask_name(cert.volunteer.real_name),
-            "total_hours": str(cert.total_hours), "issuer": cert.issuing_site.name,
-            "issued_on": cert.issued_on,
-        })
+            return problem_response(
+                404, "certificate_not_found", "未找到该证明，请核对编号和验证码。"
+            )
+        return Response(
+            {
+                "number": cert.number,
+                "name": mask_name(cert.volunteer.real_name),
+                "total_hours": str(cert.total_hours),
+                "issuer": cert.issuing_site.name,
+                "issued_on": cert.issued_on,
+            }
+        )

@@ -31,11 +31,19 @@ def demo_id_number(seq: int, birth: str = "19800101") -> str:
     return first17 + id_check_digit(first17)
 
 
-SKILLS = [["health", "elderly"], ["legal", "theory"], ["culture", "education"],
-          ["environment", "sports"], ["science", "elderly"]]
+SKILLS = [
+    ["health", "elderly"],
+    ["legal", "theory"],
+    ["culture", "education"],
+    ["environment", "sports"],
+    ["science", "elderly"],
+]
 # (title, hours) per volunteer: vol1 gets 104 h in total, past the one-star line.
-RECORDS = {1: [("健康义诊进社区", 4)] * 14 + [("助老上门服务", 4)] * 12,
-           2: [("法律咨询进村", 3)] * 4, 3: [("广场文艺演出", 2.5)] * 3}
+RECORDS = {
+    1: [("健康义诊进社区", 4)] * 14 + [("助老上门服务", 4)] * 12,
+    2: [("法律咨询进村", 3)] * 4,
+    3: [("广场文艺演出", 2.5)] * 3,
+}
 
 
 def seed(ctx: dict[str, Any], log: Any) -> None:
@@ -50,17 +58,26 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         vol = Volunteer.objects.filter(user=user).first()
         if vol is None:
             vol = Volunteer.objects.create(
-                user=user, site=village1, real_name=user.real_name, mobile=user.mobile,
-                id_number=demo_id_number(i), specialties=["护理", "法律", "二胡", "环保宣传", "科普讲解"][i - 1],
-                service_area="东关社区及周边", availability=weekend | (evenings if i % 2 else 0),
-                emergency_contact_name="家属", emergency_contact_phone=f"1350000100{i}",
-                status=VolunteerStatus.APPROVED, reviewed_by=users["village1"],
-                reviewed_at=timezone.now(), number=None,
+                user=user,
+                site=village1,
+                real_name=user.real_name,
+                mobile=user.mobile,
+                id_number=demo_id_number(i),
+                specialties=["护理", "法律", "二胡", "环保宣传", "科普讲解"][i - 1],
+                service_area="东关社区及周边",
+                availability=weekend | (evenings if i % 2 else 0),
+                emergency_contact_name="家属",
+                emergency_contact_phone=f"1350000100{i}",
+                status=VolunteerStatus.APPROVED,
+                reviewed_by=users["village1"],
+                reviewed_at=timezone.now(),
+                number=None,
             )
             vol.number = f"ZY{vol.pk:010d}"
             vol.save(update_fields=["number"])
             VolunteerSkill.objects.bulk_create(
-                [VolunteerSkill(volunteer=vol, category=c) for c in SKILLS[i - 1]])
+                [VolunteerSkill(volunteer=vol, category=c) for c in SKILLS[i - 1]]
+            )
         Role.objects.get_or_create(user=user, site=village1, role=RoleName.VOLUNTEER)
         volunteers.append(vol)
 
@@ -70,20 +87,27 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         ("城关镇“红马甲”助老特色服务队", town1, TeamKind.SPECIAL, "elderly", [0, 2, 4]),
     ]
     for name, site, kind, category, members in teams:
-        team, _ = Team.objects.get_or_create(site=site, name=name,
-                                             defaults={"kind": kind, "category": category})
+        team, _ = Team.objects.get_or_create(
+            site=site, name=name, defaults={"kind": kind, "category": category}
+        )
         for pos, idx in enumerate(members):
-            TeamMembership.objects.get_or_create(team=team, volunteer=volunteers[idx],
-                                                 defaults={"is_leader": pos == 0})
+            TeamMembership.objects.get_or_create(
+                team=team, volunteer=volunteers[idx], defaults={"is_leader": pos == 0}
+            )
 
     today = timezone.localdate()
     for i, items in RECORDS.items():
         for n, (title, hours) in enumerate(items):
             ServiceRecord.objects.get_or_create(
                 source_key=f"demo:vol{i}:{n}",
-                defaults=dict(volunteer=volunteers[i - 1], site=village1,
-                              service_date=today - dt.timedelta(days=7 * (n + 1)),
-                              title=title, hours=Decimal(str(hours)), recorded_by=users["village1"]),
+                defaults=dict(
+                    volunteer=volunteers[i - 1],
+                    site=village1,
+                    service_date=today - dt.timedelta(days=7 * (n + 1)),
+                    title=title,
+                    hours=Decimal(str(hours)),
+                    recorded_by=users["village1"],
+                ),
             )
     volunteers_recompute_hours(volunteer_ids=[v.pk for v in volunteers])
 
@@ -91,9 +115,14 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
     res2 = users["res2"]
     if not Volunteer.objects.filter(user=res2).exists():
         Volunteer.objects.create(
-            user=res2, site=village1, real_name=res2.real_name, mobile=res2.mobile,
-            id_number=demo_id_number(90, "19550305"), specialties="剪纸",
-            availability=weekend, emergency_contact_name="儿子",
+            user=res2,
+            site=village1,
+            real_name=res2.real_name,
+            mobile=res2.mobile,
+            id_number=demo_id_number(90, "19550305"),
+            specialties="剪纸",
+            availability=weekend,
+            emergency_contact_name="儿子",
             emergency_contact_phone="13500002002",
         )
     log(f"志愿者：{Volunteer.objects.count()} 名，服务队：{Team.objects.count()} 支")

@@ -27,7 +27,9 @@ def mask_from_slots(slots: list[str]) -> int:
 def slots_from_mask(mask: int) -> list[str]:
     codes = [c for c, _ in PERIODS]
     return [
-        f"{d}-{code}" for d in range(7) for i, code in enumerate(codes)
+        f"{d}-{code}"
+        for d in range(7)
+        for i, code in enumerate(codes)
         if mask & availability_bit(d, i)
     ]
 
@@ -39,38 +41,63 @@ class SiteChoiceField(forms.ModelChoiceField):
 
 class ApplyForm(forms.Form):
     real_name = forms.CharField(label=_("真实姓名"), max_length=50)
-    mobile = forms.CharField(label=_("手机号"), max_length=20,
-                             widget=forms.TextInput(attrs={"inputmode": "tel"}))
-    id_number = forms.CharField(label=_("身份证号"), max_length=30,
-                                help_text=_("仅本人和所在阵地工作人员可见，其他人看到的是遮挡后的号码。"))
-    site = SiteChoiceField(label=_("服务阵地"), queryset=Site.objects.none(), empty_label=_("请选择"))
-    skills = forms.MultipleChoiceField(label=_("服务技能（可多选）"), choices=ServiceCategory.choices,
-                                       required=False, widget=forms.CheckboxSelectMultiple)
+    mobile = forms.CharField(
+        label=_("手机号"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    id_number = forms.CharField(
+        label=_("身份证号"),
+        max_length=30,
+        help_text=_("仅本人和所在阵地工作人员可见，其他人看到的是遮挡后的号码。"),
+    )
+    site = SiteChoiceField(
+        label=_("服务阵地"), queryset=Site.objects.none(), empty_label=_("请选择")
+    )
+    skills = forms.MultipleChoiceField(
+        label=_("服务技能（可多选）"),
+        choices=ServiceCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     specialties = forms.CharField(label=_("特长"), max_length=200, required=False)
     service_area = forms.CharField(label=_("服务区域"), max_length=200, required=False)
-    availability = forms.MultipleChoiceField(label=_("每周可服务时段"), choices=SLOT_CHOICES,
-                                             required=False, widget=forms.CheckboxSelectMultiple)
+    availability = forms.MultipleChoiceField(
+        label=_("每周可服务时段"),
+        choices=SLOT_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     emergency_contact_name = forms.CharField(label=_("紧急联系人"), max_length=50)
     emergency_contact_phone = forms.CharField(label=_("紧急联系人手机号"), max_length=20)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = (  # type: ignore[attr-defined]
-            Site.objects.filter(is_active=True).order_by("path"))
+            Site.objects.filter(is_active=True).order_by("path")
+        )
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("原因"), max_length=300, required=False,
-                             widget=forms.TextInput(attrs={"placeholder": _("请填写原因")}))
+    reason = forms.CharField(
+        label=_("原因"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("请填写原因")}),
+    )
 
 
 class ServiceRecordForm(forms.Form):
     site = SiteChoiceField(label=_("服务阵地"), queryset=Site.objects.none())
-    service_date = forms.DateField(label=_("服务日期"),
-                                   widget=forms.DateInput(attrs={"type": "date"}))
+    service_date = forms.DateField(
+        label=_("服务日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     title = forms.CharField(label=_("服务项目"), max_length=200)
-    hours = forms.DecimalField(label=_("服务时长（小时，只计服务时间，不含路途）"), max_digits=4,
-                               decimal_places=1, min_value=0.1, max_value=24)
+    hours = forms.DecimalField(
+        label=_("服务时长（小时，只计服务时间，不含路途）"),
+        max_digits=4,
+        decimal_places=1,
+        min_value=0.1,
+        max_value=24,
+    )
 
     def __init__(self, *args: Any, sites: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,18 +106,21 @@ class ServiceRecordForm(forms.Form):
 
 
 class CertificateForm(forms.Form):
-    notes = forms.CharField(label=_("备注"), max_length=1000, required=False,
-                            widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("备注"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class TeamForm(forms.Form):
     site = SiteChoiceField(label=_("所属阵地"), queryset=Site.objects.none())
     name = forms.CharField(label=_("队名"), max_length=100)
     kind = forms.ChoiceField(label=_("类型"), choices=TeamKind.choices)
-    category = forms.ChoiceField(label=_("服务领域"), choices=[("", "—"), *ServiceCategory.choices],
-                                 required=False)
-    description = forms.CharField(label=_("简介"), required=False,
-                                  widget=forms.Textarea(attrs={"rows": 3}))
+    category = forms.ChoiceField(
+        label=_("服务领域"), choices=[("", "—"), *ServiceCategory.choices], required=False
+    )
+    description = forms.CharField(
+        label=_("简介"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args: Any, sites: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

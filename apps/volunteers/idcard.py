@@ -24,7 +24,9 @@ def normalize_id_number(raw: str) -> str:
     # NFKC folds the full-width digits and Ｘ a Chinese input method may type into ASCII.
     value = unicodedata.normalize("NFKC", raw or "").strip().replace(" ", "").upper()
     if not _ID_RE.match(value):
-        raise ValidationError("身份证号应为 18 位，最后一位可以是数字或 X。", code="invalid_id_format")
+        raise ValidationError(
+            "身份证号应为 18 位，最后一位可以是数字或 X。", code="invalid_id_format"
+        )
     try:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
@@ -32,7 +34,9 @@ def normalize_id_number(raw: str) -> str:
     if birth.year < 1900 or birth > dt.date.today():
         raise ValidationError("身份证号中的出生日期无效。", code="invalid_id_birth")
     if id_check_digit(value[:17]) != value[17]:
-        raise ValidationError("身份证号校验位不正确，请核对后重新输入。", code="invalid_id_checksum")
+        raise ValidationError(
+            "身份证号校验位不正确，请核对后重新输入。", code="invalid_id_checksum"
+        )
     return value
 
 

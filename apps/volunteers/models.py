@@ -53,8 +53,9 @@ class Volunteer(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="volunteer"
     )
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="volunteers",
-                             verbose_name=_("所属阵地"))
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="volunteers", verbose_name=_("所属阵地")
+    )
     number = models.CharField(_("志愿者编号"), max_length=20, unique=True, null=True, blank=True)
     real_name = models.CharField(_("姓名"), max_length=50)
     mobile = models.CharField(_("手机号"), max_length=11)
@@ -65,17 +66,20 @@ class Volunteer(models.Model):
     availability = models.PositiveIntegerField(_("每周可服务时段"), default=0)
     emergency_contact_name = models.CharField(_("紧急联系人"), max_length=50)
     emergency_contact_phone = models.CharField(_("紧急联系人电话"), max_length=11)
-    status = models.CharField(_("状态"), max_length=16, choices=VolunteerStatus.choices,
-                              default=VolunteerStatus.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=VolunteerStatus.choices, default=VolunteerStatus.PENDING
+    )
     status_reason = models.CharField(_("原因"), max_length=300, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     # Confirmed service hours (service time only, travel excluded). Written by
     # services.service_record_add and by the nightly points settlement; star_level is
     # derived from it and recomputed in the same statement.
-    hours = models.DecimalField(_("累计服务时长"), max_digits=10, decimal_places=1,
-                                default=Decimal("0"))
+    hours = models.DecimalField(
+        _("累计服务时长"), max_digits=10, decimal_places=1, default=Decimal("0")
+    )
     star_level = models.PositiveSmallIntegerField(_("星级"), default=0)
     applied_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -120,8 +124,9 @@ class VolunteerEvent(models.Model):
     """Audit row for every change of a volunteer's status."""
 
     volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
     note = models.CharField(max_length=300, blank=True)
@@ -148,13 +153,16 @@ class TeamKind(models.TextChoices):
 
 
 class Team(models.Model):
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="teams",
-                             verbose_name=_("所属阵地"))
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="teams", verbose_name=_("所属阵地")
+    )
     name = models.CharField(_("队名"), max_length=100)
-    kind = models.CharField(_("类型"), max_length=16, choices=TeamKind.choices,
-                            default=TeamKind.STANDING)
-    category = models.CharField(_("服务领域"), max_length=20, choices=ServiceCategory.choices,
-                                blank=True)
+    kind = models.CharField(
+        _("类型"), max_length=16, choices=TeamKind.choices, default=TeamKind.STANDING
+    )
+    category = models.CharField(
+        _("服务领域"), max_length=20, choices=ServiceCategory.choices, blank=True
+    )
     description = models.TextField(_("简介"), blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
     members = models.ManyToManyField(Volunteer, through="TeamMembership", related_name="teams")
@@ -173,8 +181,7 @@ class Team(models.Model):
 
 class TeamMembership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE,
-                                  related_name="memberships")
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="memberships")
     is_leader = models.BooleanField(_("队长"), default=False)
     joined_at = models.DateTimeField(auto_now_add=True)
 
@@ -196,14 +203,16 @@ class ServiceRecord(models.Model):
     """
 
     volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="records")
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("服务阵地"))
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("服务阵地")
+    )
     service_date = models.DateField(_("服务日期"))
     title = models.CharField(_("服务项目"), max_length=200)
     hours = models.DecimalField(_("服务时长"), max_digits=6, decimal_places=1)
     source_key = models.CharField(max_length=100, unique=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -212,8 +221,9 @@ class ServiceRecord(models.Model):
         ordering = ["service_date", "id"]
         indexes = [models.Index(fields=["volunteer", "service_date"], name="rec_vol_date_idx")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(hours__gt=0) & models.Q(hours__lte=24),
-                                   name="rec_hours_range"),
+            models.CheckConstraint(
+                condition=models.Q(hours__gt=0) & models.Q(hours__lte=24), name="rec_hours_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -225,11 +235,11 @@ class Certificate(models.Model):
 
     number = models.CharField(_("证明编号"), max_length=32, unique=True)
     verification_code = models.CharField(_("验证码"), max_length=12)
-    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT,
-                                  related_name="certificates")
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="certificates")
     issuing_site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                  related_name="+")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     issued_on = models.DateField(_("开具日期"))
     total_hours = models.DecimalField(max_digits=10, decimal_places=1)
     star_level = models.PositiveSmallIntegerField(default=0)

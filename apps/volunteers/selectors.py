@@ -50,7 +50,9 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
-def volunteer_list(*, fetched_by: Any, filters: dict[str, Any] | None = None) -> QuerySet[Volunteer]:
+def volunteer_list(
+    *, fetched_by: Any, filters: dict[str, Any] | None = None
+) -> QuerySet[Volunteer]:
     """The roster of ``fetched_by``'s scope. Query count is fixed whatever the page size:
     one for the page, one per prefetched relation."""
     filters = filters or {}
@@ -64,12 +66,16 @@ def volunteer_list(*, fetched_by: Any, filters: dict[str, Any] | None = None) ->
     if filters.get("skill"):
         # Semi-joins (IN subquery) rather than joins: no duplicate rows, so no DISTINCT
         # over a million-row roster.
-        qs = qs.filter(pk__in=VolunteerSkill.objects.filter(
-            category=filters["skill"]).values("volunteer_id"))
+        qs = qs.filter(
+            pk__in=VolunteerSkill.objects.filter(category=filters["skill"]).values("volunteer_id")
+        )
     if filters.get("team"):
         team_id = _as_int(filters["team"])
-        qs = (qs.filter(pk__in=TeamMembership.objects.filter(team_id=team_id).values("volunteer_id"))
-              if team_id is not None else qs.none())
+        qs = (
+            qs.filter(pk__in=TeamMembership.objects.filter(team_id=team_id).values("volunteer_id"))
+            if team_id is not None
+            else qs.none()
+        )
     if filters.get("star_level") not in (None, ""):
         level = _as_int(filters["star_level"])
         qs = qs.filter(star_level=level) if level is not None else qs.none()
@@ -121,20 +127,28 @@ def access_team(user: Any, team_id: Any) -> Team:
 
 
 def team_members(team: Team) -> QuerySet[TeamMembership]:
-    return (TeamMembership.objects.filter(team=team)
-            .select_related("volunteer", "volunteer__site")
-            .order_by("-is_leader", "volunteer__real_name"))
+    return (
+        TeamMembership.objects.filter(team=team)
+        .select_related("volunteer", "volunteer__site")
+        .order_by("-is_leader", "volunteer__real_name")
+    )
 
 
 def service_records_of(volunteer: Volunteer) -> QuerySet[ServiceRecord]:
-    return ServiceRecord.objects.filter(volunteer=volunteer).select_related("site").order_by(
-        "-service_date", "-id")
+    return (
+        ServiceRecord.objects.filter(volunteer=volunteer)
+        .select_related("site")
+        .order_by("-service_date", "-id")
+    )
 
 
 def access_certificate(user: Any, number: str) -> Certificate:
     """The printable certificate: its volunteer and staff in scope of the issuer."""
-    cert = (Certificate.objects.select_related("volunteer", "issuing_site", "issued_by")
-            .filter(number=number).first())
+    cert = (
+        Certificate.objects.select_related("volunteer", "issuing_site", "issued_by")
+        .filter(number=number)
+        .first()
+    )
     if cert is None or not (
         cert.volunteer.user_id == getattr(user, "pk", None)
         or can_manage_site(user, cert.issuing_site)
@@ -149,5 +163,8 @@ def certificate_verify(*, number: str, code: str) -> Certificate | None:
     number, code = (number or "").strip().upper(), (code or "").strip().upper()
     if not number or not code:
         return None
-    return (Certificate.objects.select_related("volunteer", "issuing_site")
-            .filter(number=number, verification_code=code).first())
+    return (
+        Certificate.objects.select_related("volunteer", "issuing_site")
+        .filter(number=number, verification_code=code)
+        .first()
+    )

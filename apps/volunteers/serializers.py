@@ -41,9 +41,23 @@ class VolunteerSerializer(serializers.ModelSerializer[Volunteer]):
     class Meta:
         model = Volunteer
         fields = [
-            "id", "number", "real_name", "mobile", "id_number", "site", "status", "status_reason",
-            "skills", "specialties", "service_area", "availability", "hours", "star_level",
-            "teams", "applied_at", "reviewed_at",
+            "id",
+            "number",
+            "real_name",
+            "mobile",
+            "id_number",
+            "site",
+            "status",
+            "status_reason",
+            "skills",
+            "specialties",
+            "service_area",
+            "availability",
+            "hours",
+            "star_level",
+            "teams",
+            "applied_at",
+            "reviewed_at",
         ]
 
     def _viewer(self) -> Any:
@@ -64,8 +78,12 @@ class VolunteerMeSerializer(VolunteerSerializer):
     hours_to_next_star = serializers.SerializerMethodField()
 
     class Meta(VolunteerSerializer.Meta):
-        fields = [*VolunteerSerializer.Meta.fields, "emergency_contact_name",
-                  "emergency_contact_phone", "hours_to_next_star"]
+        fields = [
+            *VolunteerSerializer.Meta.fields,
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "hours_to_next_star",
+        ]
 
     def get_hours_to_next_star(self, obj: Volunteer) -> str | None:
         need = next_level_hours(obj.hours)
@@ -77,13 +95,20 @@ class ApplySerializer(serializers.Serializer[Any]):
     mobile = serializers.CharField(max_length=20)
     id_number = serializers.CharField(max_length=30)
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
-    skills = serializers.ListField(child=serializers.ChoiceField(choices=ServiceCategory.choices),
-                                   required=False, default=list)
-    specialties = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    service_area = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    skills = serializers.ListField(
+        child=serializers.ChoiceField(choices=ServiceCategory.choices), required=False, default=list
+    )
+    specialties = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    service_area = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
     availability = serializers.ListField(
-        child=serializers.RegexField(r"^[0-6]-(am|pm|eve)$"), required=False, default=list,
-        help_text="每周可服务时段，如 [\"5-am\", \"6-pm\"]：星期（0=周一）-时段（am/pm/eve）",
+        child=serializers.RegexField(r"^[0-6]-(am|pm|eve)$"),
+        required=False,
+        default=list,
+        help_text='每周可服务时段，如 ["5-am", "6-pm"]：星期（0=周一）-时段（am/pm/eve）',
     )
     emergency_contact_name = serializers.CharField(max_length=50)
     emergency_contact_phone = serializers.CharField(max_length=20)
@@ -108,13 +133,23 @@ class TeamSerializer(serializers.ModelSerializer[Team]):
     site_name = serializers.CharField(source="site.name", read_only=True)
     member_count = serializers.IntegerField(read_only=True)
     kind = serializers.ChoiceField(choices=TeamKind.choices, default=TeamKind.STANDING)
-    category = serializers.ChoiceField(choices=ServiceCategory.choices, required=False,
-                                       allow_blank=True, default="")
+    category = serializers.ChoiceField(
+        choices=ServiceCategory.choices, required=False, allow_blank=True, default=""
+    )
 
     class Meta:
         model = Team
-        fields = ["id", "site", "site_name", "name", "kind", "category", "description",
-                  "is_active", "member_count"]
+        fields = [
+            "id",
+            "site",
+            "site_name",
+            "name",
+            "kind",
+            "category",
+            "description",
+            "is_active",
+            "member_count",
+        ]
         # No generated unique-together validator: it would run before the scope check
         # (telling another township which team names exist) and put a generic message on
         # non_field_errors; team_create/team_update check the name after the scope check.
@@ -149,8 +184,16 @@ class CertificateSerializer(serializers.ModelSerializer[Certificate]):
 
     class Meta:
         model = Certificate
-        fields = ["number", "verification_code", "issued_on", "issuing_site", "total_hours",
-                  "star_level", "content", "notes"]
+        fields = [
+            "number",
+            "verification_code",
+            "issued_on",
+            "issuing_site",
+            "total_hours",
+            "star_level",
+            "content",
+            "notes",
+        ]
 
 
 class CertificateVerifySerializer(serializers.Serializer[Any]):

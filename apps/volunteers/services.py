@@ -125,8 +125,12 @@ def volunteer_apply(
 
     assert site is not None
     fields = dict(
-        site=site, real_name=real_name, mobile=norm_mobile, id_number=norm_id,
-        specialties=(specialties or "").strip()[:200], service_area=(service_area or "").strip()[:200],
+        site=site,
+        real_name=real_name,
+        mobile=norm_mobile,
+        id_number=norm_id,
+        specialties=(specialties or "").strip()[:200],
+        service_area=(service_area or "").strip()[:200],
         availability=int(availability or 0),
         emergency_contact_name=emergency_contact_name.strip()[:50],
         emergency_contact_phone=norm_emergency,
@@ -150,9 +154,13 @@ def volunteer_apply(
             VolunteerSkill.objects.bulk_create(
                 [VolunteerSkill(volunteer=volunteer, category=c) for c in skills]
             )
-            VolunteerEvent.objects.create(volunteer=volunteer, actor=user,
-                                          from_status=from_status, to_status=S.PENDING,
-                                          note="提交申请")
+            VolunteerEvent.objects.create(
+                volunteer=volunteer,
+                actor=user,
+                from_status=from_status,
+                to_status=S.PENDING,
+                note="提交申请",
+            )
     except IntegrityError:
         raise ValidationError({"id_number": ["该身份证号已登记为志愿者。"]}) from None
     return volunteer
@@ -179,21 +187,28 @@ def _transition(*, volunteer: Volunteer, actor: Any, action: str, reason: str = 
             locked.number = f"ZY{locked.pk:010d}"
         locked.save()
         if to_status == S.APPROVED:
-            Role.objects.get_or_create(user_id=locked.user_id, site_id=locked.site_id,
-                                       role=RoleName.VOLUNTEER)
+            Role.objects.get_or_create(
+                user_id=locked.user_id, site_id=locked.site_id, role=RoleName.VOLUNTEER
+            )
         elif from_status == S.APPROVED:
-            Role.objects.filter(user_id=locked.user_id, site_id=locked.site_id,
-                                role=RoleName.VOLUNTEER).delete()
-        event = VolunteerEvent.objects.create(volunteer=locked, actor=actor,
-                                              from_status=from_status, to_status=to_status,
-                                              note=reason)
+            Role.objects.filter(
+                user_id=locked.user_id, site_id=locked.site_id, role=RoleName.VOLUNTEER
+            ).delete()
+        event = VolunteerEvent.objects.create(
+            volunteer=locked, actor=actor, from_status=from_status, to_status=to_status, note=reason
+        )
         if action in ("approve", "reject"):
             # Written in this transaction, delivered after commit.
-            kind = ("volunteer_reinstated" if from_status == S.SUSPENDED
-                    else f"volunteer_{to_status}")
-            notify(users=[locked.user_id], kind=kind,
-                   context={"volunteer": locked}, url=reverse("volunteers:me"),
-                   dedupe_key=f"volunteer-event:{event.pk}")
+            kind = (
+                "volunteer_reinstated" if from_status == S.SUSPENDED else f"volunteer_{to_status}"
+            )
+            notify(
+                users=[locked.user_id],
+                kind=kind,
+                context={"volunteer": locked},
+                url=reverse("volunteers:me"),
+                dedupe_key=f"volunteer-event:{event.pk}",
+            )
     forget_roles(locked.user)
     return locked
 
@@ -225,7 +240,12 @@ def volunteer_withdraw(*, volunteer: Volunteer, actor: Any, reason: str = "") ->
 
 # --- teams ----------------------------------------------------------------------------
 def team_create(
-    *, actor: Any, site: Site, name: str, kind: str = TeamKind.STANDING, category: str = "",
+    *,
+    actor: Any,
+    site: Site,
+    name: str,
+    kind: str = TeamKind.STANDING,
+    category: str = "",
     description: str = "",
 ) -> Team:
     _require_manager(actor, site, "该阵地不在您的管理范围内。")
@@ -242,8 +262,13 @@ def team_create(
     if errors:
         raise ValidationError(errors)
     try:
-        return Team.objects.create(site=site, name=name, kind=kind, category=category,
-                                   description=(description or "").strip())
+        return Team.objects.create(
+            site=site,
+            name=name,
+            kind=kind,
+            category=category,
+            description=(description or "").strip(),
+        )
     except IntegrityError:
         raise ValidationError({"name": ["本阵地已有同名服务队。"]}) from None
 
@@ -262,8 +287,9 @@ def team_update(*, actor: Any, team: Team, **fields: Any) -> Team:
     return locked
 
 
-def team_add_member(*, actor: Any, team: Team, volunteer: Volunteer,
-                    is_leader: bool = False) -> TeamMembership:
+def team_add_member(
+    *, actor: Any, team: Team, volunteer: Volunteer, is_leader: bool = False
+) -> TeamMembership:
     _require_manager(actor, team.site, "服务队不存在。")
     # The team's own subtree only, whatever else the actor manages (a county admin still
     # cannot put a village2 volunteer into a village1 team).
@@ -272,7 +298,8 @@ def team_add_member(*, actor: Any, team: Team, volunteer: Volunteer,
     if volunteer.status != S.APPROVED:
         raise ValidationError({"volunteer": ["只有审核通过的志愿者可以入队。"]})
     membership, created = TeamMembership.objects.get_or_create(
-        team=team, volunteer=volunteer, defaults={"is_leader": is_leader})
+        team=team, volunteer=volunteer, defaults={"is_leader": is_leader}
+    )
     if not created and membership.is_leader != is_leader:
         membership.is_leader = is_leader
         membership.save(update_fields=["is_leader"])
@@ -325,8 +352,13 @@ def service_record_add(
         if existing:
             return existing, False
         record = ServiceRecord.objects.create(
-            volunteer=volunteer, site=site, service_date=service_date, title=title.strip(),
-            hours=hours, source_key=key, recorded_by=actor,
+            volunteer=volunteer,
+            site=site,
+            service_date=service_date,
+            title=title.strip(),
+            hours=hours,
+            source_key=key,
+            recorded_by=actor,
         )
         # Round to the column's one decimal in SQL: SQLite keeps this column as a binary
         # float, where 99.8 + 0.1 + 0.1 is 99.999…, one star short of 100 h.
@@ -356,23 +388,27 @@ def volunteers_recompute_hours(*, volunteer_ids: Iterable[int] | Any = None) -> 
     # Rounded to one decimal in SQL: SQLite sums binary floats (99.8 + 0.1 + 0.1).
     stars = " ".join(
         f"WHEN s.total >= {t} THEN {level}"
-        for level, t in reversed(list(enumerate(star_thresholds(), start=1))))
+        for level, t in reversed(list(enumerate(star_thresholds(), start=1)))
+    )
     star_case = f"CASE {stars} ELSE 0 END"
     with connection.cursor() as cur:
-        cur.execute(f"""
+        cur.execute(
+            f"""
             UPDATE {vol} SET hours = s.total, star_level = {star_case}
               FROM (SELECT r.volunteer_id, ROUND(SUM(r.hours), 1) AS total FROM {rec} r
                      WHERE 1 = 1 {scope} GROUP BY r.volunteer_id) s
              WHERE {vol}.id = s.volunteer_id
                AND ({vol}.hours <> s.total OR {vol}.star_level <> {star_case})
-        """, params)  # noqa: S608 - table names from _meta, values bound
+        """,
+            params,
+        )
         changed = max(cur.rowcount, 0)
         if volunteer_ids is None:
             cur.execute(f"""
                 UPDATE {vol} SET hours = 0, star_level = 0
                  WHERE (hours <> 0 OR star_level <> 0)
                    AND NOT EXISTS (SELECT 1 FROM {rec} r WHERE r.volunteer_id = {vol}.id)
-            """)  # noqa: S608
+            """)
             changed += max(cur.rowcount, 0)
     return changed
 
@@ -384,7 +420,8 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 def issuing_site_for(actor: Any, volunteer: Volunteer) -> Site:
     """The deepest site where ``actor`` holds a managing role covering the volunteer."""
     candidates = [
-        r for r in held_roles(actor)
+        r
+        for r in held_roles(actor)
         if r.role in (RoleName.STAFF, RoleName.COUNTY_ADMIN)
         and volunteer.site.path.startswith(r.site_path)
     ]
@@ -403,11 +440,13 @@ def certificate_issue(*, actor: Any, volunteer: Volunteer, notes: str = "") -> C
     issuer = issuing_site_for(actor, volunteer)
     records = list(
         ServiceRecord.objects.filter(volunteer=volunteer, site__path__startswith=issuer.path)
-        .select_related("site").order_by("service_date", "id")
+        .select_related("site")
+        .order_by("service_date", "id")
     )
     if not records:
-        raise ConflictError("该志愿者在本阵地范围内还没有已确认的服务记录，无法开具证明。",
-                            code="no_records")
+        raise ConflictError(
+            "该志愿者在本阵地范围内还没有已确认的服务记录，无法开具证明。", code="no_records"
+        )
     total = sum((r.hours for r in records), Decimal("0"))
     today = timezone.localdate()
     content = {
@@ -417,8 +456,12 @@ def certificate_issue(*, actor: Any, volunteer: Volunteer, notes: str = "") -> C
             "volunteer_number": volunteer.number or "",
         },
         "services": [
-            {"date": r.service_date.isoformat(), "item": r.title, "site": r.site.name,
-             "hours": str(r.hours)}
+            {
+                "date": r.service_date.isoformat(),
+                "item": r.title,
+                "site": r.site.name,
+                "hours": str(r.hours),
+            }
             for r in records
         ],
         "issuer": {
@@ -433,8 +476,13 @@ def certificate_issue(*, actor: Any, volunteer: Volunteer, notes: str = "") -> C
         cert = Certificate.objects.create(
             number=f"tmp-{uuid.uuid4().hex[:20]}",
             verification_code="".join(secrets.choice(_CODE_ALPHABET) for _ in range(8)),
-            volunteer=volunteer, issuing_site=issuer, issued_by=actor, issued_on=today,
-            total_hours=total, star_level=volunteer.star_level, content=content,
+            volunteer=volunteer,
+            issuing_site=issuer,
+            issued_by=actor,
+            issued_on=today,
+            total_hours=total,
+            star_level=volunteer.star_level,
+            content=content,
             notes=(notes or "").strip(),
         )
         # The number needs the row id; same transaction, so nobody sees the placeholder.

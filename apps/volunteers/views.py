@@ -69,15 +69,22 @@ def apply(request: HttpRequest) -> HttpResponse:
     if existing and existing.status not in REAPPLY_FROM:
         messages.info(request, "您已提交过志愿者申请，这里是您的志愿者档案。")
         return redirect("volunteers:me")
-    initial: dict[str, Any] = {"real_name": getattr(request.user, "real_name", ""),
-                               "mobile": getattr(request.user, "mobile", "")}
+    initial: dict[str, Any] = {
+        "real_name": getattr(request.user, "real_name", ""),
+        "mobile": getattr(request.user, "mobile", ""),
+    }
     if existing:
-        initial.update(real_name=existing.real_name, mobile=existing.mobile,
-                       site=existing.site_id, skills=existing.skill_codes,
-                       specialties=existing.specialties, service_area=existing.service_area,
-                       availability=slots_from_mask(existing.availability),
-                       emergency_contact_name=existing.emergency_contact_name,
-                       emergency_contact_phone=existing.emergency_contact_phone)
+        initial.update(
+            real_name=existing.real_name,
+            mobile=existing.mobile,
+            site=existing.site_id,
+            skills=existing.skill_codes,
+            specialties=existing.specialties,
+            service_area=existing.service_area,
+            availability=slots_from_mask(existing.availability),
+            emergency_contact_name=existing.emergency_contact_name,
+            emergency_contact_phone=existing.emergency_contact_phone,
+        )
     form = ApplyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -93,9 +100,17 @@ def apply(request: HttpRequest) -> HttpResponse:
         {"day": day, "slots": [{"value": f"{d}-{code}", "label": label} for code, label in PERIODS]}
         for d, day in enumerate(WEEKDAYS)
     ]
-    return render(request, "volunteers/apply.html", {
-        "form": form, "existing": existing, "periods": PERIODS, "slot_rows": slot_rows,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "volunteers/apply.html",
+        {
+            "form": form,
+            "existing": existing,
+            "periods": PERIODS,
+            "slot_rows": slot_rows,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -104,16 +119,20 @@ def me(request: HttpRequest) -> HttpResponse:
     if volunteer is None:
         return render(request, "volunteers/me_empty.html")
     records = paginate(request, selectors.service_records_of(volunteer))
-    return render(request, "volunteers/me.html", {
-        "v": volunteer,
-        "records": records,
-        "page": records,
-        "certificates": volunteer.certificates.select_related("issuing_site").order_by("-id"),
-        "to_next": next_level_hours(volunteer.hours),
-        "grid": _availability_grid(volunteer.availability),
-        "periods": PERIODS,
-        "can_reapply": volunteer.status in REAPPLY_FROM,
-    })
+    return render(
+        request,
+        "volunteers/me.html",
+        {
+            "v": volunteer,
+            "records": records,
+            "page": records,
+            "certificates": volunteer.certificates.select_related("issuing_site").order_by("-id"),
+            "to_next": next_level_hours(volunteer.hours),
+            "grid": _availability_grid(volunteer.availability),
+            "periods": PERIODS,
+            "can_reapply": volunteer.status in REAPPLY_FROM,
+        },
+    )
 
 
 @login_required
@@ -124,8 +143,9 @@ def withdraw(request: HttpRequest) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         try:
-            services.volunteer_withdraw(volunteer=volunteer, actor=request.user,
-                                        reason=request.POST.get("reason", ""))
+            services.volunteer_withdraw(
+                volunteer=volunteer, actor=request.user, reason=request.POST.get("reason", "")
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -138,21 +158,33 @@ def withdraw(request: HttpRequest) -> HttpResponse:
 @login_required
 def roster(request: HttpRequest) -> HttpResponse:
     _manager_only(request)
-    filters = {k: request.GET.get(k, "") for k in ("status", "skill", "team", "star_level", "q", "site")}
+    filters = {
+        k: request.GET.get(k, "") for k in ("status", "skill", "team", "star_level", "q", "site")
+    }
     qs = selectors.volunteer_list(fetched_by=request.user, filters=filters)
     page = paginate(request, qs)
     counts = dict(
         scope_queryset(Volunteer.objects.all(), request.user)
-        .values_list("status").annotate(n=Count("id")).order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
     )
-    return render(request, "volunteers/roster.html", {
-        "page": page, "filters": filters, "query": query_without_page(request),
-        "statuses": VolunteerStatus.choices, "skills": ServiceCategory.choices,
-        "teams": selectors.team_list(fetched_by=request.user),
-        "sites": scope_queryset(Site.objects.order_by("path"), request.user, site_field=""),
-        "counts": counts, "pending_count": counts.get(VolunteerStatus.PENDING, 0),
-        "stars": range(0, 6),
-    })
+    return render(
+        request,
+        "volunteers/roster.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query_without_page(request),
+            "statuses": VolunteerStatus.choices,
+            "skills": ServiceCategory.choices,
+            "teams": selectors.team_list(fetched_by=request.user),
+            "sites": scope_queryset(Site.objects.order_by("path"), request.user, site_field=""),
+            "counts": counts,
+            "pending_count": counts.get(VolunteerStatus.PENDING, 0),
+            "stars": range(0, 6),
+        },
+    )
 
 
 @login_required
@@ -161,18 +193,24 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     volunteer = _access(request, pk)
     if volunteer.user_id == request.user.pk:
         return redirect("volunteers:me")
-    sites = scope_queryset(Site.objects.filter(is_active=True).order_by("path"), request.user,
-                           site_field="")
-    return render(request, "volunteers/detail.html", {
-        "v": volunteer,
-        "events": volunteer.events.select_related("actor").order_by("-created_at", "-id")[:50],
-        "records": selectors.service_records_of(volunteer)[:50],
-        "certificates": volunteer.certificates.select_related("issuing_site").order_by("-id"),
-        "reason_form": ReasonForm(),
-        "record_form": ServiceRecordForm(sites=sites, initial={"site": volunteer.site_id}),
-        "certificate_form": CertificateForm(),
-        "grid": _availability_grid(volunteer.availability), "periods": PERIODS,
-    })
+    sites = scope_queryset(
+        Site.objects.filter(is_active=True).order_by("path"), request.user, site_field=""
+    )
+    return render(
+        request,
+        "volunteers/detail.html",
+        {
+            "v": volunteer,
+            "events": volunteer.events.select_related("actor").order_by("-created_at", "-id")[:50],
+            "records": selectors.service_records_of(volunteer)[:50],
+            "certificates": volunteer.certificates.select_related("issuing_site").order_by("-id"),
+            "reason_form": ReasonForm(),
+            "record_form": ServiceRecordForm(sites=sites, initial={"site": volunteer.site_id}),
+            "certificate_form": CertificateForm(),
+            "grid": _availability_grid(volunteer.availability),
+            "periods": PERIODS,
+        },
+    )
 
 
 @login_required
@@ -183,8 +221,12 @@ def review(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     reason = request.POST.get("reason", "")
     funcs = {
         "approve": lambda: services.volunteer_approve(volunteer=volunteer, actor=request.user),
-        "reject": lambda: services.volunteer_reject(volunteer=volunteer, actor=request.user, reason=reason),
-        "suspend": lambda: services.volunteer_suspend(volunteer=volunteer, actor=request.user, reason=reason),
+        "reject": lambda: services.volunteer_reject(
+            volunteer=volunteer, actor=request.user, reason=reason
+        ),
+        "suspend": lambda: services.volunteer_suspend(
+            volunteer=volunteer, actor=request.user, reason=reason
+        ),
     }
     if action not in funcs or volunteer.user_id == request.user.pk:
         raise Http404
@@ -210,8 +252,9 @@ def record_service(request: HttpRequest, pk: int) -> HttpResponse:
     form = ServiceRecordForm(request.POST, sites=sites)
     if form.is_valid():
         try:
-            services.service_record_add(actor=request.user, volunteer=volunteer,
-                                        **form.cleaned_data)
+            services.service_record_add(
+                actor=request.user, volunteer=volunteer, **form.cleaned_data
+            )
         except (ValidationError, DomainError) as exc:
             add_service_errors(form, exc)
         else:
@@ -219,7 +262,9 @@ def record_service(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("volunteers:detail", pk=pk)
     for field, errs in form.errors.items():
         for e in errs:
-            messages.error(request, f"{form.fields[field].label if field in form.fields else ''} {e}".strip())
+            messages.error(
+                request, f"{form.fields[field].label if field in form.fields else ''} {e}".strip()
+            )
     return redirect("volunteers:detail", pk=pk)
 
 
@@ -231,8 +276,9 @@ def issue_certificate(request: HttpRequest, pk: int) -> HttpResponse:
     form = CertificateForm(request.POST)
     if form.is_valid():
         try:
-            cert = services.certificate_issue(actor=request.user, volunteer=volunteer,
-                                              notes=form.cleaned_data["notes"])
+            cert = services.certificate_issue(
+                actor=request.user, volunteer=volunteer, notes=form.cleaned_data["notes"]
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -245,8 +291,9 @@ def issue_certificate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def teams(request: HttpRequest) -> HttpResponse:
     _manager_only(request)
-    sites = scope_queryset(Site.objects.filter(is_active=True).order_by("path"), request.user,
-                           site_field="")
+    sites = scope_queryset(
+        Site.objects.filter(is_active=True).order_by("path"), request.user, site_field=""
+    )
     form = TeamForm(request.POST or None, sites=sites)
     if request.method == "POST" and form.is_valid():
         try:
@@ -257,8 +304,12 @@ def teams(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"已成立服务队：{team.name}")
             return redirect("volunteers:team", pk=team.pk)
     page = paginate(request, selectors.team_list(fetched_by=request.user))
-    return render(request, "volunteers/teams.html", {"page": page, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "volunteers/teams.html",
+        {"page": page, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -273,23 +324,37 @@ def team(request: HttpRequest, pk: int) -> HttpResponse:
         term = form.cleaned_data["volunteer"].strip()
         candidate = (
             selectors.volunteer_list(fetched_by=request.user, filters={})
-            .filter(number=term).first()
-            or selectors.volunteer_list(fetched_by=request.user, filters={}).filter(mobile=term).first()
+            .filter(number=term)
+            .first()
+            or selectors.volunteer_list(fetched_by=request.user, filters={})
+            .filter(mobile=term)
+            .first()
         )
         if candidate is None:
             form.add_error("volunteer", "在您的管理范围内没有找到该志愿者。")
         else:
             try:
-                services.team_add_member(actor=request.user, team=obj, volunteer=candidate,
-                                         is_leader=form.cleaned_data["is_leader"])
+                services.team_add_member(
+                    actor=request.user,
+                    team=obj,
+                    volunteer=candidate,
+                    is_leader=form.cleaned_data["is_leader"],
+                )
             except (ValidationError, DomainError) as exc:
                 add_service_errors(form, exc)
             else:
                 messages.success(request, f"{candidate.real_name} 已加入 {obj.name}")
                 return redirect("volunteers:team", pk=pk)
-    return render(request, "volunteers/team.html", {
-        "team": obj, "members": selectors.team_members(obj), "form": form,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "volunteers/team.html",
+        {
+            "team": obj,
+            "members": selectors.team_members(obj),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -326,10 +391,21 @@ def verify(request: HttpRequest) -> HttpResponse:
     if searched:
         cert = selectors.certificate_verify(number=number, code=code)
         if cert is not None:
-            result = {"number": cert.number, "name": mask_name(cert.volunteer.real_name),
-                      "total_hours": cert.total_hours, "issuer": cert.issuing_site.name,
-                      "issued_on": cert.issued_on}
-    return render(request, "volunteers/verify.html", {
-        "number": number, "code": code, "result": result, "searched": searched,
-    }, status=404 if searched and result is None else 200)
-
+            result = {
+                "number": cert.number,
+                "name": mask_name(cert.volunteer.real_name),
+                "total_hours": cert.total_hours,
+                "issuer": cert.issuing_site.name,
+                "issued_on": cert.issued_on,
+            }
+    return render(
+        request,
+        "volunteers/verify.html",
+        {
+            "number": number,
+            "code": code,
+            "result": result,
+            "searched": searched,
+        },
+        status=404 if searched and result is None else 200,
+    )

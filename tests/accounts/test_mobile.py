@@ -28,8 +28,15 @@ def test_mask_mobile(raw, masked):
 
 @pytest.mark.parametrize(
     "raw",
-    ["13812345678", "138 1234 5678", "138-1234-5678", "+86 138-1234-5678", "0086 13812345678",
-     "8613812345678", "(138)12345678"],
+    [
+        "13812345678",
+        "138 1234 5678",
+        "138-1234-5678",
+        "+86 138-1234-5678",
+        "0086 13812345678",
+        "8613812345678",
+        "(138)12345678",
+    ],
 )
 def test_normalize_mobile_accepts_common_spellings(raw):
     assert normalize_mobile(raw) == "13812345678"
@@ -38,8 +45,17 @@ def test_normalize_mobile_accepts_common_spellings(raw):
 
 @pytest.mark.parametrize(
     "raw",
-    ["12345", "2381234567", "23812345678", "12812345678", "1381234567", "138123456789",
-     "1381234567x", "", "+1 138 1234 5678"],
+    [
+        "12345",
+        "2381234567",
+        "23812345678",
+        "12812345678",
+        "1381234567",
+        "138123456789",
+        "1381234567x",
+        "",
+        "+1 138 1234 5678",
+    ],
 )
 def test_normalize_mobile_rejects_malformed(raw):
     with pytest.raises(ValidationError) as exc:

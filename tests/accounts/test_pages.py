@@ -39,9 +39,10 @@ class TestLogin:
         assert _signed_in_as(client) is None
 
     def test_next_is_followed(self, client, cast, demo_password):
-        response = client.post(LOGIN_URL + "?next=/accounts/profile/",
-                               {"username": "res1", "password": demo_password,
-                                "next": "/accounts/profile/"})
+        response = client.post(
+            LOGIN_URL + "?next=/accounts/profile/",
+            {"username": "res1", "password": demo_password, "next": "/accounts/profile/"},
+        )
         assert response["Location"] == "/accounts/profile/"
 
     def test_login_page_renders(self, client):
@@ -79,8 +80,7 @@ class TestHome:
         html = response.content.decode()
         assert 'href="/accounts/register/"' in html
         assert 'href="/accounts/login/"' in html
-        for site in (tree.county, tree.town1, tree.town2, tree.village1, tree.village2,
-                     tree.base):
+        for site in (tree.county, tree.town1, tree.town2, tree.village1, tree.village2, tree.base):
             assert f'href="/sites/{site.pk}/"' in html
             assert site.name in html
 

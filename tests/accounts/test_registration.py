@@ -62,10 +62,12 @@ def _page_data(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class TestRegisterPage:
-    @pytest.mark.parametrize(("overrides", "field"), [c[1:] for c in BAD_INPUT],
-                             ids=[c[0] for c in BAD_INPUT])
-    def test_bad_input_is_a_form_error_and_saves_nothing(self, client, tree, cast, overrides,
-                                                         field):
+    @pytest.mark.parametrize(
+        ("overrides", "field"), [c[1:] for c in BAD_INPUT], ids=[c[0] for c in BAD_INPUT]
+    )
+    def test_bad_input_is_a_form_error_and_saves_nothing(
+        self, client, tree, cast, overrides, field
+    ):
         before = _counts()
         response = client.post(PAGE_URL, _page_data(_submission(tree, overrides)))
         assert response.status_code == 400
@@ -90,8 +92,9 @@ class TestRegisterPage:
         assert _counts() == before
 
     def test_every_problem_is_reported_at_once(self, client, tree, cast):
-        data = _page_data(_submission(tree, {"username": "res1", "mobile": "12345",
-                                             "password": "12345678"}))
+        data = _page_data(
+            _submission(tree, {"username": "res1", "mobile": "12345", "password": "12345678"})
+        )
         response = client.post(PAGE_URL, data)
         assert set(response.context["form"].errors) >= {"username", "mobile", "password1"}
 
@@ -114,7 +117,8 @@ class TestRegisterPage:
         assert user.real_name == "新居民"
         assert user.check_password(GOOD_PASSWORD)
         assert list(user.roles.values_list("role", "site_id")) == [
-            (RoleName.RESIDENT, tree.village1.pk)]
+            (RoleName.RESIDENT, tree.village1.pk)
+        ]
         assert int(client.session["_auth_user_id"]) == user.pk
 
         home = client.get("/")
@@ -137,10 +141,10 @@ class TestRegisterPage:
 
 
 class TestRegisterApi:
-    @pytest.mark.parametrize(("overrides", "field"), [c[1:] for c in BAD_INPUT],
-                             ids=[c[0] for c in BAD_INPUT])
-    def test_bad_input_is_a_field_error_and_saves_nothing(self, api, tree, cast, overrides,
-                                                          field):
+    @pytest.mark.parametrize(
+        ("overrides", "field"), [c[1:] for c in BAD_INPUT], ids=[c[0] for c in BAD_INPUT]
+    )
+    def test_bad_input_is_a_field_error_and_saves_nothing(self, api, tree, cast, overrides, field):
         before = _counts()
         response = api.post(API_URL, _submission(tree, overrides), format="json")
         assert response.status_code == 400, response.content
@@ -166,14 +170,19 @@ class TestRegisterApi:
         assert not User.objects.exists()
 
     def test_good_registration(self, api, tree, cast, demo_password):
-        response = api.post(API_URL, _submission(tree, {"mobile": "+86 138-1234-5678"}),
-                            format="json")
+        response = api.post(
+            API_URL, _submission(tree, {"mobile": "+86 138-1234-5678"}), format="json"
+        )
         assert response.status_code == 201, response.content
         body = response.json()
         assert body["username"] == "newres"
         assert body["mobile"] == "13812345678"
-        assert body["roles"] == [{"role": "resident", "site": {
-            "id": tree.village1.pk, "name": tree.village1.name, "level": "village"}}]
+        assert body["roles"] == [
+            {
+                "role": "resident",
+                "site": {"id": tree.village1.pk, "name": tree.village1.name, "level": "village"},
+            }
+        ]
         assert "password" not in body
 
         user = User.objects.get(pk=body["id"])
@@ -181,12 +190,14 @@ class TestRegisterApi:
         assert user.check_password(GOOD_PASSWORD)
         assert Role.objects.filter(user=user).count() == 1
         # The new account can get a token by its number.
-        token = api.post("/api/v1/auth/token/",
-                         {"username": "13812345678", "password": GOOD_PASSWORD}, format="json")
+        token = api.post(
+            "/api/v1/auth/token/",
+            {"username": "13812345678", "password": GOOD_PASSWORD},
+            format="json",
+        )
         assert token.status_code == 200
 
     def test_own_mobile_as_username_is_fine(self, api, tree):
-        response = api.post(API_URL, _submission(tree, {"username": "13812345678"}),
-                            format="json")
+        response = api.post(API_URL, _submission(tree, {"username": "13812345678"}), format="json")
         assert response.status_code == 201, response.content
         assert User.objects.get(username="13812345678").mobile == "13812345678"

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_town2_sees_nothing_of_town1(tree, cast):
-    visible = set(scope_queryset(Site.objects.all(), cast.town2, site_field="").values_list("pk", flat=True))
+    visible = set(
+        scope_queryset(Site.objects.all(), cast.town2, site_field="").values_list("pk", flat=True)
+    )
     assert visible == {tree.town2.pk, tree.village2.pk}
     assert not can_manage_site(cast.town2, tree.village1)
     with pytest.raises(NotFoundError):
@@ -19,7 +21,9 @@ def test_town2_sees_nothing_of_town1(tree, cast):
 
 
 def test_county_admin_manages_everything_below(tree, cast):
-    visible = set(scope_queryset(Site.objects.all(), cast.county, site_field="").values_list("pk", flat=True))
+    visible = set(
+        scope_queryset(Site.objects.all(), cast.county, site_field="").values_list("pk", flat=True)
+    )
     assert visible == set(Site.objects.values_list("pk", flat=True))
 
 

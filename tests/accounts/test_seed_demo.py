@@ -14,8 +14,22 @@ from apps.sites.models import Site, SiteLevel
 
 pytestmark = pytest.mark.django_db
 
-DEMO_ACCOUNTS = ["admin", "county", "town1", "town2", "village1",
-                 "vol1", "vol2", "vol3", "vol4", "vol5", "res1", "res2", "res3", "res9"]
+DEMO_ACCOUNTS = [
+    "admin",
+    "county",
+    "town1",
+    "town2",
+    "village1",
+    "vol1",
+    "vol2",
+    "vol3",
+    "vol4",
+    "vol5",
+    "res1",
+    "res2",
+    "res3",
+    "res9",
+]
 
 
 def _row_counts() -> dict[str, int]:
@@ -50,7 +64,8 @@ def test_second_run_adds_nothing_to_the_foundation(seeded):
     assert "演示数据已就绪" in output
     after = _row_counts()
     assert {k: v for k, v in after.items() if k.startswith(FOUNDATION_APPS)} == {
-        k: v for k, v in seeded.items() if k.startswith(FOUNDATION_APPS)}
+        k: v for k, v in seeded.items() if k.startswith(FOUNDATION_APPS)
+    }
 
 
 def test_second_run_adds_nothing_anywhere(seeded):
@@ -73,7 +88,9 @@ def test_demo_tree_and_roles(seeded):
     res1_site = Role.objects.get(user__username="res1").site
     assert res1_site.is_within(town1) and res1_site.level == SiteLevel.VILLAGE
     assert set(User.objects.get(username="vol3").roles.values_list("role", flat=True)) >= {
-        RoleName.VOLUNTEER, RoleName.RESIDENT}
+        RoleName.VOLUNTEER,
+        RoleName.RESIDENT,
+    }
     assert User.objects.get(username="admin").is_superuser
 
 
@@ -82,11 +99,12 @@ def test_every_demo_account_signs_in(client, seeded):
     refused = []
     for username in DEMO_ACCOUNTS:
         client.logout()
-        response = client.post("/accounts/login/",
-                               {"username": username, "password": "demo12345"})
+        response = client.post("/accounts/login/", {"username": username, "password": "demo12345"})
         signed_in = client.session.get("_auth_user_id")
-        if response.status_code != 302 or signed_in is None or int(signed_in) != (
-            User.objects.get(username=username).pk
+        if (
+            response.status_code != 302
+            or signed_in is None
+            or int(signed_in) != (User.objects.get(username=username).pk)
         ):
             refused.append(username)
     assert refused == []

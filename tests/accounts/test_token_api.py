@@ -93,8 +93,10 @@ def test_me_shape(api, tree, cast):
     # The owner sees their own number whole.
     assert body["mobile"] == "13700000001"
     assert body["roles"] == [
-        {"role": "volunteer",
-         "site": {"id": tree.village1.pk, "name": tree.village1.name, "level": "village"}},
+        {
+            "role": "volunteer",
+            "site": {"id": tree.village1.pk, "name": tree.village1.name, "level": "village"},
+        },
     ]
 
 

@@ -46,8 +46,16 @@ def test_county_sees_numbers_whole(api_as, cast):
     rows = {u["username"]: u for u in api_as(cast.county).get(URL).json()["results"]}
     assert rows["res1"]["mobile"] == "13600000001"
     assert rows["res9"]["mobile"] == "13600000009"
-    assert rows["res1"]["roles"] == [{"role": "resident", "site": {
-        "id": cast.res1.roles.get().site_id, "name": "东关社区实践站", "level": "village"}}]
+    assert rows["res1"]["roles"] == [
+        {
+            "role": "resident",
+            "site": {
+                "id": cast.res1.roles.get().site_id,
+                "name": "东关社区实践站",
+                "level": "village",
+            },
+        }
+    ]
 
 
 def test_a_role_in_scope_lists_the_user_with_the_number_whole(api_as, tree, cast):
@@ -59,9 +67,7 @@ def test_a_role_in_scope_lists_the_user_with_the_number_whole(api_as, tree, cast
     assert rows["res9"]["mobile"] == "13600000009"
 
 
-def test_a_role_under_town2_makes_town1s_staff_member_visible_to_town2(
-    api_as, tree, cast
-):
+def test_a_role_under_town2_makes_town1s_staff_member_visible_to_town2(api_as, tree, cast):
     # town1's staff member is also a resident at village2 (town2's subtree): town2
     # lists them with the number whole, and still sees nobody else of town1.
     Role.objects.create(user=cast.town1, site=tree.village2, role=RoleName.RESIDENT)

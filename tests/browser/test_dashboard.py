@@ -33,13 +33,18 @@ pytestmark = pytest.mark.browser
 def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"BROWSER TEST NOT RUN: no system Chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="BROWSER TEST NOT RUN: playwright is not installed")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="BROWSER TEST NOT RUN: playwright is not installed"
+    )
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
         )
         try:
             yield browser
@@ -56,8 +61,13 @@ CHART_STATE = """ids => ids.map(id => {
 
 
 @pytest.mark.django_db(transaction=True)
-def test_dashboard_draws_the_charts(live_server: Any, browser: Any, history: History,  # noqa: F811
-                                    cast: Any, tree: Any) -> None:
+def test_dashboard_draws_the_charts(
+    live_server: Any,
+    browser: Any,
+    history: History,  # noqa: F811
+    cast: Any,
+    tree: Any,
+) -> None:
     rollup_range(history.first - dt.timedelta(days=1), timezone.localdate() - dt.timedelta(days=1))
     fig = summary(tree.county, history.first, history.last)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
@@ -72,13 +82,19 @@ def test_dashboard_draws_the_charts(live_server: Any, browser: Any, history: His
     page.fill("#id_password", PASSWORD)
     page.click("form.form button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
-    page.goto(f"{live_server.url}/reports/?from={history.first.isoformat()}"
-              f"&to={history.last.isoformat()}&bucket=week")
+    page.goto(
+        f"{live_server.url}/reports/?from={history.first.isoformat()}"
+        f"&to={history.last.isoformat()}&bucket=week"
+    )
     page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => ['trend-chart', 'sites-chart', 'category-chart']"
-                           ".every(id => Chart.getChart(document.getElementById(id)))")
-    state = {s["id"]: s for s in page.evaluate(CHART_STATE,
-                                               ["trend-chart", "sites-chart", "category-chart"])}
+    page.wait_for_function(
+        "() => ['trend-chart', 'sites-chart', 'category-chart']"
+        ".every(id => Chart.getChart(document.getElementById(id)))"
+    )
+    state = {
+        s["id"]: s
+        for s in page.evaluate(CHART_STATE, ["trend-chart", "sites-chart", "category-chart"])
+    }
     assert state["trend-chart"]["type"] == "line"
     assert state["trend-chart"]["labels"] >= 6  # weeks of the history
     assert state["trend-chart"]["total"] == fig.orders_placed
@@ -89,11 +105,14 @@ def test_dashboard_draws_the_charts(live_server: Any, browser: Any, history: His
     assert state["category-chart"]["labels"] == len(fig.by_category) == 4
     assert state["category-chart"]["total"] == fig.orders_placed
     # Every canvas has pixels on it: something was painted, not just configured.
-    painted = page.evaluate("""ids => ids.map(id => {
+    painted = page.evaluate(
+        """ids => ids.map(id => {
         const c = document.getElementById(id);
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++;
-        return n; })""", ["trend-chart", "sites-chart", "category-chart"])
+        return n; })""",
+        ["trend-chart", "sites-chart", "category-chart"],
+    )
     assert all(n > 1000 for n in painted), painted
     assert not errors, errors
     assert not failed, failed

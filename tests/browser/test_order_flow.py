@@ -42,13 +42,18 @@ def _allow_orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
 def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"BROWSER TEST NOT RUN: no system Chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="BROWSER TEST NOT RUN: playwright is not installed")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="BROWSER TEST NOT RUN: playwright is not installed"
+    )
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
         )
         try:
             yield browser
@@ -64,8 +69,7 @@ class Phones:
         self.errors: list[str] = []
 
     def sign_in(self, username: str) -> Any:
-        context = self.browser.new_context(viewport={"width": 360, "height": 780},
-                                           locale="zh-CN")
+        context = self.browser.new_context(viewport={"width": 360, "height": 780}, locale="zh-CN")
         self.contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
@@ -112,8 +116,16 @@ def photo_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_order_flow_on_phones(live_server, phones, cast, v: Vols, m: Menu, settings,  # noqa: F811
-                             tmp_path, monkeypatch):
+def test_order_flow_on_phones(
+    live_server,
+    phones,
+    cast,
+    v: Vols,  # noqa: F811 - the imported fixture
+    m: Menu,  # noqa: F811
+    settings,
+    tmp_path,
+    monkeypatch,
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setattr(views, "BOARD_REFRESH_SECONDS", 2)  # the board polls every 2 s here
     base = live_server.url
@@ -146,9 +158,14 @@ def test_order_flow_on_phones(live_server, phones, cast, v: Vols, m: Menu, setti
     staff.evaluate("window.__stillHere = true")
     # A new order placed meanwhile appears by itself, without a reload.
     s2 = timezone.now() + dt.timedelta(days=3)
-    other, _ = services.order_place(actor=cast.res1, service=m.town1, address="东关 9 号",
-                                    contact_mobile="13600000001", preferred_start=s2,
-                                    preferred_end=s2 + dt.timedelta(hours=1))
+    other, _ = services.order_place(
+        actor=cast.res1,
+        service=m.town1,
+        address="东关 9 号",
+        contact_mobile="13600000001",
+        preferred_start=s2,
+        preferred_end=s2 + dt.timedelta(hours=1),
+    )
     staff.wait_for_selector(f"#order-{other.pk}", timeout=10_000)
     assert staff.evaluate("window.__stillHere") is True
     assert "更新于" in staff.inner_text("#board-updated")
@@ -212,5 +229,12 @@ def test_order_flow_on_phones(live_server, phones, cast, v: Vols, m: Menu, setti
     assert order.status == "assessed" and order.assessed_at
     assert str(OrderAssignment.objects.get(order=order).confirmed_hours) == "1.5"
     assert [e.action for e in order.events.order_by("created_at", "pk")] == [
-        "place", "dispatch", "accept", "start", "complete", "rate", "assess"]
+        "place",
+        "dispatch",
+        "accept",
+        "start",
+        "complete",
+        "rate",
+        "assess",
+    ]
     assert phones.errors == []

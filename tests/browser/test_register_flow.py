@@ -32,15 +32,21 @@ def _allow_orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"BROWSER TEST NOT RUN: no system Chromium at {CHROMIUM} "
-                    "(apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="BROWSER TEST NOT RUN: playwright is not installed")
+        pytest.skip(
+            f"BROWSER TEST NOT RUN: no system Chromium at {CHROMIUM} (apt-get install chromium)"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="BROWSER TEST NOT RUN: playwright is not installed"
+    )
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
         )
         try:
             yield browser
@@ -107,7 +113,8 @@ def test_resident_registers_signs_in_and_sees_their_point(live_server, tree, pho
     user = User.objects.get(username="liuyang")
     assert user.mobile == "13812345678"
     assert list(user.roles.values_list("role", "site_id")) == [
-        (RoleName.RESIDENT, tree.village1.pk)]
+        (RoleName.RESIDENT, tree.village1.pk)
+    ]
 
     # 3. Sign out.
     page.click("header button:has-text('退出')")

@@ -36,15 +36,21 @@ def _allow_orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"BROWSER TEST NOT RUN: no system Chromium at {CHROMIUM} "
-                    "(apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="BROWSER TEST NOT RUN: playwright is not installed")
+        pytest.skip(
+            f"BROWSER TEST NOT RUN: no system Chromium at {CHROMIUM} (apt-get install chromium)"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="BROWSER TEST NOT RUN: playwright is not installed"
+    )
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
         )
         try:
             yield browser
@@ -126,8 +132,7 @@ def test_apply_then_approve(live_server, tree, cast, demo_password, browser):
     volunteer.refresh_from_db()
     assert volunteer.status == VolunteerStatus.APPROVED
     assert volunteer.reviewed_by == cast.village1
-    assert Role.objects.filter(user=cast.res1, site=tree.village1,
-                               role=RoleName.VOLUNTEER).exists()
+    assert Role.objects.filter(user=cast.res1, site=tree.village1, role=RoleName.VOLUNTEER).exists()
     desk.goto(f"{base}/volunteers/roster/")
     _shot(desk, "volunteer-roster-1280")
     desk.set_viewport_size({"width": 360, "height": 780})

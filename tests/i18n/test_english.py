@@ -40,8 +40,10 @@ def test_cookie_is_the_one_the_switch_sets():
     ("url", "expected"),
     [
         ("/", ["Log in", "Register", "How it works", "Place an order"]),
-        ("/accounts/login/", ["Log in", "Username or mobile number", "Password",
-                              "Register as a resident"]),
+        (
+            "/accounts/login/",
+            ["Log in", "Username or mobile number", "Password", "Register as a resident"],
+        ),
         ("/sites/", ["Site directory", "County center"]),
     ],
 )
@@ -66,7 +68,8 @@ def test_resident_home_in_english(client, cast):
 
 def test_login_error_in_english(client, cast):
     response = _english(client).post(
-        "/accounts/login/", {"username": "res1", "password": "not-the-password"})
+        "/accounts/login/", {"username": "res1", "password": "not-the-password"}
+    )
     assert response.status_code == 200
     assert "Incorrect username (mobile number) or password." in response.content.decode()
 

@@ -55,17 +55,20 @@ BROKER_DOWN_BUDGET = 2.5
 
 def redis_answers(port: int, host: str = "127.0.0.1") -> bool:
     try:
-        return bool(redis.Redis(host=host, port=port, socket_connect_timeout=0.5,
-                                socket_timeout=0.5).ping())
+        return bool(
+            redis.Redis(host=host, port=port, socket_connect_timeout=0.5, socket_timeout=0.5).ping()
+        )
     except redis.exceptions.RedisError:
         return False
 
 
 def require_worker_setup() -> None:
     if connection.vendor != "postgresql":
-        pytest.skip("POSTGRESQL + REDIS ONLY — CELERY WORKER TEST NOT RUN on "
-                    f"{connection.vendor}: set DATABASE_URL=postgres://... (the worker "
-                    "process must open the test database)")
+        pytest.skip(
+            "POSTGRESQL + REDIS ONLY — CELERY WORKER TEST NOT RUN on "
+            f"{connection.vendor}: set DATABASE_URL=postgres://... (the worker "
+            "process must open the test database)"
+        )
     if not redis_answers(6379):
         pytest.skip("REDIS NOT ANSWERING on 127.0.0.1:6379 — CELERY WORKER TEST NOT RUN")
 
@@ -111,18 +114,38 @@ def app_broker(url: str) -> Iterator[Any]:
 def celery_worker(redis_url: str, mail_dir: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """``celery -A practice_portal worker --pool=solo`` against the test database and
     ``redis_url``; always stopped on the way out."""
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": redis_url,
-           "CELERY_TASK_ALWAYS_EAGER": "false",
-           "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-           "EMAIL_FILE_PATH": str(mail_dir), "PYTHONPATH": str(settings.BASE_DIR),
-           "DJANGO_SETTINGS_MODULE": "practice_portal.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "PYTHONPATH": str(settings.BASE_DIR),
+        "DJANGO_SETTINGS_MODULE": "practice_portal.settings",
+    }
     celery = Path(sys.executable).parent / "celery"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(celery), "-A", "practice_portal", "worker", "--pool=solo", "-l", "warning",
-             "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"notif-test-{os.getpid()}@%h"],
-            cwd=settings.BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                str(celery),
+                "-A",
+                "practice_portal",
+                "worker",
+                "--pool=solo",
+                "-l",
+                "warning",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"notif-test-{os.getpid()}@%h",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             yield proc
         finally:
@@ -141,10 +164,25 @@ def private_redis(port: int, workdir: Path) -> Iterator[Callable[[], None]]:
     procs: list[subprocess.Popen[bytes]] = []
 
     def start() -> None:
-        procs.append(subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [
+                    "redis-server",
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(workdir),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         deadline = time.monotonic() + 10
         while not redis_answers(port):
             assert time.monotonic() < deadline, "private redis-server did not start"
@@ -192,8 +230,9 @@ def the_email_delivery() -> Delivery:
 
 
 # --- integration ------------------------------------------------------------------------------
-def test_worker_delivers_the_dispatch_email(flow: Any, v: Any, tmp_path: Path,
-                                            settings: Any) -> None:
+def test_worker_delivers_the_dispatch_email(
+    flow: Any, v: Any, tmp_path: Path, settings: Any
+) -> None:
     require_worker_setup()
     redis_url = f"redis://127.0.0.1:6379/{WORKER_REDIS_DB}"
     redis.Redis.from_url(redis_url).delete("celery")  # no leftovers of an aborted run
@@ -204,9 +243,11 @@ def test_worker_delivers_the_dispatch_email(flow: Any, v: Any, tmp_path: Path,
     with celery_worker(redis_url, mail_dir, log), app_broker(redis_url):
         order = flow("dispatched")
         delivery = the_email_delivery()
-        wait_for(lambda: Delivery.objects.filter(pk=delivery.pk,
-                                                 status=DeliveryStatus.SENT).exists(),
-                 "the worker did not send the dispatch e-mail", log)
+        wait_for(
+            lambda: Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENT).exists(),
+            "the worker did not send the dispatch e-mail",
+            log,
+        )
         messages = mail_files(mail_dir)
         assert len(messages) == 1, [m["Subject"] for m in messages]
         msg = messages[0]
@@ -241,12 +282,14 @@ def place_with_broker_down(flow: Any, start: Any) -> Any:
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 0)
     # Past the sweep's grace: the broker never got it, so the sweep should.
     Delivery.objects.filter(pk=delivery.pk).update(
-        created_at=timezone.now() - dt.timedelta(minutes=5))
+        created_at=timezone.now() - dt.timedelta(minutes=5)
+    )
     return order
 
 
 def test_broker_down_order_commits_and_the_sweep_delivers_after_restart(
-        flow: Any, v: Any, tmp_path: Path) -> None:
+    flow: Any, v: Any, tmp_path: Path
+) -> None:
     """Eager delivery after the restart: runs on SQLite too."""
     require_redis_server()
     with_email(v.vol1.user)
@@ -271,7 +314,8 @@ def test_broker_down_order_commits_and_the_sweep_delivers_after_restart(
 
 
 def test_broker_down_then_a_worker_delivers_once_after_restart(
-        flow: Any, v: Any, tmp_path: Path) -> None:
+    flow: Any, v: Any, tmp_path: Path
+) -> None:
     """The same fault end to end: the sweep re-enqueues, a real worker delivers."""
     require_worker_setup()
     require_redis_server()
@@ -286,9 +330,13 @@ def test_broker_down_then_a_worker_delivers_once_after_restart(
         start()
         with celery_worker(url, mail_dir, log):
             assert tasks.sweep_deliveries() == 1
-            wait_for(lambda: Delivery.objects.filter(pk=delivery.pk,
-                                                     status=DeliveryStatus.SENT).exists(),
-                     "the worker did not deliver after the broker came back", log)
+            wait_for(
+                lambda: Delivery.objects.filter(
+                    pk=delivery.pk, status=DeliveryStatus.SENT
+                ).exists(),
+                "the worker did not deliver after the broker came back",
+                log,
+            )
             assert tasks.sweep_deliveries() == 0
         messages = mail_files(mail_dir)
         assert [m["To"] for m in messages] == [v.vol1.user.email]

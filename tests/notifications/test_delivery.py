@@ -36,8 +36,13 @@ BROKEN = "tests.notifications.test_delivery.BrokenBackend"
 
 
 def email(subject: str = "新派单：助老上门服务", **kw: Any) -> Delivery:
-    return Delivery.objects.create(channel=Channel.EMAIL, recipient="vol@example.cn",
-                                   subject=subject, body="请尽快接单。", **kw)
+    return Delivery.objects.create(
+        channel=Channel.EMAIL,
+        recipient="vol@example.cn",
+        subject=subject,
+        body="请尽快接单。",
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -55,7 +60,11 @@ def test_send_twice_sends_once() -> None:
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["vol@example.cn"]
     d.refresh_from_db()
     assert (d.status, d.attempts, d.locked_until, d.last_error) == (
-        DeliveryStatus.SENT, 1, None, "")
+        DeliveryStatus.SENT,
+        1,
+        None,
+        "",
+    )
 
 
 def test_claim_touches_the_row_once() -> None:
@@ -89,7 +98,10 @@ def test_failures_back_off_then_give_up(settings: Any, clock: list[dt.datetime])
     assert services.delivery_send(d.pk) == DeliveryStatus.FAILED
     d.refresh_from_db()
     assert (d.status, d.attempts, d.next_attempt_at) == (
-        DeliveryStatus.FAILED, services.MAX_ATTEMPTS, None)
+        DeliveryStatus.FAILED,
+        services.MAX_ATTEMPTS,
+        None,
+    )
     assert d.last_error == "Connection unexpectedly closed"
     clock[0] += dt.timedelta(days=1)
     assert services.delivery_send(d.pk) == "skipped"
@@ -118,7 +130,9 @@ def test_a_retry_that_succeeds_clears_the_error(settings: Any, clock: Any) -> No
 
 # --- the sweep -------------------------------------------------------------------------------
 def aged(d: Delivery, seconds: int) -> Delivery:
-    Delivery.objects.filter(pk=d.pk).update(created_at=timezone.now() - dt.timedelta(seconds=seconds))
+    Delivery.objects.filter(pk=d.pk).update(
+        created_at=timezone.now() - dt.timedelta(seconds=seconds)
+    )
     return d
 
 
@@ -129,14 +143,12 @@ def test_deliveries_due_picks_what_needs_sending() -> None:
         "pending, lost by the broker": aged(email(), 300),
         "retry, due": email(status=DeliveryStatus.RETRY, attempts=1, next_attempt_at=ago),
         "retry, resent from the admin": email(status=DeliveryStatus.RETRY, next_attempt_at=None),
-        "sending, worker died": email(status=DeliveryStatus.SENDING, attempts=1,
-                                      locked_until=ago),
+        "sending, worker died": email(status=DeliveryStatus.SENDING, attempts=1, locked_until=ago),
     }
     not_due = {
         "pending, still in the queue": email(),
         "retry, not yet": email(status=DeliveryStatus.RETRY, attempts=1, next_attempt_at=ahead),
-        "sending, claim held": email(status=DeliveryStatus.SENDING, attempts=1,
-                                     locked_until=ahead),
+        "sending, claim held": email(status=DeliveryStatus.SENDING, attempts=1, locked_until=ahead),
         "sent": aged(email(status=DeliveryStatus.SENT), 300),
         "failed": aged(email(status=DeliveryStatus.FAILED, attempts=5), 300),
     }
@@ -171,8 +183,10 @@ def test_sweep_delivers_lost_and_half_done_sends_once(clock: Any) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_send_once() -> None:
     if connection.vendor != "postgresql":
-        pytest.skip("POSTGRESQL ONLY — CLAIM RACE NOT RUN on "
-                    f"{connection.vendor}: set DATABASE_URL=postgres://... to run it")
+        pytest.skip(
+            "POSTGRESQL ONLY — CLAIM RACE NOT RUN on "
+            f"{connection.vendor}: set DATABASE_URL=postgres://... to run it"
+        )
     d = email()
     barrier = threading.Barrier(4)
     results: list[str] = []

@@ -33,8 +33,7 @@ def notes(user: Any, kind: str) -> list[Notification]:
     return list(Notification.objects.filter(user=user, kind=kind))
 
 
-def test_escalates_to_the_parent_after_the_default_limit(flow: Any, cast: Any,
-                                                         tree: Any) -> None:
+def test_escalates_to_the_parent_after_the_default_limit(flow: Any, cast: Any, tree: Any) -> None:
     order = flow("submitted")
     assert services.orders_escalate_overdue(now=waited(order, 119)) == NOTHING
     order.refresh_from_db()
@@ -44,17 +43,23 @@ def test_escalates_to_the_parent_after_the_default_limit(flow: Any, cast: Any,
     assert services.orders_escalate_overdue(now=at) == {"escalated": 1, "flagged": 0}
     order.refresh_from_db()
     assert (order.handling_site_id, order.status, order.escalated_at) == (
-        tree.town1.pk, OrderStatus.SUBMITTED, at)
+        tree.town1.pk,
+        OrderStatus.SUBMITTED,
+        at,
+    )
     event = OrderEvent.objects.get(order=order, action="escalate")
     assert event.actor_id is None and event.created_at == at
     assert (event.from_status, event.to_status) == (OrderStatus.SUBMITTED, OrderStatus.SUBMITTED)
-    assert event.note == ("由东关社区实践站上报至城关镇新时代文明实践所："
-                          "超过 120 分钟无人派单，自动上报")
+    assert event.note == (
+        "由东关社区实践站上报至城关镇新时代文明实践所：超过 120 分钟无人派单，自动上报"
+    )
     # The parent's staff, nobody else.
     assert list(Notification.objects.values_list("user_id", "kind")) == [
-        (cast.town1.pk, "order_escalated")]
+        (cast.town1.pk, "order_escalated")
+    ]
     assert notes(cast.town1, "order_escalated")[0].body.endswith(
-        "请派单。原因：超过 120 分钟无人派单，自动上报")
+        "请派单。原因：超过 120 分钟无人派单，自动上报"
+    )
 
     # A rerun (the next beat, or two beats at once) does nothing twice.
     assert services.orders_escalate_overdue(now=at) == NOTHING
@@ -64,12 +69,15 @@ def test_escalates_to_the_parent_after_the_default_limit(flow: Any, cast: Any,
 
 
 def test_the_clock_restarts_at_the_parent_then_the_county_flags_once(
-        flow: Any, cast: Any, tree: Any) -> None:
+    flow: Any, cast: Any, tree: Any
+) -> None:
     order = flow("submitted")
     services.orders_escalate_overdue(now=waited(order, 121))  # → town1
     assert services.orders_escalate_overdue(now=waited(order, 119)) == NOTHING
     assert services.orders_escalate_overdue(now=waited(order, 121)) == {
-        "escalated": 1, "flagged": 0}
+        "escalated": 1,
+        "flagged": 0,
+    }
     order.refresh_from_db()
     assert order.handling_site_id == tree.county.pk
     assert len(notes(cast.county, "order_escalated")) == 1
@@ -98,8 +106,7 @@ def test_per_site_limit(flow: Any, cast: Any, tree: Any, m: Any) -> None:
     slow.site = slow.handling_site = tree.village1b
     slow.save(update_fields=["site", "handling_site"])
     assert services.orders_escalate_overdue(now=waited(quick, 29)) == NOTHING
-    assert services.orders_escalate_overdue(now=waited(quick, 31)) == {
-        "escalated": 1, "flagged": 0}
+    assert services.orders_escalate_overdue(now=waited(quick, 31)) == {"escalated": 1, "flagged": 0}
     quick.refresh_from_db()
     slow.refresh_from_db()
     assert quick.handling_site_id == tree.town1.pk
@@ -114,14 +121,16 @@ def test_dispatched_orders_are_left_alone(flow: Any) -> None:
     assert order.status == OrderStatus.DISPATCHED and order.escalated_at is None
 
 
-def test_declined_back_at_the_parent_restarts_the_clock(flow: Any, v: Any, cast: Any,
-                                                        tree: Any) -> None:
+def test_declined_back_at_the_parent_restarts_the_clock(
+    flow: Any, v: Any, cast: Any, tree: Any
+) -> None:
     order = flow("submitted")
     services.order_escalate(order_id=order.pk, actor=cast.village1)  # → town1, now
     # It reached town1 three hours ago; town1 dispatched it, and just now the
     # volunteer declined, so it is back in town1's queue with a fresh clock.
     ServiceOrder.objects.filter(pk=order.pk).update(
-        escalated_at=timezone.now() - dt.timedelta(hours=3))
+        escalated_at=timezone.now() - dt.timedelta(hours=3)
+    )
     services.order_dispatch(order_id=order.pk, actor=cast.town1, volunteer_ids=[v.vol1.pk])
     services.order_decline(order_id=order.pk, actor=v.vol1.user, reason="太远")
     order.refresh_from_db()
@@ -131,7 +140,9 @@ def test_declined_back_at_the_parent_restarts_the_clock(flow: Any, v: Any, cast:
     order.refresh_from_db()
     assert order.handling_site_id == tree.town1.pk
     assert services.orders_escalate_overdue(now=waited(order, 121)) == {
-        "escalated": 1, "flagged": 0}
+        "escalated": 1,
+        "flagged": 0,
+    }
 
 
 def test_beat_task_runs_the_service(flow: Any, cast: Any, monkeypatch: Any) -> None:
@@ -146,8 +157,10 @@ def test_beat_task_runs_the_service(flow: Any, cast: Any, monkeypatch: Any) -> N
 @pytest.mark.django_db(transaction=True)
 def test_two_beats_at_once_escalate_once(flow: Any, cast: Any) -> None:
     if connection.vendor != "postgresql":
-        pytest.skip("POSTGRESQL ONLY — ESCALATION RACE NOT RUN on "
-                    f"{connection.vendor}: set DATABASE_URL=postgres://... to run it")
+        pytest.skip(
+            "POSTGRESQL ONLY — ESCALATION RACE NOT RUN on "
+            f"{connection.vendor}: set DATABASE_URL=postgres://... to run it"
+        )
     order = flow("submitted")
     at = waited(order, 121)
     barrier = threading.Barrier(3)

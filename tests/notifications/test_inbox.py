@@ -18,8 +18,9 @@ URL = "/api/v1/notifications/"
 
 
 def note(user: Any, title: str, **kw: Any) -> Notification:
-    return Notification.objects.create(user=user, kind="order_nudged", title=title,
-                                       body=f"{title}的内容", **kw)
+    return Notification.objects.create(
+        user=user, kind="order_nudged", title=title, body=f"{title}的内容", **kw
+    )
 
 
 @pytest.fixture
@@ -35,8 +36,9 @@ def inboxes(cast: Any) -> dict[str, Notification]:
 
 
 # --- API ------------------------------------------------------------------------------------
-def test_list_shows_own_notifications_with_unread_count(api_as: Any, cast: Any,
-                                                        inboxes: Any) -> None:
+def test_list_shows_own_notifications_with_unread_count(
+    api_as: Any, cast: Any, inboxes: Any
+) -> None:
     r = api_as(cast.res1).get(URL)
     assert r.status_code == 200
     body = r.json()
@@ -97,10 +99,12 @@ def bell_count(html: str) -> str | None:
     return count.group(1) if count else None
 
 
-@pytest.mark.parametrize("page", ["home", "orders:my_orders", "notifications:inbox",
-                                  "points:my_points"])
-def test_bell_shows_the_unread_count_on_every_page(login_as: Any, cast: Any, inboxes: Any,
-                                                   page: str) -> None:
+@pytest.mark.parametrize(
+    "page", ["home", "orders:my_orders", "notifications:inbox", "points:my_points"]
+)
+def test_bell_shows_the_unread_count_on_every_page(
+    login_as: Any, cast: Any, inboxes: Any, page: str
+) -> None:
     r = login_as(cast.res1).get(reverse(page), follow=True)
     assert r.status_code == 200
     assert bell_count(r.content.decode()) == "2"
@@ -151,8 +155,14 @@ def test_inbox_read_ignores_an_outside_link(login_as: Any, cast: Any) -> None:
 @pytest.fixture
 def problems(tree: Any, cast: Any, v: Any) -> dict[str, Delivery]:
     def delivery(subject: str, status: str, **kw: Any) -> Delivery:
-        return Delivery.objects.create(subject=subject, body="…", status=status,
-                                       attempts=3, last_error=f"{subject}的错误", **kw)
+        return Delivery.objects.create(
+            subject=subject,
+            body="…",
+            status=status,
+            attempts=3,
+            last_error=f"{subject}的错误",
+            **kw,
+        )
 
     # Approved volunteers hold a volunteer role at their point (the order fixtures only
     # give vol1 and vol2 theirs): the e-mail scope follows the recipient's roles.
@@ -160,16 +170,41 @@ def problems(tree: Any, cast: Any, v: Any) -> dict[str, Delivery]:
     vol1_note = notify(users=[v.vol1.user], kind="order_nudged", context={"order": None})[0]
     vol9_note = notify(users=[v.vol9.user], kind="order_nudged", context={"order": None})[0]
     return {
-        "hook1": delivery("东关机器人", DeliveryStatus.FAILED, channel=Channel.WEBHOOK,
-                          site=tree.village1, recipient="http://127.0.0.1:9/a"),
-        "mail1": delivery("张丽的邮件", DeliveryStatus.RETRY, channel=Channel.EMAIL,
-                          notification=vol1_note, recipient="vol1@example.cn"),
-        "hook2": delivery("桃花机器人", DeliveryStatus.FAILED, channel=Channel.WEBHOOK,
-                          site=tree.village2, recipient="http://127.0.0.1:9/b"),
-        "mail2": delivery("赵磊的邮件", DeliveryStatus.FAILED, channel=Channel.EMAIL,
-                          notification=vol9_note, recipient="vol9@example.cn"),
-        "sent1": delivery("已经发出的", DeliveryStatus.SENT, channel=Channel.WEBHOOK,
-                          site=tree.village1, recipient="http://127.0.0.1:9/a"),
+        "hook1": delivery(
+            "东关机器人",
+            DeliveryStatus.FAILED,
+            channel=Channel.WEBHOOK,
+            site=tree.village1,
+            recipient="http://127.0.0.1:9/a",
+        ),
+        "mail1": delivery(
+            "张丽的邮件",
+            DeliveryStatus.RETRY,
+            channel=Channel.EMAIL,
+            notification=vol1_note,
+            recipient="vol1@example.cn",
+        ),
+        "hook2": delivery(
+            "桃花机器人",
+            DeliveryStatus.FAILED,
+            channel=Channel.WEBHOOK,
+            site=tree.village2,
+            recipient="http://127.0.0.1:9/b",
+        ),
+        "mail2": delivery(
+            "赵磊的邮件",
+            DeliveryStatus.FAILED,
+            channel=Channel.EMAIL,
+            notification=vol9_note,
+            recipient="vol9@example.cn",
+        ),
+        "sent1": delivery(
+            "已经发出的",
+            DeliveryStatus.SENT,
+            channel=Channel.WEBHOOK,
+            site=tree.village1,
+            recipient="http://127.0.0.1:9/a",
+        ),
     }
 
 
@@ -190,6 +225,7 @@ def test_deliveries_page_is_scoped(login_as: Any, cast: Any, problems: Any) -> N
 
 
 @pytest.mark.parametrize("who", ["res1", "vol1", "nobody"])
-def test_deliveries_page_is_for_staff_only(login_as: Any, cast: Any, problems: Any,
-                                           who: str) -> None:
+def test_deliveries_page_is_for_staff_only(
+    login_as: Any, cast: Any, problems: Any, who: str
+) -> None:
     assert login_as(getattr(cast, who)).get(reverse("notifications:deliveries")).status_code == 404

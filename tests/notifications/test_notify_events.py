@@ -38,8 +38,9 @@ def mark() -> int:
 def written_since(since: int) -> dict[int, list[str]]:
     """user id → kinds of the notifications written after ``since``."""
     out: dict[int, list[str]] = {}
-    for uid, kind in (Notification.objects.filter(id__gt=since).order_by("id")
-                      .values_list("user_id", "kind")):
+    for uid, kind in (
+        Notification.objects.filter(id__gt=since).order_by("id").values_list("user_id", "kind")
+    ):
         out.setdefault(uid, []).append(kind)
     return out
 
@@ -49,14 +50,18 @@ def only(user: Any, kind: str) -> Notification:
 
 
 # --- order events ------------------------------------------------------------------------
-def test_dispatch_notifies_each_assigned_volunteer_and_nobody_else(flow: Any, v: Any,
-                                                                   cast: Any) -> None:
+def test_dispatch_notifies_each_assigned_volunteer_and_nobody_else(
+    flow: Any, v: Any, cast: Any
+) -> None:
     order = flow("submitted", needed=2)
     before = mark()
-    services.order_dispatch(order_id=order.pk, actor=cast.village1,
-                            volunteer_ids=[v.vol1.pk, v.vol2.pk])
-    assert written_since(before) == {v.vol1.user_id: ["order_dispatched"],
-                                     v.vol2.user_id: ["order_dispatched"]}
+    services.order_dispatch(
+        order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk, v.vol2.pk]
+    )
+    assert written_since(before) == {
+        v.vol1.user_id: ["order_dispatched"],
+        v.vol2.user_id: ["order_dispatched"],
+    }
     note = only(v.vol1.user, "order_dispatched")
     assert note.title == "新派单：助老上门服务"
     assert note.body.startswith("东关社区实践站给您派了一张单：助老上门服务。")
@@ -73,12 +78,16 @@ def test_redispatch_notifies_only_the_newly_assigned(flow: Any, v: Any, cast: An
     assert written_since(before) == {v.vol2.user_id: ["order_dispatched"]}
 
 
-@pytest.mark.parametrize(("action", "kind", "words"), [
-    ("accept", "order_accepted", "张丽 已接下"),
-    ("decline", "order_declined", "张丽 无法承接"),
-])
+@pytest.mark.parametrize(
+    ("action", "kind", "words"),
+    [
+        ("accept", "order_accepted", "张丽 已接下"),
+        ("decline", "order_declined", "张丽 无法承接"),
+    ],
+)
 def test_volunteer_answer_notifies_the_handling_site_staff(
-        flow: Any, v: Any, cast: Any, action: str, kind: str, words: str) -> None:
+    flow: Any, v: Any, cast: Any, action: str, kind: str, words: str
+) -> None:
     order = flow("dispatched")
     before = mark()
     if action == "accept":
@@ -97,39 +106,46 @@ def test_volunteer_answer_notifies_the_handling_site_staff(
 def test_completion_notifies_the_handling_site_staff(flow: Any, v: Any, cast: Any) -> None:
     order = flow("in_service")
     before = mark()
-    services.order_complete(order_id=order.pk, actor=v.vol1.user, hours=Decimal("2"),
-                            summary="陪老人聊天。")
+    services.order_complete(
+        order_id=order.pk, actor=v.vol1.user, hours=Decimal("2"), summary="陪老人聊天。"
+    )
     assert written_since(before) == {cast.village1.pk: ["order_completed"]}
     assert only(cast.village1, "order_completed").title == "服务已完成：助老上门服务"
 
 
-def test_completion_is_notified_when_the_last_volunteer_checks_out(flow: Any, v: Any,
-                                                                   cast: Any) -> None:
+def test_completion_is_notified_when_the_last_volunteer_checks_out(
+    flow: Any, v: Any, cast: Any
+) -> None:
     order = flow("accepted", needed=2, volunteers=[v.vol1, v.vol2])
     for vol in (v.vol1, v.vol2):
         services.order_start(order_id=order.pk, actor=vol.user)
     before = mark()
-    services.order_complete(order_id=order.pk, actor=v.vol1.user, hours=Decimal("1"),
-                            summary="上午的部分")
+    services.order_complete(
+        order_id=order.pk, actor=v.vol1.user, hours=Decimal("1"), summary="上午的部分"
+    )
     # One of two checked out: the order is still in service, nothing is "completed".
     assert written_since(before) == {}
-    services.order_complete(order_id=order.pk, actor=v.vol2.user, hours=Decimal("1"),
-                            summary="下午的部分")
+    services.order_complete(
+        order_id=order.pk, actor=v.vol2.user, hours=Decimal("1"), summary="下午的部分"
+    )
     assert written_since(before) == {cast.village1.pk: ["order_completed"]}
 
 
 def test_rating_notifies_the_volunteers_who_served(flow: Any, v: Any, cast: Any) -> None:
     order = flow("submitted")
-    services.order_dispatch(order_id=order.pk, actor=cast.village1,
-                            volunteer_ids=[v.vol1.pk, v.vol2.pk])
+    services.order_dispatch(
+        order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk, v.vol2.pk]
+    )
     services.order_accept(order_id=order.pk, actor=v.vol1.user)  # vol2's request lapses
     services.order_start(order_id=order.pk, actor=v.vol1.user)
-    services.order_complete(order_id=order.pk, actor=v.vol1.user, hours=Decimal("1"),
-                            summary="好")
+    services.order_complete(order_id=order.pk, actor=v.vol1.user, hours=Decimal("1"), summary="好")
     before = mark()
     services.order_rate(order_id=order.pk, actor=cast.res1, score=4, comment="很耐心")
     assert written_since(before) == {v.vol1.user_id: ["order_rated"]}
-    assert only(v.vol1.user, "order_rated").body == f"#{order.pk}（助老上门服务）获得 4 分评价。评语：很耐心"
+    assert (
+        only(v.vol1.user, "order_rated").body
+        == f"#{order.pk}（助老上门服务）获得 4 分评价。评语：很耐心"
+    )
 
 
 def test_reject_notifies_the_resident(flow: Any, cast: Any) -> None:
@@ -142,19 +158,23 @@ def test_reject_notifies_the_resident(flow: Any, cast: Any) -> None:
     assert note.url == reverse("orders:my_orders")
 
 
-def test_cancel_notifies_assigned_volunteers_and_the_site_staff(flow: Any, v: Any,
-                                                                cast: Any) -> None:
+def test_cancel_notifies_assigned_volunteers_and_the_site_staff(
+    flow: Any, v: Any, cast: Any
+) -> None:
     order = flow("dispatched", needed=2, volunteers=[v.vol1, v.vol2])
     before = mark()
     services.order_cancel(order_id=order.pk, actor=cast.res1, reason="已经自己解决")
-    assert written_since(before) == {v.vol1.user_id: ["order_cancelled"],
-                                     v.vol2.user_id: ["order_cancelled"],
-                                     cast.village1.pk: ["order_cancelled"]}
+    assert written_since(before) == {
+        v.vol1.user_id: ["order_cancelled"],
+        v.vol2.user_id: ["order_cancelled"],
+        cast.village1.pk: ["order_cancelled"],
+    }
     assert "原因：已经自己解决" in only(cast.village1, "order_cancelled").body
 
 
-def test_cancel_does_not_notify_volunteers_whose_request_lapsed_earlier(flow: Any, v: Any,
-                                                                         cast: Any) -> None:
+def test_cancel_does_not_notify_volunteers_whose_request_lapsed_earlier(
+    flow: Any, v: Any, cast: Any
+) -> None:
     order = flow("dispatched", needed=2, volunteers=[v.vol1, v.vol2])
     # vol1 declines; too few remain, so vol2's open request lapses and the order goes
     # back to the queue. Nobody is assigned when the resident then cancels.
@@ -180,8 +200,9 @@ def test_escalation_notifies_the_parent_site_staff(flow: Any, cast: Any) -> None
     assert written_since(before) == {cast.town1.pk: ["order_escalated"]}
     note = only(cast.town1, "order_escalated")
     assert note.title == "上报订单待处理：助老上门服务"
-    assert note.body == (f"东关社区实践站上报了 #{order.pk}（助老上门服务，东关社区实践站），"
-                         "请派单。原因：缺少医生")
+    assert note.body == (
+        f"东关社区实践站上报了 #{order.pk}（助老上门服务，东关社区实践站），请派单。原因：缺少医生"
+    )
 
 
 # --- volunteers and points ---------------------------------------------------------------
@@ -216,8 +237,8 @@ def test_redemption_notifies_the_volunteer(v: Any, cast: Any, tree: Any) -> None
 
 # --- same transaction ----------------------------------------------------------------------
 def test_a_transition_failing_after_notify_leaves_no_notification(
-        flow: Any, v: Any, cast: Any, monkeypatch: Any,
-        django_capture_on_commit_callbacks: Any) -> None:
+    flow: Any, v: Any, cast: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     with_email(v.vol1.user)
     order = flow("submitted")
     real = order_notify.order_event_notify
@@ -229,10 +250,11 @@ def test_a_transition_failing_after_notify_leaves_no_notification(
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(services, "order_event_notify", notify_then_fail)
-    with (django_capture_on_commit_callbacks(execute=True) as callbacks,
-          pytest.raises(RuntimeError, match="disk full")):
-        services.order_dispatch(order_id=order.pk, actor=cast.village1,
-                                volunteer_ids=[v.vol1.pk])
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError, match="disk full"),
+    ):
+        services.order_dispatch(order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk])
     assert calls == [1]  # the row was written inside the transaction…
     assert not Notification.objects.filter(user=v.vol1.user).exists()  # …and rolled back
     assert not Delivery.objects.exists()
@@ -242,14 +264,16 @@ def test_a_transition_failing_after_notify_leaves_no_notification(
     assert not OrderEvent.objects.filter(order=order, action="dispatch").exists()
 
 
-def test_email_goes_out_after_commit_only(flow: Any, v: Any, cast: Any,
-                                          django_capture_on_commit_callbacks: Any) -> None:
+def test_email_goes_out_after_commit_only(
+    flow: Any, v: Any, cast: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     with_email(v.vol1.user)
     order = flow("submitted")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with transaction.atomic():
-            services.order_dispatch(order_id=order.pk, actor=cast.village1,
-                                    volunteer_ids=[v.vol1.pk])
+            services.order_dispatch(
+                order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk]
+            )
         delivery = Delivery.objects.get()
         # Written with the change, not yet sent: nothing leaves before the commit.
         assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 0
@@ -260,35 +284,44 @@ def test_email_goes_out_after_commit_only(flow: Any, v: Any, cast: Any,
     assert email.to == [v.vol1.user.email]
     assert email.subject == "新派单：助老上门服务"
     assert "东关社区实践站给您派了一张单" in email.body
-    assert (f"查看详情：{settings.PORTAL_BASE_URL.rstrip('/')}{reverse('orders:my_tasks')}"
-            in email.body)
+    assert (
+        f"查看详情：{settings.PORTAL_BASE_URL.rstrip('/')}{reverse('orders:my_tasks')}"
+        in email.body
+    )
     delivery.refresh_from_db()
     assert (delivery.channel, delivery.status, delivery.attempts) == (
-        Channel.EMAIL, DeliveryStatus.SENT, 1)
+        Channel.EMAIL,
+        DeliveryStatus.SENT,
+        1,
+    )
     assert delivery.recipient == v.vol1.user.email and delivery.sent_at is not None
 
 
 def test_no_email_for_users_without_an_address_or_inactive(
-        flow: Any, v: Any, cast: Any, django_capture_on_commit_callbacks: Any) -> None:
+    flow: Any, v: Any, cast: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     with_email(v.vol2.user, v.volb.user)
     v.volb.user.is_active = False
     v.volb.user.save(update_fields=["is_active"])
     with django_capture_on_commit_callbacks(execute=True):
-        created = notify(users=[v.vol1.user, v.vol2.user, v.volb.user],
-                         kind="volunteer_approved", context={"volunteer": v.vol1})
+        created = notify(
+            users=[v.vol1.user, v.vol2.user, v.volb.user],
+            kind="volunteer_approved",
+            context={"volunteer": v.vol1},
+        )
     assert len(created) == 3  # everyone gets the in-app message
     assert list(Delivery.objects.values_list("recipient", flat=True)) == [v.vol2.user.email]
     assert [m.to for m in mail.outbox] == [[v.vol2.user.email]]
 
 
 # --- dedupe ---------------------------------------------------------------------------------
-def test_the_same_event_twice_notifies_once(flow: Any, v: Any, cast: Any,
-                                            django_capture_on_commit_callbacks: Any) -> None:
+def test_the_same_event_twice_notifies_once(
+    flow: Any, v: Any, cast: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     with_email(v.vol1.user)
     order = flow("submitted")
     with django_capture_on_commit_callbacks(execute=True):
-        services.order_dispatch(order_id=order.pk, actor=cast.village1,
-                                volunteer_ids=[v.vol1.pk])
+        services.order_dispatch(order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk])
     event = OrderEvent.objects.get(order=order, action="dispatch")
     with django_capture_on_commit_callbacks(execute=True) as again:
         order_notify.order_event_notify(order, event)
@@ -297,19 +330,23 @@ def test_the_same_event_twice_notifies_once(flow: Any, v: Any, cast: Any,
     assert Delivery.objects.count() == 1 and len(mail.outbox) == 1
 
 
-def test_dedupe_key_and_webhook_dedupe(tree: Any, cast: Any,
-                                       django_capture_on_commit_callbacks: Any) -> None:
+def test_dedupe_key_and_webhook_dedupe(
+    tree: Any, cast: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     SiteWebhook.objects.create(site=tree.village1, url="http://127.0.0.1:9/robot")
     ctx = {"order": None, "reason": ""}
-    first = notify_site_staff(site=tree.village1, kind="order_nudged", context=ctx,
-                              dedupe_key="k1")
-    second = notify_site_staff(site=tree.village1, kind="order_nudged", context=ctx,
-                               dedupe_key="k1")
+    first = notify_site_staff(site=tree.village1, kind="order_nudged", context=ctx, dedupe_key="k1")
+    second = notify_site_staff(
+        site=tree.village1, kind="order_nudged", context=ctx, dedupe_key="k1"
+    )
     assert [n.user_id for n in first] == [cast.village1.pk] and second == []
     assert Notification.objects.count() == 1
     hook = Delivery.objects.get()
     assert (hook.channel, hook.site_id, hook.recipient) == (
-        Channel.WEBHOOK, tree.village1.pk, "http://127.0.0.1:9/robot")
+        Channel.WEBHOOK,
+        tree.village1.pk,
+        "http://127.0.0.1:9/robot",
+    )
     # Without a key every call is a new message.
     notify(users=[cast.res1], kind="order_nudged", context=ctx)
     notify(users=[cast.res1], kind="order_nudged", context=ctx)
@@ -317,8 +354,8 @@ def test_dedupe_key_and_webhook_dedupe(tree: Any, cast: Any,
 
 
 def test_inactive_webhook_is_not_used(tree: Any, cast: Any) -> None:
-    SiteWebhook.objects.create(site=tree.village1, url="http://127.0.0.1:9/robot",
-                               is_active=False)
-    notify_site_staff(site=tree.village1, kind="order_nudged",
-                      context={"order": None}, dedupe_key="k2")
+    SiteWebhook.objects.create(site=tree.village1, url="http://127.0.0.1:9/robot", is_active=False)
+    notify_site_staff(
+        site=tree.village1, kind="order_nudged", context={"order": None}, dedupe_key="k2"
+    )
     assert not Delivery.objects.exists()

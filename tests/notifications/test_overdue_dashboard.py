@@ -19,15 +19,18 @@ def _to_county_and_flag(order: ServiceOrder) -> None:
     now = timezone.now()
     for _ in range(2):  # village → township → county
         ServiceOrder.objects.filter(pk=order.pk).update(
-            status_changed_at=now - dt.timedelta(minutes=300), escalated_at=None)
+            status_changed_at=now - dt.timedelta(minutes=300), escalated_at=None
+        )
         services.orders_escalate_overdue(now=now)
     ServiceOrder.objects.filter(pk=order.pk).update(
-        status_changed_at=now - dt.timedelta(minutes=300), escalated_at=None)
+        status_changed_at=now - dt.timedelta(minutes=300), escalated_at=None
+    )
     assert services.orders_escalate_overdue(now=now)["flagged"] == 1
 
 
-def test_flagged_order_shows_on_the_county_dashboard(client: Any, flow: Any, cast: Any,
-                                                     tree: Any, v: Any) -> None:
+def test_flagged_order_shows_on_the_county_dashboard(
+    client: Any, flow: Any, cast: Any, tree: Any, v: Any
+) -> None:
     order = flow("submitted")
     _to_county_and_flag(order)
     order.refresh_from_db()

@@ -55,8 +55,12 @@ class Robot:
                 errcode = 0 if step == "ok" else step
                 if not errcode and not hung:
                     robot.ok += 1  # counted before answering: the client may be quicker
-                body = json.dumps({"errcode": errcode, "errmsg": "ok" if not errcode
-                                   else "keywords not in content"}).encode()
+                body = json.dumps(
+                    {
+                        "errcode": errcode,
+                        "errmsg": "ok" if not errcode else "keywords not in content",
+                    }
+                ).encode()
                 try:
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
@@ -71,8 +75,7 @@ class Robot:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cgi-bin/webhook/send?key=k"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def close(self) -> None:
@@ -96,11 +99,13 @@ def robot() -> Iterator[Any]:
 def due_now(delivery: Delivery) -> None:
     """Skip the backoff wait: the retry becomes due now."""
     Delivery.objects.filter(pk=delivery.pk).update(
-        next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
+        next_attempt_at=timezone.now() - dt.timedelta(seconds=1)
+    )
 
 
-def accept_with_webhook(flow: Any, v: Any, tree: Any, url: str, capture: Any,
-                        kind: str = "wecom") -> Delivery:
+def accept_with_webhook(
+    flow: Any, v: Any, tree: Any, url: str, capture: Any, kind: str = "wecom"
+) -> Delivery:
     """vol1 accepts an order at village1, whose group robot is at ``url``: the
     village1 staff hear of it in the app and in the group chat (sent after commit)."""
     SiteWebhook.objects.create(site=tree.village1, kind=kind, url=url)
@@ -111,9 +116,9 @@ def accept_with_webhook(flow: Any, v: Any, tree: Any, url: str, capture: Any,
 
 
 @pytest.mark.parametrize("kind", ["wecom", "dingtalk"])
-def test_payload_is_the_robot_text_shape(flow: Any, v: Any, tree: Any, robot: Any,
-                                         django_capture_on_commit_callbacks: Any,
-                                         kind: str) -> None:
+def test_payload_is_the_robot_text_shape(
+    flow: Any, v: Any, tree: Any, robot: Any, django_capture_on_commit_callbacks: Any, kind: str
+) -> None:
     r = robot("ok")
     d = accept_with_webhook(flow, v, tree, r.url, django_capture_on_commit_callbacks, kind)
     d.refresh_from_db()
@@ -127,8 +132,9 @@ def test_payload_is_the_robot_text_shape(flow: Any, v: Any, tree: Any, robot: An
     assert r.headers[0]["Content-Type"].startswith("application/json")
 
 
-def test_fails_twice_then_delivered_exactly_once(flow: Any, v: Any, tree: Any, robot: Any,
-                                                 django_capture_on_commit_callbacks: Any) -> None:
+def test_fails_twice_then_delivered_exactly_once(
+    flow: Any, v: Any, tree: Any, robot: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     r = robot(500, 500, "ok")
     d = accept_with_webhook(flow, v, tree, r.url, django_capture_on_commit_callbacks)
     d.refresh_from_db()
@@ -153,9 +159,15 @@ def test_fails_twice_then_delivered_exactly_once(flow: Any, v: Any, tree: Any, r
     assert r.posts[0] == r.posts[2]
 
 
-def test_errcode_in_a_200_answer_is_a_failure(flow: Any, v: Any, tree: Any, cast: Any,
-                                              robot: Any, login_as: Any,
-                                              django_capture_on_commit_callbacks: Any) -> None:
+def test_errcode_in_a_200_answer_is_a_failure(
+    flow: Any,
+    v: Any,
+    tree: Any,
+    cast: Any,
+    robot: Any,
+    login_as: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     r = robot(310000)
     d = accept_with_webhook(flow, v, tree, r.url, django_capture_on_commit_callbacks)
     d.refresh_from_db()
@@ -168,8 +180,9 @@ def test_errcode_in_a_200_answer_is_a_failure(flow: Any, v: Any, tree: Any, cast
     assert "机器人返回错误 310000" not in login_as(cast.town2).get(page).content.decode()
 
 
-def test_unreachable_robot_is_retried(flow: Any, v: Any, tree: Any,
-                                      django_capture_on_commit_callbacks: Any) -> None:
+def test_unreachable_robot_is_retried(
+    flow: Any, v: Any, tree: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     from .conftest import free_port
 
     url = f"http://127.0.0.1:{free_port()}/robot"  # nobody listens there
@@ -178,9 +191,14 @@ def test_unreachable_robot_is_retried(flow: Any, v: Any, tree: Any,
     assert d.status == DeliveryStatus.RETRY and d.last_error.startswith("连接失败")
 
 
-def test_hanging_robot_times_out_and_blocks_nothing(flow: Any, v: Any, tree: Any, robot: Any,
-                                                    monkeypatch: Any,
-                                                    django_capture_on_commit_callbacks: Any) -> None:
+def test_hanging_robot_times_out_and_blocks_nothing(
+    flow: Any,
+    v: Any,
+    tree: Any,
+    robot: Any,
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     monkeypatch.setattr(services, "WEBHOOK_TIMEOUT_SECONDS", 1)
     hanging = robot(("hang", 4))
     started = time.monotonic()
@@ -193,8 +211,9 @@ def test_hanging_robot_times_out_and_blocks_nothing(flow: Any, v: Any, tree: Any
     assert d.next_attempt_at > timezone.now()
     # The order went on, and the next message (to a healthy robot) is not held up.
     healthy = robot("ok")
-    other = Delivery.objects.create(channel=Channel.WEBHOOK, site=tree.town1,
-                                    recipient=healthy.url, subject="测试", body="正常")
+    other = Delivery.objects.create(
+        channel=Channel.WEBHOOK, site=tree.town1, recipient=healthy.url, subject="测试", body="正常"
+    )
     t0 = time.monotonic()
     assert services.delivery_send(other.pk) == DeliveryStatus.SENT
     assert time.monotonic() - t0 < 1

@@ -47,14 +47,18 @@ class Menu:
 @pytest.fixture
 def v(tree: Any, cast: Any) -> Vols:
     weekend = sum(availability_bit(d, p) for d in (5, 6) for p in range(3))
-    vol1 = VolunteerFactory(user=cast.vol1, site=tree.village1, real_name="张丽",
-                            skills=["health", "elderly"], availability=weekend)
+    vol1 = VolunteerFactory(
+        user=cast.vol1,
+        site=tree.village1,
+        real_name="张丽",
+        skills=["health", "elderly"],
+        availability=weekend,
+    )
     vol2 = VolunteerFactory(site=tree.village1, real_name="李强", skills=["legal"])
     Role.objects.create(user=vol2.user, site=tree.village1, role=RoleName.VOLUNTEER)
     volb = VolunteerFactory(site=tree.village1b, real_name="王芳", skills=["elderly"])
     vol9 = VolunteerFactory(site=tree.village2, real_name="赵磊", skills=["elderly"])
-    pending = VolunteerFactory(site=tree.village1, real_name="陈静",
-                               status=VolunteerStatus.PENDING)
+    pending = VolunteerFactory(site=tree.village1, real_name="陈静", status=VolunteerStatus.PENDING)
     return Vols(vol1, vol2, volb, vol9, pending)
 
 
@@ -76,16 +80,20 @@ def window(days: int = 1, hour: int = 9) -> tuple[dt.datetime, dt.datetime]:
 
 def order_payload(item: ServiceItem, **overrides: Any) -> dict[str, Any]:
     start, end = window()
-    data = {"service": item.pk, "address": "东关社区 3 号楼 2 单元", "contact_mobile": "13600000001",
-            "preferred_start": start.isoformat(), "preferred_end": end.isoformat(),
-            "note": "请上门"}
+    data = {
+        "service": item.pk,
+        "address": "东关社区 3 号楼 2 单元",
+        "contact_mobile": "13600000001",
+        "preferred_start": start.isoformat(),
+        "preferred_end": end.isoformat(),
+        "note": "请上门",
+    }
     data.update(overrides)
     return data
 
 
 # The happy path as (state reached, step) pairs; ``flow`` replays it up to a state.
-ORDER_PATH = ["submitted", "dispatched", "accepted", "in_service", "completed", "rated",
-              "assessed"]
+ORDER_PATH = ["submitted", "dispatched", "accepted", "in_service", "completed", "rated", "assessed"]
 
 
 @pytest.fixture
@@ -93,13 +101,22 @@ def flow(tree: Any, cast: Any, v: Vols, m: Menu) -> Any:
     """``flow(state, item=m.village1, volunteers=[v.vol1])``: res1's order, brought to
     ``state`` (any status) through the services."""
 
-    def make(state: str = "submitted", item: ServiceItem | None = None,
-             volunteers: list[Volunteer] | None = None, needed: int | None = None) -> ServiceOrder:
+    def make(
+        state: str = "submitted",
+        item: ServiceItem | None = None,
+        volunteers: list[Volunteer] | None = None,
+        needed: int | None = None,
+    ) -> ServiceOrder:
         start, end = window()
         order, _created = services.order_place(
-            actor=cast.res1, service=item or m.village1, address="东关社区 3 号楼",
-            contact_mobile="13600000001", preferred_start=start, preferred_end=end,
-            volunteers_needed=needed)
+            actor=cast.res1,
+            service=item or m.village1,
+            address="东关社区 3 号楼",
+            contact_mobile="13600000001",
+            preferred_start=start,
+            preferred_end=end,
+            volunteers_needed=needed,
+        )
         vols = volunteers or [v.vol1]
         if state == "cancelled":
             services.order_cancel(order_id=order.pk, actor=cast.res1, reason="不需要了")
@@ -108,16 +125,21 @@ def flow(tree: Any, cast: Any, v: Vols, m: Menu) -> Any:
         else:
             target = ORDER_PATH.index(state)
             if target >= 1:
-                services.order_dispatch(order_id=order.pk, actor=cast.village1,
-                                        volunteer_ids=[x.pk for x in vols])
+                services.order_dispatch(
+                    order_id=order.pk, actor=cast.village1, volunteer_ids=[x.pk for x in vols]
+                )
             if target >= 2:
                 for x in vols[: order.volunteers_needed]:
                     services.order_accept(order_id=order.pk, actor=x.user)
             if target >= 3:
                 services.order_start(order_id=order.pk, actor=vols[0].user)
             if target >= 4:
-                services.order_complete(order_id=order.pk, actor=vols[0].user,
-                                        hours=Decimal("2"), summary="打扫房间，陪老人聊天。")
+                services.order_complete(
+                    order_id=order.pk,
+                    actor=vols[0].user,
+                    hours=Decimal("2"),
+                    summary="打扫房间，陪老人聊天。",
+                )
             if target >= 5:
                 services.order_rate(order_id=order.pk, actor=cast.res1, score=5, comment="很好")
             if target >= 6:

@@ -29,8 +29,11 @@ class VolunteerFactory(factory.django.DjangoModelFactory):
         model = Volunteer
         skip_postgeneration_save = True
 
-    user = factory.SubFactory(UserFactory, username=factory.Sequence(lambda n: f"ovol{n}"),
-                              mobile=factory.Sequence(lambda n: f"152{n:08d}"))
+    user = factory.SubFactory(
+        UserFactory,
+        username=factory.Sequence(lambda n: f"ovol{n}"),
+        mobile=factory.Sequence(lambda n: f"152{n:08d}"),
+    )
     site = factory.SubFactory(SiteFactory)
     real_name = factory.Sequence(lambda n: f"志愿者{n}")
     mobile = factory.Sequence(lambda n: f"153{n:08d}")
@@ -44,7 +47,8 @@ class VolunteerFactory(factory.django.DjangoModelFactory):
     def skills(obj: Volunteer, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
         if create and extracted:
             VolunteerSkill.objects.bulk_create(
-                [VolunteerSkill(volunteer=obj, category=c) for c in extracted])
+                [VolunteerSkill(volunteer=obj, category=c) for c in extracted]
+            )
 
 
 class ServiceItemFactory(factory.django.DjangoModelFactory):

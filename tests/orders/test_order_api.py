@@ -27,10 +27,15 @@ def png() -> io.BytesIO:
 
 def test_happy_path_through_the_api(api_as, cast, v, m, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    res1, village1, vol1, town1 = (api_as(cast.res1), api_as(cast.village1), api_as(cast.vol1),
-                                   api_as(cast.town1))
-    r = res1.post("/api/v1/orders/", order_payload(m.village1), format="json",
-                  HTTP_IDEMPOTENCY_KEY="k-1")
+    res1, village1, vol1, town1 = (
+        api_as(cast.res1),
+        api_as(cast.village1),
+        api_as(cast.vol1),
+        api_as(cast.town1),
+    )
+    r = res1.post(
+        "/api/v1/orders/", order_payload(m.village1), format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
     assert r.status_code == 201, r.content
     oid = r.json()["id"]
     assert r.json()["status"] == "submitted" and r.json()["site"] == m.village1.site_id
@@ -44,9 +49,11 @@ def test_happy_path_through_the_api(api_as, cast, v, m, settings, tmp_path):
 
     assert vol1.post(f"/api/v1/orders/{oid}/accept/").json()["status"] == "accepted"
     assert vol1.post(f"/api/v1/orders/{oid}/start/").json()["status"] == "in_service"
-    r = vol1.post(f"/api/v1/orders/{oid}/complete/",
-                  {"summary": "打扫卫生，陪老人聊天", "hours": "2.5", "photos": [png(), png()]},
-                  format="multipart")
+    r = vol1.post(
+        f"/api/v1/orders/{oid}/complete/",
+        {"summary": "打扫卫生，陪老人聊天", "hours": "2.5", "photos": [png(), png()]},
+        format="multipart",
+    )
     assert r.status_code == 200, r.content
     body = r.json()
     assert body["status"] == "completed" and len(body["photos"]) == 2
@@ -54,20 +61,28 @@ def test_happy_path_through_the_api(api_as, cast, v, m, settings, tmp_path):
 
     r = res1.post(f"/api/v1/orders/{oid}/rate/", {"score": 5, "comment": "很满意"}, format="json")
     assert r.json()["status"] == "rated" and r.json()["score"] == 5
-    r = town1.post(f"/api/v1/orders/{oid}/assess/",
-                   {"approved": True, "hours": {str(v.vol1.pk): 2}, "comment": "属实"},
-                   format="json")
+    r = town1.post(
+        f"/api/v1/orders/{oid}/assess/",
+        {"approved": True, "hours": {str(v.vol1.pk): 2}, "comment": "属实"},
+        format="json",
+    )
     assert r.status_code == 200, r.content
     body = r.json()
     assert body["status"] == "assessed" and body["assessed_at"]
     timeline = [(e["action"], e["from_status"], e["to_status"]) for e in body["events"]]
     assert timeline == [
-        ("place", "", "submitted"), ("dispatch", "submitted", "dispatched"),
-        ("accept", "dispatched", "accepted"), ("start", "accepted", "in_service"),
-        ("complete", "in_service", "completed"), ("rate", "completed", "rated"),
-        ("assess", "rated", "assessed")]
-    assert [e["actor"] for e in body["events"]][:2] == [cast.res1.display_name,
-                                                       cast.village1.display_name]
+        ("place", "", "submitted"),
+        ("dispatch", "submitted", "dispatched"),
+        ("accept", "dispatched", "accepted"),
+        ("start", "accepted", "in_service"),
+        ("complete", "in_service", "completed"),
+        ("rate", "completed", "rated"),
+        ("assess", "rated", "assessed"),
+    ]
+    assert [e["actor"] for e in body["events"]][:2] == [
+        cast.res1.display_name,
+        cast.village1.display_name,
+    ]
     order = ServiceOrder.objects.get(pk=oid)
     assert order.status == "assessed" and order.assessed_at <= timezone.now()
     a = OrderAssignment.objects.get(order=order)
@@ -76,15 +91,24 @@ def test_happy_path_through_the_api(api_as, cast, v, m, settings, tmp_path):
 
 def test_idempotent_post_returns_the_first_order(api_as, cast, m):
     res1 = api_as(cast.res1)
-    first = res1.post("/api/v1/orders/", order_payload(m.village1), format="json",
-                      HTTP_IDEMPOTENCY_KEY="same-key")
-    again = res1.post("/api/v1/orders/", order_payload(m.village1, note="changed"), format="json",
-                      HTTP_IDEMPOTENCY_KEY="same-key")
+    first = res1.post(
+        "/api/v1/orders/", order_payload(m.village1), format="json", HTTP_IDEMPOTENCY_KEY="same-key"
+    )
+    again = res1.post(
+        "/api/v1/orders/",
+        order_payload(m.village1, note="changed"),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="same-key",
+    )
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"]
     assert ServiceOrder.objects.count() == 1
-    other = res1.post("/api/v1/orders/", order_payload(m.village1), format="json",
-                      HTTP_IDEMPOTENCY_KEY="another-key")
+    other = res1.post(
+        "/api/v1/orders/",
+        order_payload(m.village1),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="another-key",
+    )
     plain = res1.post("/api/v1/orders/", order_payload(m.village1), format="json")
     assert (other.status_code, plain.status_code) == (201, 201)
     assert ServiceOrder.objects.count() == 3
@@ -164,24 +188,54 @@ def test_menu_api(api_as, cast, tree, m):
     assert res1.get("/api/v1/services/?site=999999").status_code == 404
 
     town1 = api_as(cast.town1)
-    r = town1.post("/api/v1/services/", {"site": tree.village1b.pk, "title": "读书会",
-                                         "category": "education", "points_per_hour": 8},
-                   format="json")
+    r = town1.post(
+        "/api/v1/services/",
+        {
+            "site": tree.village1b.pk,
+            "title": "读书会",
+            "category": "education",
+            "points_per_hour": 8,
+        },
+        format="json",
+    )
     assert r.status_code == 201, r.content
     item_id = r.json()["id"]
-    assert api_as(cast.town2).post("/api/v1/services/", {
-        "site": tree.village1.pk, "title": "x", "category": "other"}, format="json").status_code == 404
-    assert res1.post("/api/v1/services/", {
-        "site": tree.village1.pk, "title": "x", "category": "other"}, format="json").status_code == 404
-    dup = town1.post("/api/v1/services/", {"site": tree.village1b.pk, "title": "读书会",
-                                           "category": "education"}, format="json")
+    assert (
+        api_as(cast.town2)
+        .post(
+            "/api/v1/services/",
+            {"site": tree.village1.pk, "title": "x", "category": "other"},
+            format="json",
+        )
+        .status_code
+        == 404
+    )
+    assert (
+        res1.post(
+            "/api/v1/services/",
+            {"site": tree.village1.pk, "title": "x", "category": "other"},
+            format="json",
+        ).status_code
+        == 404
+    )
+    dup = town1.post(
+        "/api/v1/services/",
+        {"site": tree.village1b.pk, "title": "读书会", "category": "education"},
+        format="json",
+    )
     assert dup.status_code == 400 and "title" in dup.json()["errors"]
 
     r = town1.patch(f"/api/v1/services/{m.village1.pk}/", {"is_active": False}, format="json")
     assert r.status_code == 200 and r.json()["is_active"] is False
-    assert api_as(cast.town2).patch(f"/api/v1/services/{m.village1.pk}/", {"title": "x"},
-                                    format="json").status_code == 404
-    titles = {i["title"] for i in res1.get(f"/api/v1/services/?site={tree.village1.pk}").json()["results"]}
+    assert (
+        api_as(cast.town2)
+        .patch(f"/api/v1/services/{m.village1.pk}/", {"title": "x"}, format="json")
+        .status_code
+        == 404
+    )
+    titles = {
+        i["title"] for i in res1.get(f"/api/v1/services/?site={tree.village1.pk}").json()["results"]
+    }
     assert "助老上门服务" not in titles
     managed = {i["id"] for i in town1.get("/api/v1/services/").json()["results"]}
     assert {item_id, m.village1.pk, m.town1.pk} <= managed and m.county.pk not in managed
@@ -189,8 +243,11 @@ def test_menu_api(api_as, cast, tree, m):
 
 
 def test_staff_place_an_order_for_a_resident(api_as, cast, tree, m):
-    r = api_as(cast.village1).post("/api/v1/orders/", order_payload(
-        m.village1, resident=cast.res1.pk, site=tree.village1.pk), format="json")
+    r = api_as(cast.village1).post(
+        "/api/v1/orders/",
+        order_payload(m.village1, resident=cast.res1.pk, site=tree.village1.pk),
+        format="json",
+    )
     assert r.status_code == 201, r.content
     order = ServiceOrder.objects.get(pk=r.json()["id"])
     assert (order.resident, order.placed_by) == (cast.res1, cast.village1)
@@ -200,8 +257,20 @@ def test_schema_documents_the_order_api(api_as, cast):
     r = api_as(cast.county).get("/api/schema/?format=json")
     assert r.status_code == 200
     paths = r.json()["paths"]
-    for action in ("dispatch", "accept", "decline", "start", "complete", "rate", "assess",
-                   "cancel", "reject", "escalate", "nudge", "dispute"):
+    for action in (
+        "dispatch",
+        "accept",
+        "decline",
+        "start",
+        "complete",
+        "rate",
+        "assess",
+        "cancel",
+        "reject",
+        "escalate",
+        "nudge",
+        "dispute",
+    ):
         assert f"/api/v1/orders/{{id}}/{action}/" in paths, action
     assert "/api/v1/services/" in paths
     params = {p["name"] for p in paths["/api/v1/orders/"]["post"].get("parameters", [])}

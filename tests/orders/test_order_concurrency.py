@@ -27,8 +27,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _postgres_only() -> None:
     if connection.vendor != "postgresql":
-        pytest.skip("POSTGRESQL ONLY — CONCURRENCY TEST NOT RUN on "
-                    f"{connection.vendor}: set DATABASE_URL=postgres://... to run it")
+        pytest.skip(
+            "POSTGRESQL ONLY — CONCURRENCY TEST NOT RUN on "
+            f"{connection.vendor}: set DATABASE_URL=postgres://... to run it"
+        )
 
 
 def race(*calls: Callable[[], Any]) -> list[Any]:
@@ -65,10 +67,12 @@ def split(results: list[Any]) -> tuple[list[Any], list[Exception]]:
 def test_two_staff_dispatch_the_same_order_at_once(cast, v, flow, attempt):
     order = flow("submitted")
     results = race(
-        lambda: services.order_dispatch(order_id=order.pk, actor=cast.village1,
-                                        volunteer_ids=[v.vol1.pk]),
-        lambda: services.order_dispatch(order_id=order.pk, actor=cast.town1,
-                                        volunteer_ids=[v.volb.pk]),
+        lambda: services.order_dispatch(
+            order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk]
+        ),
+        lambda: services.order_dispatch(
+            order_id=order.pk, actor=cast.town1, volunteer_ids=[v.volb.pk]
+        ),
     )
     wins, losses = split(results)
     assert len(wins) == 1 and len(losses) == 1, results
@@ -101,9 +105,14 @@ def test_the_same_idempotency_key_twice_at_once_makes_one_order(cast, m):
 
     def place() -> ServiceOrder:
         order, _created = services.order_place(
-            actor=cast.res1, service=m.village1, address="x", contact_mobile="13600000001",
-            preferred_start=start, preferred_end=start + dt.timedelta(hours=1),
-            idempotency_key="race-key")
+            actor=cast.res1,
+            service=m.village1,
+            address="x",
+            contact_mobile="13600000001",
+            preferred_start=start,
+            preferred_end=start + dt.timedelta(hours=1),
+            idempotency_key="race-key",
+        )
         return order
 
     results = race(place, place, place)
@@ -117,8 +126,9 @@ def test_resident_cancels_while_staff_dispatch(cast, v, flow):
     order = flow("submitted")
     results = race(
         lambda: services.order_cancel(order_id=order.pk, actor=cast.res1),
-        lambda: services.order_dispatch(order_id=order.pk, actor=cast.village1,
-                                        volunteer_ids=[v.vol1.pk]),
+        lambda: services.order_dispatch(
+            order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk]
+        ),
     )
     order.refresh_from_db()
     wins, losses = split(results)

@@ -19,9 +19,15 @@ pytestmark = pytest.mark.django_db
 
 def form_data(item, **overrides):
     start, end = window()
-    data = {"service": item.pk, "address": "东关社区 3 号楼", "contact_mobile": "13600000001",
-            "preferred_start": start.strftime("%Y-%m-%dT%H:%M"),
-            "preferred_end": end.strftime("%Y-%m-%dT%H:%M"), "note": "", "token": "tok-1"}
+    data = {
+        "service": item.pk,
+        "address": "东关社区 3 号楼",
+        "contact_mobile": "13600000001",
+        "preferred_start": start.strftime("%Y-%m-%dT%H:%M"),
+        "preferred_end": end.strftime("%Y-%m-%dT%H:%M"),
+        "note": "",
+        "token": "tok-1",
+    }
     data.update(overrides)
     return data
 
@@ -69,7 +75,8 @@ def test_my_orders_show_the_timeline(login_as, cast, flow):
 
 
 def test_volunteer_accepts_starts_and_completes_with_photos_on_pages(
-        login_as, cast, flow, settings, tmp_path):
+    login_as, cast, flow, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path
     order = flow("dispatched")
     client = login_as(cast.vol1)
@@ -81,8 +88,10 @@ def test_volunteer_accepts_starts_and_completes_with_photos_on_pages(
     buf = io.BytesIO()
     Image.new("RGB", (400, 300), (0, 80, 160)).save(buf, format="JPEG")
     photo = SimpleUploadedFile("p.jpg", buf.getvalue(), content_type="image/jpeg")
-    r = client.post(f"/orders/{order.pk}/complete/", {"summary": "陪老人散步", "hours": "1.5",
-                                                       "photos": [photo]})
+    r = client.post(
+        f"/orders/{order.pk}/complete/",
+        {"summary": "陪老人散步", "hours": "1.5", "photos": [photo]},
+    )
     assert r.status_code == 302, r.content.decode()[:2000]
     order.refresh_from_db()
     assert order.status == "completed"
@@ -97,7 +106,9 @@ def test_illegal_action_on_a_page_explains_itself(login_as, cast, flow):
     assert r.status_code == 409
     assert "不能接单" in r.content.decode()
     assert login_as(cast.town2).get(f"/orders/{order.pk}/").status_code == 404
-    assert login_as(cast.town2).post(f"/orders/{order.pk}/reject/", {"reason": "x"}).status_code == 404
+    assert (
+        login_as(cast.town2).post(f"/orders/{order.pk}/reject/", {"reason": "x"}).status_code == 404
+    )
 
 
 def test_board_marks_nudged_orders_and_dispatches_in_one_click(login_as, cast, v, flow):
@@ -113,14 +124,18 @@ def test_board_marks_nudged_orders_and_dispatches_in_one_click(login_as, cast, v
     assert "<html" not in partial and f'id="order-{order.pk}"' in partial
     # A one-click dispatch from refreshed rows returns to the whole board.
     assert 'name="next" value="/orders/board/?status="' in partial
-    r = client.post(f"/orders/{order.pk}/dispatch/",
-                    {"volunteers": [v.vol1.pk], "next": "/orders/board/?status="})
+    r = client.post(
+        f"/orders/{order.pk}/dispatch/",
+        {"volunteers": [v.vol1.pk], "next": "/orders/board/?status="},
+    )
     assert r.status_code == 302 and r["Location"] == "/orders/board/?status="
     assert OrderAssignment.objects.get(order=order).volunteer == v.vol1
     nudged_only = client.get("/orders/board/?nudged=1").content.decode()
     assert f'id="order-{order.pk}"' in nudged_only
     assert login_as(cast.res1).get("/orders/board/").status_code == 404
-    assert f'id="order-{order.pk}"' not in login_as(cast.town2).get("/orders/board/").content.decode()
+    assert (
+        f'id="order-{order.pk}"' not in login_as(cast.town2).get("/orders/board/").content.decode()
+    )
 
 
 def test_dispatch_page_lists_ranked_volunteers_of_the_point(login_as, cast, v, flow):
@@ -134,12 +149,17 @@ def test_assessment_queue_and_form(login_as, cast, v, flow):
     order = flow("rated")
     html = login_as(cast.town1).get("/orders/assessment/").content.decode()
     assert f"/orders/{order.pk}/assess/" in html
-    assert f"/orders/{order.pk}/assess/" not in login_as(cast.town2).get("/orders/assessment/").content.decode()
+    assert (
+        f"/orders/{order.pk}/assess/"
+        not in login_as(cast.town2).get("/orders/assessment/").content.decode()
+    )
     assert "无需考核" in login_as(cast.village1).get("/orders/assessment/").content.decode()
     form = login_as(cast.town1).get(f"/orders/{order.pk}/assess/").content.decode()
     assert f'name="hours_{v.vol1.pk}"' in form
-    r = login_as(cast.town1).post(f"/orders/{order.pk}/assess/",
-                                  {"approved": "yes", f"hours_{v.vol1.pk}": "1.5", "comment": ""})
+    r = login_as(cast.town1).post(
+        f"/orders/{order.pk}/assess/",
+        {"approved": "yes", f"hours_{v.vol1.pk}": "1.5", "comment": ""},
+    )
     assert r.status_code == 302
     order.refresh_from_db()
     assert order.status == "assessed"
@@ -149,16 +169,32 @@ def test_assessment_queue_and_form(login_as, cast, v, flow):
 def test_menu_management(login_as, cast, tree, m):
     client = login_as(cast.village1)
     assert "助老上门服务" in client.get("/orders/items/").content.decode()
-    r = client.post("/orders/items/new/", {
-        "site": tree.village1.pk, "title": "剪纸兴趣班", "category": "culture",
-        "description": "", "duration_hours": "2", "points_per_hour": "10",
-        "volunteers_needed": "1", "is_active": "on"})
+    r = client.post(
+        "/orders/items/new/",
+        {
+            "site": tree.village1.pk,
+            "title": "剪纸兴趣班",
+            "category": "culture",
+            "description": "",
+            "duration_hours": "2",
+            "points_per_hour": "10",
+            "volunteers_needed": "1",
+            "is_active": "on",
+        },
+    )
     assert r.status_code == 302
     item = ServiceItem.objects.get(title="剪纸兴趣班")
     assert item.site == tree.village1 and item.created_by == cast.village1
-    r = client.post(f"/orders/items/{item.pk}/edit/", {
-        "title": "剪纸兴趣班", "category": "culture", "duration_hours": "2",
-        "points_per_hour": "12", "volunteers_needed": "1"})
+    r = client.post(
+        f"/orders/items/{item.pk}/edit/",
+        {
+            "title": "剪纸兴趣班",
+            "category": "culture",
+            "duration_hours": "2",
+            "points_per_hour": "12",
+            "volunteers_needed": "1",
+        },
+    )
     item.refresh_from_db()
     assert r.status_code == 302 and item.points_per_hour == 12 and not item.is_active
     assert login_as(cast.town2).get(f"/orders/items/{item.pk}/edit/").status_code == 404
@@ -172,8 +208,10 @@ def test_staff_take_an_order_by_phone(login_as, cast, tree, m):
     assert r.status_code == 302
     order = ServiceOrder.objects.get()
     assert (order.resident, order.placed_by) == (cast.res1, cast.village1)
-    r = client.post("/orders/proxy/", form_data(m.village1, resident_mobile="13811112222",
-                                                 site=tree.village1.pk, token="p2"))
+    r = client.post(
+        "/orders/proxy/",
+        form_data(m.village1, resident_mobile="13811112222", site=tree.village1.pk, token="p2"),
+    )
     assert r.status_code == 400 and "还没有在平台登记" in r.content.decode()
 
 

@@ -22,41 +22,108 @@ OK, FORBIDDEN, HIDDEN = 200, 403, 404
 # action → (state the order is in, request body, {actor: expected status}); actors not
 # listed get HIDDEN (not yours answers like not there).
 MATRIX = {
-    "dispatch": ("submitted", "VOLS", {"village1": OK, "town1": OK, "county": OK,
-                                       "res1": FORBIDDEN}),
-    "accept": ("dispatched", {}, {"vol1": OK, "res1": FORBIDDEN, "village1": FORBIDDEN,
-                                  "town1": FORBIDDEN, "county": FORBIDDEN}),
-    "decline": ("dispatched", {"reason": "有事"}, {"vol1": OK, "res1": FORBIDDEN,
-                                                  "village1": FORBIDDEN, "town1": FORBIDDEN,
-                                                  "county": FORBIDDEN}),
-    "start": ("accepted", {}, {"vol1": OK, "res1": FORBIDDEN, "village1": FORBIDDEN,
-                               "town1": FORBIDDEN, "county": FORBIDDEN}),
-    "complete": ("in_service", {"summary": "完成", "hours": "1"}, {
-        "vol1": OK, "res1": FORBIDDEN, "village1": FORBIDDEN, "town1": FORBIDDEN,
-        "county": FORBIDDEN}),
-    "rate": ("completed", {"score": 5}, {"res1": OK, "vol1": FORBIDDEN, "village1": FORBIDDEN,
-                                          "town1": FORBIDDEN, "county": FORBIDDEN}),
-    "dispute": ("completed", {"comment": "没来"}, {"res1": OK, "vol1": FORBIDDEN,
-                                                   "village1": FORBIDDEN, "town1": FORBIDDEN,
-                                                   "county": FORBIDDEN}),
-    "nudge": ("submitted", {}, {"res1": OK, "village1": FORBIDDEN, "town1": FORBIDDEN,
-                                "county": FORBIDDEN}),
-    "cancel": ("submitted", {}, {"res1": OK, "village1": FORBIDDEN, "town1": FORBIDDEN,
-                                 "county": FORBIDDEN}),
-    "reject": ("submitted", {"reason": "超出范围"}, {"village1": OK, "town1": OK, "county": OK,
-                                                    "res1": FORBIDDEN}),
-    "escalate": ("submitted", {}, {"village1": OK, "town1": OK, "county": OK,
-                                   "res1": FORBIDDEN}),
-    "assess": ("rated", {"approved": True}, {"town1": OK, "county": OK, "village1": FORBIDDEN,
-                                             "res1": FORBIDDEN, "vol1": FORBIDDEN}),
+    "dispatch": (
+        "submitted",
+        "VOLS",
+        {"village1": OK, "town1": OK, "county": OK, "res1": FORBIDDEN},
+    ),
+    "accept": (
+        "dispatched",
+        {},
+        {
+            "vol1": OK,
+            "res1": FORBIDDEN,
+            "village1": FORBIDDEN,
+            "town1": FORBIDDEN,
+            "county": FORBIDDEN,
+        },
+    ),
+    "decline": (
+        "dispatched",
+        {"reason": "有事"},
+        {
+            "vol1": OK,
+            "res1": FORBIDDEN,
+            "village1": FORBIDDEN,
+            "town1": FORBIDDEN,
+            "county": FORBIDDEN,
+        },
+    ),
+    "start": (
+        "accepted",
+        {},
+        {
+            "vol1": OK,
+            "res1": FORBIDDEN,
+            "village1": FORBIDDEN,
+            "town1": FORBIDDEN,
+            "county": FORBIDDEN,
+        },
+    ),
+    "complete": (
+        "in_service",
+        {"summary": "完成", "hours": "1"},
+        {
+            "vol1": OK,
+            "res1": FORBIDDEN,
+            "village1": FORBIDDEN,
+            "town1": FORBIDDEN,
+            "county": FORBIDDEN,
+        },
+    ),
+    "rate": (
+        "completed",
+        {"score": 5},
+        {
+            "res1": OK,
+            "vol1": FORBIDDEN,
+            "village1": FORBIDDEN,
+            "town1": FORBIDDEN,
+            "county": FORBIDDEN,
+        },
+    ),
+    "dispute": (
+        "completed",
+        {"comment": "没来"},
+        {
+            "res1": OK,
+            "vol1": FORBIDDEN,
+            "village1": FORBIDDEN,
+            "town1": FORBIDDEN,
+            "county": FORBIDDEN,
+        },
+    ),
+    "nudge": (
+        "submitted",
+        {},
+        {"res1": OK, "village1": FORBIDDEN, "town1": FORBIDDEN, "county": FORBIDDEN},
+    ),
+    "cancel": (
+        "submitted",
+        {},
+        {"res1": OK, "village1": FORBIDDEN, "town1": FORBIDDEN, "county": FORBIDDEN},
+    ),
+    "reject": (
+        "submitted",
+        {"reason": "超出范围"},
+        {"village1": OK, "town1": OK, "county": OK, "res1": FORBIDDEN},
+    ),
+    "escalate": ("submitted", {}, {"village1": OK, "town1": OK, "county": OK, "res1": FORBIDDEN}),
+    "assess": (
+        "rated",
+        {"approved": True},
+        {"town1": OK, "county": OK, "village1": FORBIDDEN, "res1": FORBIDDEN, "vol1": FORBIDDEN},
+    ),
 }
 CELLS = [(action, actor) for action in MATRIX for actor in ACTORS]
 
 
 def snapshot(order: ServiceOrder) -> tuple:
-    return (ServiceOrder.objects.filter(pk=order.pk).values().get(),
-            list(OrderAssignment.objects.filter(order=order).values().order_by("pk")),
-            OrderEvent.objects.filter(order=order).count())
+    return (
+        ServiceOrder.objects.filter(pk=order.pk).values().get(),
+        list(OrderAssignment.objects.filter(order=order).values().order_by("pk")),
+        OrderEvent.objects.filter(order=order).count(),
+    )
 
 
 @pytest.mark.parametrize("action,actor", CELLS, ids=[f"{a}-{u}" for a, u in CELLS])
@@ -75,8 +142,13 @@ def test_permission_matrix(api_as, cast, v, flow, action, actor):
         last = OrderEvent.objects.filter(order=order).order_by("created_at", "pk").last()
         assert (last.action, last.actor_id) == (action, user.pk)
     else:
-        assert r.json()["code"] in ("not_found", "not_assigned", "not_order_resident",
-                                    "not_handling_staff", "not_assessor")
+        assert r.json()["code"] in (
+            "not_found",
+            "not_assigned",
+            "not_order_resident",
+            "not_handling_staff",
+            "not_assessor",
+        )
         assert snapshot(order) == before
 
 
@@ -96,12 +168,14 @@ def test_escalated_orders_leave_the_point_read_only(api_as, cast, tree, v, flow)
     api_as(cast.village1).post(f"/api/v1/orders/{order.pk}/escalate/", {}, format="json")
     order.refresh_from_db()
     assert order.handling_site == tree.town1
-    r = api_as(cast.village1).post(f"/api/v1/orders/{order.pk}/dispatch/",
-                                   {"volunteers": [v.vol1.pk]}, format="json")
+    r = api_as(cast.village1).post(
+        f"/api/v1/orders/{order.pk}/dispatch/", {"volunteers": [v.vol1.pk]}, format="json"
+    )
     assert r.status_code == 403 and r.json()["code"] == "not_handling_staff"
     assert api_as(cast.village1).get(f"/api/v1/orders/{order.pk}/").status_code == 200
-    r = api_as(cast.town1).post(f"/api/v1/orders/{order.pk}/dispatch/",
-                                {"volunteers": [v.volb.pk]}, format="json")
+    r = api_as(cast.town1).post(
+        f"/api/v1/orders/{order.pk}/dispatch/", {"volunteers": [v.volb.pk]}, format="json"
+    )
     assert r.status_code == 200
     assert api_as(cast.town2).get(f"/api/v1/orders/{order.pk}/").status_code == 404
 

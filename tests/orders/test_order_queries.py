@@ -103,13 +103,27 @@ def test_each_action_takes_a_bounded_number_of_queries(cast, v, flow, m):
     import datetime as dt
 
     from django.utils import timezone
+
     start = timezone.now() + dt.timedelta(days=1)
-    run("place", lambda: services.order_place(
-        actor=cast.res1, service=m.village1, address="x", contact_mobile="13600000001",
-        preferred_start=start, preferred_end=start + dt.timedelta(hours=1), idempotency_key="q"))
+    run(
+        "place",
+        lambda: services.order_place(
+            actor=cast.res1,
+            service=m.village1,
+            address="x",
+            contact_mobile="13600000001",
+            preferred_start=start,
+            preferred_end=start + dt.timedelta(hours=1),
+            idempotency_key="q",
+        ),
+    )
     o = flow("submitted", volunteers=[v.vol1, v.vol2])
-    run("dispatch", lambda: services.order_dispatch(order_id=o.pk, actor=cast.village1,
-                                                    volunteer_ids=[v.vol1.pk, v.vol2.pk]))
+    run(
+        "dispatch",
+        lambda: services.order_dispatch(
+            order_id=o.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk, v.vol2.pk]
+        ),
+    )
     run("decline", lambda: services.order_decline(order_id=o.pk, actor=v.vol2.user, reason="x"))
     run("accept", lambda: services.order_accept(order_id=o.pk, actor=cast.vol1))
     run("start", lambda: services.order_start(order_id=o.pk, actor=cast.vol1))

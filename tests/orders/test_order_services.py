@@ -30,8 +30,11 @@ pytestmark = pytest.mark.django_db
 
 
 def events(order: ServiceOrder) -> list[tuple[str, str, str]]:
-    return list(OrderEvent.objects.filter(order=order).order_by("created_at", "pk")
-                .values_list("action", "from_status", "to_status"))
+    return list(
+        OrderEvent.objects.filter(order=order)
+        .order_by("created_at", "pk")
+        .values_list("action", "from_status", "to_status")
+    )
 
 
 def jpeg_with_exif() -> SimpleUploadedFile:
@@ -48,12 +51,22 @@ def jpeg_with_exif() -> SimpleUploadedFile:
 def test_resident_places_an_order_at_their_point(cast, tree, m):
     start, end = window(days=2, hour=15)
     order, created = services.order_place(
-        actor=cast.res1, service=m.town1, address=" 东关 5 号 ", contact_mobile="+86 136-0000-0001",
-        preferred_start=start, preferred_end=end, note="量血压")
+        actor=cast.res1,
+        service=m.town1,
+        address=" 东关 5 号 ",
+        contact_mobile="+86 136-0000-0001",
+        preferred_start=start,
+        preferred_end=end,
+        note="量血压",
+    )
     assert created
     order.refresh_from_db()
     assert (order.site, order.handling_site, order.resident, order.placed_by) == (
-        tree.village1, tree.village1, cast.res1, cast.res1)
+        tree.village1,
+        tree.village1,
+        cast.res1,
+        cast.res1,
+    )
     assert order.status == OrderStatus.SUBMITTED
     assert order.contact_mobile == "13600000001"
     assert order.address == "东关 5 号"
@@ -66,8 +79,14 @@ def test_resident_places_an_order_at_their_point(cast, tree, m):
 def test_an_item_of_another_township_is_not_on_the_menu(cast, m):
     start, end = window()
     with pytest.raises(ValidationError) as exc:
-        services.order_place(actor=cast.res1, service=m.village2, address="x",
-                             contact_mobile="13600000001", preferred_start=start, preferred_end=end)
+        services.order_place(
+            actor=cast.res1,
+            service=m.village2,
+            address="x",
+            contact_mobile="13600000001",
+            preferred_start=start,
+            preferred_end=end,
+        )
     assert "service" in exc.value.message_dict
     assert not ServiceOrder.objects.exists()
 
@@ -77,31 +96,54 @@ def test_inactive_items_cannot_be_ordered(cast, m):
     m.village1.save()
     start, end = window()
     with pytest.raises(ValidationError):
-        services.order_place(actor=cast.res1, service=m.village1, address="x",
-                             contact_mobile="13600000001", preferred_start=start, preferred_end=end)
+        services.order_place(
+            actor=cast.res1,
+            service=m.village1,
+            address="x",
+            contact_mobile="13600000001",
+            preferred_start=start,
+            preferred_end=end,
+        )
 
 
 @pytest.mark.parametrize("user", ["nobody", "village1", "vol1"])
 def test_only_residents_order_for_themselves(cast, m, user):
     start, end = window()
     with pytest.raises(PermissionDeniedError) as exc:
-        services.order_place(actor=getattr(cast, user), service=m.village1, address="x",
-                             contact_mobile="13600000001", preferred_start=start, preferred_end=end)
+        services.order_place(
+            actor=getattr(cast, user),
+            service=m.village1,
+            address="x",
+            contact_mobile="13600000001",
+            preferred_start=start,
+            preferred_end=end,
+        )
     assert exc.value.code == "not_resident"
 
 
 def test_time_window_and_fields_are_validated(cast, m):
     start, end = window()
     with pytest.raises(ValidationError) as exc:
-        services.order_place(actor=cast.res1, service=m.village1, address="",
-                             contact_mobile="12345", preferred_start=end, preferred_end=start,
-                             note="长" * 501)
+        services.order_place(
+            actor=cast.res1,
+            service=m.village1,
+            address="",
+            contact_mobile="12345",
+            preferred_start=end,
+            preferred_end=start,
+            note="长" * 501,
+        )
     assert set(exc.value.message_dict) == {"address", "contact_mobile", "preferred_end", "note"}
     past = timezone.now() - dt.timedelta(days=1)
     with pytest.raises(ValidationError) as exc:
-        services.order_place(actor=cast.res1, service=m.village1, address="x",
-                             contact_mobile="13600000001", preferred_start=past,
-                             preferred_end=past + dt.timedelta(hours=1))
+        services.order_place(
+            actor=cast.res1,
+            service=m.village1,
+            address="x",
+            contact_mobile="13600000001",
+            preferred_start=past,
+            preferred_end=past + dt.timedelta(hours=1),
+        )
     assert set(exc.value.message_dict) == {"preferred_start"}
     assert not ServiceOrder.objects.exists()
 
@@ -109,25 +151,52 @@ def test_time_window_and_fields_are_validated(cast, m):
 def test_staff_place_an_order_for_a_resident_of_their_subtree(cast, tree, m):
     start, end = window()
     order, created = services.order_place(
-        actor=cast.village1, resident=cast.res1, site=tree.village1, service=m.village1,
-        address="x", contact_mobile="13600000001", preferred_start=start, preferred_end=end)
+        actor=cast.village1,
+        resident=cast.res1,
+        site=tree.village1,
+        service=m.village1,
+        address="x",
+        contact_mobile="13600000001",
+        preferred_start=start,
+        preferred_end=end,
+    )
     assert created and order.resident == cast.res1 and order.placed_by == cast.village1
     assert "代点单" in order.events.get().note
     with pytest.raises(NotFoundError):
-        services.order_place(actor=cast.town2, resident=cast.res1, site=tree.village1,
-                             service=m.village1, address="x", contact_mobile="13600000001",
-                             preferred_start=start, preferred_end=end)
+        services.order_place(
+            actor=cast.town2,
+            resident=cast.res1,
+            site=tree.village1,
+            service=m.village1,
+            address="x",
+            contact_mobile="13600000001",
+            preferred_start=start,
+            preferred_end=end,
+        )
     with pytest.raises(ValidationError) as exc:  # res9 lives at village2, not village1
-        services.order_place(actor=cast.town1, resident=cast.res9, site=tree.village1,
-                             service=m.village1, address="x", contact_mobile="13600000009",
-                             preferred_start=start, preferred_end=end)
+        services.order_place(
+            actor=cast.town1,
+            resident=cast.res9,
+            site=tree.village1,
+            service=m.village1,
+            address="x",
+            contact_mobile="13600000009",
+            preferred_start=start,
+            preferred_end=end,
+        )
     assert "resident" in exc.value.message_dict
 
 
 def test_idempotency_key_returns_the_first_order(cast, m):
     start, end = window()
-    kwargs = dict(service=m.village1, address="x", contact_mobile="13600000001",
-                  preferred_start=start, preferred_end=end, idempotency_key="abc-123")
+    kwargs = dict(
+        service=m.village1,
+        address="x",
+        contact_mobile="13600000001",
+        preferred_start=start,
+        preferred_end=end,
+        idempotency_key="abc-123",
+    )
     first, created1 = services.order_place(actor=cast.res1, **kwargs)
     again, created2 = services.order_place(actor=cast.res1, **kwargs)
     assert (created1, created2) == (True, False)
@@ -142,29 +211,41 @@ def test_idempotency_key_returns_the_first_order(cast, m):
 # --- dispatch -------------------------------------------------------------------------------
 def test_dispatch_assigns_approved_volunteers_of_the_subtree(cast, v, flow):
     order = flow("submitted")
-    services.order_dispatch(order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk, v.vol2.pk])
+    services.order_dispatch(
+        order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk, v.vol2.pk]
+    )
     order.refresh_from_db()
     assert order.status == OrderStatus.DISPATCHED and order.dispatched_at
     rows = OrderAssignment.objects.filter(order=order)
     assert {(a.volunteer_id, a.status, a.assigned_by_id) for a in rows} == {
-        (v.vol1.pk, "assigned", cast.village1.pk), (v.vol2.pk, "assigned", cast.village1.pk)}
+        (v.vol1.pk, "assigned", cast.village1.pk),
+        (v.vol2.pk, "assigned", cast.village1.pk),
+    }
     last = order.events.last()
     assert (last.action, last.actor, last.from_status, last.to_status) == (
-        "dispatch", cast.village1, "submitted", "dispatched")
+        "dispatch",
+        cast.village1,
+        "submitted",
+        "dispatched",
+    )
     assert "张丽" in last.note and "李强" in last.note
 
 
-@pytest.mark.parametrize("who,which", [
-    ("village1", "volb"),  # village1b is beside village1, not below it
-    ("village1", "vol9"),  # another township
-    ("town1", "vol9"),
-    ("village1", "pending"),  # not approved
-])
+@pytest.mark.parametrize(
+    "who,which",
+    [
+        ("village1", "volb"),  # village1b is beside village1, not below it
+        ("village1", "vol9"),  # another township
+        ("town1", "vol9"),
+        ("village1", "pending"),  # not approved
+    ],
+)
 def test_dispatch_refuses_volunteers_out_of_scope_or_not_approved(cast, v, flow, who, which):
     order = flow("submitted")
     with pytest.raises(ValidationError) as exc:
-        services.order_dispatch(order_id=order.pk, actor=getattr(cast, who),
-                                volunteer_ids=[getattr(v, which).pk])
+        services.order_dispatch(
+            order_id=order.pk, actor=getattr(cast, who), volunteer_ids=[getattr(v, which).pk]
+        )
     assert "volunteers" in exc.value.message_dict
     order.refresh_from_db()
     assert order.status == OrderStatus.SUBMITTED
@@ -203,8 +284,9 @@ def test_first_acceptance_wins_and_the_other_requests_lapse(cast, v, flow):
 def test_an_order_needing_two_is_accepted_when_two_have_accepted(cast, tree, v, flow):
     third = VolunteerFactory(site=tree.village1)
     order = flow("submitted", needed=2)
-    services.order_dispatch(order_id=order.pk, actor=cast.village1,
-                            volunteer_ids=[v.vol1.pk, v.vol2.pk, third.pk])
+    services.order_dispatch(
+        order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk, v.vol2.pk, third.pk]
+    )
     services.order_accept(order_id=order.pk, actor=cast.vol1)
     order.refresh_from_db()
     assert order.status == OrderStatus.DISPATCHED
@@ -252,8 +334,13 @@ def test_check_in_and_out_with_hours_summary_and_photos(cast, v, flow, settings,
     with pytest.raises(ConflictError) as exc:
         services.order_start(order_id=order.pk, actor=cast.vol1)
     assert exc.value.code == "already_checked_in"
-    services.order_complete(order_id=order.pk, actor=cast.vol1, hours="1.5",
-                            summary="打扫卫生、量血压", photos=[jpeg_with_exif()])
+    services.order_complete(
+        order_id=order.pk,
+        actor=cast.vol1,
+        hours="1.5",
+        summary="打扫卫生、量血压",
+        photos=[jpeg_with_exif()],
+    )
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED and order.completed_at and order.started_at
     a = OrderAssignment.objects.get(order=order)
@@ -273,7 +360,8 @@ def test_hours_default_to_the_time_between_check_in_and_out(cast, flow):
     order = flow("in_service")
     a = OrderAssignment.objects.get(order=order)
     OrderAssignment.objects.filter(pk=a.pk).update(
-        checked_in_at=timezone.now() - dt.timedelta(minutes=95))
+        checked_in_at=timezone.now() - dt.timedelta(minutes=95)
+    )
     services.order_complete(order_id=order.pk, actor=cast.vol1, summary="完成")
     a.refresh_from_db()
     assert a.reported_hours == Decimal("2.0")  # 95 min → rounded up to the half hour
@@ -301,7 +389,9 @@ def test_a_file_that_is_not_an_image_is_refused(cast, flow):
 
 def test_completion_waits_for_every_accepted_volunteer(cast, v, flow):
     order = flow("submitted", needed=2)
-    services.order_dispatch(order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk, v.vol2.pk])
+    services.order_dispatch(
+        order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk, v.vol2.pk]
+    )
     for vol in (v.vol1, v.vol2):
         services.order_accept(order_id=order.pk, actor=vol.user)
     for vol in (v.vol1, v.vol2):
@@ -346,7 +436,8 @@ def test_nudge_at_most_once_an_hour(cast, flow):
     order.refresh_from_db()
     assert order.nudge_count == 1 and order.is_nudged
     ServiceOrder.objects.filter(pk=order.pk).update(
-        last_nudged_at=timezone.now() - dt.timedelta(minutes=61))
+        last_nudged_at=timezone.now() - dt.timedelta(minutes=61)
+    )
     services.order_nudge(order_id=order.pk, actor=cast.res1)
     order.refresh_from_db()
     assert order.nudge_count == 2
@@ -359,13 +450,17 @@ def test_dispute_within_seven_days_goes_to_the_county_queue(cast, flow):
     services.order_dispute(order_id=order.pk, actor=cast.res1, text="只待了半小时")
     order.refresh_from_db()
     assert (order.assessment_queue, order.dispute_text, order.status) == (
-        "county", "只待了半小时", "rated")
+        "county",
+        "只待了半小时",
+        "rated",
+    )
     with pytest.raises(ConflictError) as exc:
         services.order_dispute(order_id=order.pk, actor=cast.res1, text="再投诉")
     assert exc.value.code == "already_disputed"
     late = flow("completed")
     ServiceOrder.objects.filter(pk=late.pk).update(
-        completed_at=timezone.now() - dt.timedelta(days=7, minutes=1))
+        completed_at=timezone.now() - dt.timedelta(days=7, minutes=1)
+    )
     with pytest.raises(ConflictError) as exc:
         services.order_dispute(order_id=late.pk, actor=cast.res1, text="太晚了")
     assert exc.value.code == "dispute_window_closed"
@@ -396,7 +491,11 @@ def test_escalation_passes_the_order_up_and_it_stays_open(cast, tree, v, flow):
     order = flow("dispatched")
     services.order_escalate(order_id=order.pk, actor=cast.village1, reason="本站人手不足")
     order.refresh_from_db()
-    assert (order.status, order.handling_site, order.site) == ("submitted", tree.town1, tree.village1)
+    assert (order.status, order.handling_site, order.site) == (
+        "submitted",
+        tree.town1,
+        tree.village1,
+    )
     assert OrderAssignment.objects.get(order=order).status == "lapsed"
     assert "上报至" in order.events.last().note
     # The point no longer handles it; the township does, with its whole subtree.
@@ -434,14 +533,17 @@ def test_assessment_confirms_reported_hours_by_default(cast, v, flow):
 def test_assessment_can_correct_the_hours_of_a_served_volunteer(cast, v, flow):
     order = flow("rated")
     with pytest.raises(ValidationError) as exc:
-        services.order_assess(order_id=order.pk, actor=cast.town1, approved=True,
-                              hours={str(v.vol2.pk): 1})
+        services.order_assess(
+            order_id=order.pk, actor=cast.town1, approved=True, hours={str(v.vol2.pk): 1}
+        )
     assert "hours" in exc.value.message_dict
     with pytest.raises(ValidationError):
-        services.order_assess(order_id=order.pk, actor=cast.town1, approved=True,
-                              hours={str(v.vol1.pk): 30})
-    services.order_assess(order_id=order.pk, actor=cast.county, approved=True,
-                          hours={str(v.vol1.pk): "1.5"})
+        services.order_assess(
+            order_id=order.pk, actor=cast.town1, approved=True, hours={str(v.vol1.pk): 30}
+        )
+    services.order_assess(
+        order_id=order.pk, actor=cast.county, approved=True, hours={str(v.vol1.pk): "1.5"}
+    )
     assert OrderAssignment.objects.get(order=order).confirmed_hours == Decimal("1.5")
 
 
@@ -482,7 +584,8 @@ def test_a_completed_order_waits_for_rating_before_assessment(cast, flow):
 def test_unrated_orders_move_on_to_assessment_after_seven_days(cast, flow, settings):
     old, recent, rated = flow("completed"), flow("completed"), flow("rated")
     ServiceOrder.objects.filter(pk__in=[old.pk, rated.pk]).update(
-        completed_at=timezone.now() - dt.timedelta(days=7, hours=1))
+        completed_at=timezone.now() - dt.timedelta(days=7, hours=1)
+    )
     from apps.orders.tasks import lapse_unrated_orders
 
     assert lapse_unrated_orders.delay().get() == 1
@@ -504,8 +607,20 @@ def test_unrated_orders_move_on_to_assessment_after_seven_days(cast, flow, setti
 
 # --- every illegal transition --------------------------------------------------------------------
 ALL_STATES = list(OrderStatus.values)
-ACTIONS = ["dispatch", "accept", "decline", "start", "complete", "rate", "assess", "cancel",
-           "reject", "escalate", "nudge", "dispute"]
+ACTIONS = [
+    "dispatch",
+    "accept",
+    "decline",
+    "start",
+    "complete",
+    "rate",
+    "assess",
+    "cancel",
+    "reject",
+    "escalate",
+    "nudge",
+    "dispute",
+]
 ILLEGAL = [(s, a) for s in ALL_STATES for a in ACTIONS if s not in services.TRANSITIONS[a][0]]
 
 
@@ -536,8 +651,9 @@ def order_in(cast, v, flow):
 def _attempt(action: str, order: ServiceOrder, cast, v) -> None:
     oid = order.pk
     calls = {
-        "dispatch": lambda: services.order_dispatch(order_id=oid, actor=cast.village1,
-                                                    volunteer_ids=[v.vol2.pk]),
+        "dispatch": lambda: services.order_dispatch(
+            order_id=oid, actor=cast.village1, volunteer_ids=[v.vol2.pk]
+        ),
         "accept": lambda: services.order_accept(order_id=oid, actor=cast.vol1),
         "decline": lambda: services.order_decline(order_id=oid, actor=cast.vol1, reason="x"),
         "start": lambda: services.order_start(order_id=oid, actor=cast.vol1),
@@ -556,16 +672,20 @@ def _attempt(action: str, order: ServiceOrder, cast, v) -> None:
 @pytest.mark.parametrize("state,action", ILLEGAL, ids=[f"{s}-{a}" for s, a in ILLEGAL])
 def test_illegal_transition_is_refused_and_changes_nothing(cast, v, order_in, state, action):
     order = order_in(state)
-    before = (ServiceOrder.objects.filter(pk=order.pk).values().get(),
-              list(OrderAssignment.objects.filter(order=order).values().order_by("pk")),
-              OrderEvent.objects.filter(order=order).count())
+    before = (
+        ServiceOrder.objects.filter(pk=order.pk).values().get(),
+        list(OrderAssignment.objects.filter(order=order).values().order_by("pk")),
+        OrderEvent.objects.filter(order=order).count(),
+    )
     with pytest.raises(ConflictError) as exc:
         _attempt(action, order, cast, v)
     assert exc.value.code == "illegal_transition"
     assert exc.value.status_code == 409
-    after = (ServiceOrder.objects.filter(pk=order.pk).values().get(),
-             list(OrderAssignment.objects.filter(order=order).values().order_by("pk")),
-             OrderEvent.objects.filter(order=order).count())
+    after = (
+        ServiceOrder.objects.filter(pk=order.pk).values().get(),
+        list(OrderAssignment.objects.filter(order=order).values().order_by("pk")),
+        OrderEvent.objects.filter(order=order).count(),
+    )
     assert after == before
 
 

@@ -25,8 +25,10 @@ from .factories import PointsVolunteerFactory, ServiceItemFactory
 def require_postgres() -> None:
     """Skip, loudly, on anything but PostgreSQL."""
     if connection.vendor != "postgresql":
-        pytest.skip(f"PostgreSQL only (running on {connection.vendor}): set DATABASE_URL to "
-                    "postgres://… to run the trigger, locking and concurrency tests")
+        pytest.skip(
+            f"PostgreSQL only (running on {connection.vendor}): set DATABASE_URL to "
+            "postgres://… to run the trigger, locking and concurrency tests"
+        )
 
 
 def balance(volunteer: Volunteer) -> int:
@@ -63,8 +65,9 @@ def item(tree: Any) -> Any:
 @pytest.fixture
 def fund(cast: Any) -> Callable[[Volunteer, int], None]:
     def give(volunteer: Volunteer, amount: int) -> None:
-        services.points_adjust(actor=cast.county, volunteer=volunteer, amount=amount,
-                               reason="测试充值")
+        services.points_adjust(
+            actor=cast.county, volunteer=volunteer, amount=amount, reason="测试充值"
+        )
 
     return give
 
@@ -72,8 +75,7 @@ def fund(cast: Any) -> Callable[[Volunteer, int], None]:
 @pytest.fixture
 def reward(tree: Any) -> Callable[..., Reward]:
     def make(**kw: Any) -> Reward:
-        fields: dict[str, Any] = {"site": tree.town1, "name": "香皂", "points_cost": 8,
-                                  "stock": 10}
+        fields: dict[str, Any] = {"site": tree.town1, "name": "香皂", "points_cost": 8, "stock": 10}
         fields.update(kw)
         return Reward.objects.create(**fields)
 

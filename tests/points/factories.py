@@ -50,8 +50,11 @@ class PointsVolunteerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Volunteer
 
-    user = factory.SubFactory(UserFactory, username=factory.Sequence(lambda n: f"pvol{n}"),
-                              mobile=factory.Sequence(lambda n: f"157{n:08d}"))
+    user = factory.SubFactory(
+        UserFactory,
+        username=factory.Sequence(lambda n: f"pvol{n}"),
+        mobile=factory.Sequence(lambda n: f"157{n:08d}"),
+    )
     real_name = factory.Sequence(lambda n: f"积分志愿者{n}")
     mobile = factory.Sequence(lambda n: f"157{n:08d}")
     id_number = factory.Sequence(points_id_number)
@@ -119,14 +122,23 @@ def assessed_order(
     """An order closed by assessment at ``assessed_at`` (by ``assessed_site``'s staff),
     with one accepted assignment per ``(volunteer, confirmed_hours)``."""
     order = ServiceOrderFactory(
-        service=item, site=site, resident=resident, status=status,
+        service=item,
+        site=site,
+        resident=resident,
+        status=status,
         volunteers_needed=max(1, len(hours)),
-        completed_at=assessed_at - dt.timedelta(hours=1), closed_at=assessed_at,
-        assessment_approved=approved, assessed_at=assessed_at, assessed_site=assessed_site,
+        completed_at=assessed_at - dt.timedelta(hours=1),
+        closed_at=assessed_at,
+        assessment_approved=approved,
+        assessed_at=assessed_at,
+        assessed_site=assessed_site,
         assessed_by=assessed_by,
     )
     for volunteer, h in hours:
         OrderAssignmentFactory(
-            order=order, volunteer=volunteer, checked_in_at=checked_in_at,
-            confirmed_hours=None if h is None else Decimal(str(h)))
+            order=order,
+            volunteer=volunteer,
+            checked_in_at=checked_in_at,
+            confirmed_hours=None if h is None else Decimal(str(h)),
+        )
     return order

@@ -19,10 +19,13 @@ from .factories import assessed_order, local
 
 @pytest.fixture
 def two_days(tree: Any, cast: Any, vol: Volunteer, vol_b: Volunteer, item: Any) -> None:
-    common = {"item": item, "site": tree.village1, "resident": cast.res1,
-              "assessed_site": tree.town1}
-    assessed_order(assessed_at=local(2024, 3, 1, 15), hours=[(vol, "2.5"), (vol_b, "1")],
-                   **common)
+    common = {
+        "item": item,
+        "site": tree.village1,
+        "resident": cast.res1,
+        "assessed_site": tree.town1,
+    }
+    assessed_order(assessed_at=local(2024, 3, 1, 15), hours=[(vol, "2.5"), (vol_b, "1")], **common)
     assessed_order(assessed_at=local(2024, 3, 2, 9), hours=[(vol, "3")], **common)
 
 
@@ -39,8 +42,10 @@ def test_settle_one_date(two_days: None, vol: Volunteer, vol_b: Volunteer) -> No
     again = settle_points("--date", "2024-03-01")
     assert "新增流水 0，积分 0" in again
     assert LedgerTransaction.objects.count() == 2
-    assert list(SettlementRun.objects.values_list("status", flat=True)) == [
-        SettlementStatus.SUCCEEDED] * 2
+    assert (
+        list(SettlementRun.objects.values_list("status", flat=True))
+        == [SettlementStatus.SUCCEEDED] * 2
+    )
 
 
 def test_settle_a_range(two_days: None, vol: Volunteer) -> None:
@@ -50,11 +55,14 @@ def test_settle_a_range(two_days: None, vol: Volunteer) -> None:
     assert balance(vol) == 55
 
 
-@pytest.mark.parametrize("args", [
-    ("--date", "2024-13-01"),
-    ("--date", "01/03/2024"),
-    ("--date", "2024-03-01", "--to", "yesterday"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--date", "2024-13-01"),
+        ("--date", "01/03/2024"),
+        ("--date", "2024-03-01", "--to", "yesterday"),
+    ],
+)
 def test_bad_date_is_a_command_error(db: Any, args: tuple[str, ...]) -> None:
     with pytest.raises(CommandError, match="日期格式应为 YYYY-MM-DD"):
         settle_points(*args)
@@ -67,8 +75,9 @@ def test_range_backwards_is_a_command_error(db: Any) -> None:
     assert not SettlementRun.objects.exists()
 
 
-def test_a_failed_run_is_a_command_error_and_recorded(two_days: None, vol: Volunteer,
-                                                      monkeypatch: Any) -> None:
+def test_a_failed_run_is_a_command_error_and_recorded(
+    two_days: None, vol: Volunteer, monkeypatch: Any
+) -> None:
     def broken(**kwargs: Any) -> int:
         raise RuntimeError("star table unavailable")
 

@@ -59,8 +59,9 @@ def _postgres_only(db: Any) -> None:
     require_postgres()
 
 
-def test_last_item_goes_to_exactly_one_of_two_volunteers(tree: Any, cast: Any, fund: Any,
-                                                         reward: Any) -> None:
+def test_last_item_goes_to_exactly_one_of_two_volunteers(
+    tree: Any, cast: Any, fund: Any, reward: Any
+) -> None:
     for round_ in range(5):
         a = PointsVolunteerFactory(site=tree.village1)
         b = PointsVolunteerFactory(site=tree.village1b)
@@ -82,8 +83,9 @@ def test_last_item_goes_to_exactly_one_of_two_volunteers(tree: Any, cast: Any, f
     assert verify_ledger().ok
 
 
-def test_ten_points_cannot_pay_for_two_eight_point_rewards(tree: Any, cast: Any, fund: Any,
-                                                           reward: Any) -> None:
+def test_ten_points_cannot_pay_for_two_eight_point_rewards(
+    tree: Any, cast: Any, fund: Any, reward: Any
+) -> None:
     for round_ in range(5):
         v = PointsVolunteerFactory(site=tree.village1)
         fund(v, 10)
@@ -103,16 +105,19 @@ def test_ten_points_cannot_pay_for_two_eight_point_rewards(tree: Any, cast: Any,
     assert verify_ledger().ok
 
 
-def test_the_same_idempotency_key_twice_at_once_spends_once(tree: Any, cast: Any, fund: Any,
-                                                            reward: Any) -> None:
+def test_the_same_idempotency_key_twice_at_once_spends_once(
+    tree: Any, cast: Any, fund: Any, reward: Any
+) -> None:
     v = PointsVolunteerFactory(site=tree.village1)
     fund(v, 100)
     rice = reward(points_cost=30, stock=5)
 
-    results = race(*[
-        lambda: services.reward_redeem(actor=v.user, reward_id=rice.pk, idempotency_key="dbl")
-        for _ in range(2)
-    ])
+    results = race(
+        *[
+            lambda: services.reward_redeem(actor=v.user, reward_id=rice.pk, idempotency_key="dbl")
+            for _ in range(2)
+        ]
+    )
 
     assert [k for k, _ in results] == ["ok", "ok"], results
     (r1, c1), (r2, c2) = results[0][1], results[1][1]

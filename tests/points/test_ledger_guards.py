@@ -21,11 +21,21 @@ from .conftest import require_postgres
 def write(legs: list[tuple[Account, int]], key: str) -> LedgerTransaction:
     """Rows written directly, as a buggy caller would, bypassing ``ledger.post``."""
     now = timezone.now()
-    txn = LedgerTransaction.objects.create(kind=EntryKind.ADJUSTMENT, source_key=key,
-                                           amount=max(a for _, a in legs), created_at=now)
-    Leg.objects.bulk_create([Leg(transaction=txn, account=acc, amount=amount,
-                                 kind=EntryKind.ADJUSTMENT, created_at=now)
-                             for acc, amount in legs])
+    txn = LedgerTransaction.objects.create(
+        kind=EntryKind.ADJUSTMENT, source_key=key, amount=max(a for _, a in legs), created_at=now
+    )
+    Leg.objects.bulk_create(
+        [
+            Leg(
+                transaction=txn,
+                account=acc,
+                amount=amount,
+                kind=EntryKind.ADJUSTMENT,
+                created_at=now,
+            )
+            for acc, amount in legs
+        ]
+    )
     return txn
 
 
@@ -36,17 +46,24 @@ def accounts(tree: Any, vol: Volunteer) -> tuple[Account, Account]:
 
 @pytest.mark.postgres
 def test_unbalanced_legs_are_refused_by_the_deferred_trigger(
-        accounts: tuple[Account, Account]) -> None:
+    accounts: tuple[Account, Account],
+) -> None:
     require_postgres()
     vol_acc, issuing = accounts
-    with (pytest.raises(IntegrityError, match="is unbalanced: legs sum to 5"),
-          transaction.atomic(), connection.cursor() as cur):
+    with (
+        pytest.raises(IntegrityError, match="is unbalanced: legs sum to 5"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
         write([(vol_acc, 5)], "rogue:one-leg")
         # Deferred to commit: IMMEDIATE runs the pending checks now, inside the test's
         # transaction (the savepoint rolls the rows back).
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    with (pytest.raises(IntegrityError, match="legs sum to 1"),
-          transaction.atomic(), connection.cursor() as cur):
+    with (
+        pytest.raises(IntegrityError, match="legs sum to 1"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
         write([(vol_acc, 5), (issuing, -4)], "rogue:off-by-one")
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
     assert not LedgerTransaction.objects.exists() and not Leg.objects.exists()
@@ -72,30 +89,39 @@ def test_unbalanced_transaction_fails_at_a_real_commit(accounts: tuple[Account, 
         write([(vol_acc, 5), (issuing, -3)], "rogue:commit")
     assert not LedgerTransaction.objects.exists() and not Leg.objects.exists()
     # The service layer's balanced write commits.
-    ledger.post(kind=EntryKind.ADJUSTMENT, source_key="ok:commit",
-                legs=[(vol_acc, 5), (issuing, -5)])
+    ledger.post(
+        kind=EntryKind.ADJUSTMENT, source_key="ok:commit", legs=[(vol_acc, 5), (issuing, -5)]
+    )
     assert Leg.objects.count() == 2 and verify_ledger().ok
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("sql", [
-    "UPDATE points_leg SET amount = amount * 2",
-    "UPDATE points_leg SET kind = 'refund'",
-    "DELETE FROM points_leg",
-    "UPDATE points_ledgertransaction SET memo = 'edited'",
-    "DELETE FROM points_ledgertransaction WHERE id NOT IN (SELECT transaction_id FROM points_leg)",
-])
-def test_ledger_rows_cannot_be_updated_or_deleted(accounts: tuple[Account, Account],
-                                                  sql: str) -> None:
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE points_leg SET amount = amount * 2",
+        "UPDATE points_leg SET kind = 'refund'",
+        "DELETE FROM points_leg",
+        "UPDATE points_ledgertransaction SET memo = 'edited'",
+        "DELETE FROM points_ledgertransaction WHERE id NOT IN (SELECT transaction_id FROM points_leg)",
+    ],
+)
+def test_ledger_rows_cannot_be_updated_or_deleted(
+    accounts: tuple[Account, Account], sql: str
+) -> None:
     require_postgres()
     vol_acc, issuing = accounts
     ledger.post(kind=EntryKind.ADJUSTMENT, source_key="a", legs=[(vol_acc, 5), (issuing, -5)])
     # A transaction without legs, so the DELETE is not stopped by the foreign key first.
-    LedgerTransaction.objects.create(kind=EntryKind.ADJUSTMENT, source_key="empty", amount=0,
-                                     created_at=timezone.now())
+    LedgerTransaction.objects.create(
+        kind=EntryKind.ADJUSTMENT, source_key="empty", amount=0, created_at=timezone.now()
+    )
     before = sorted(Leg.objects.values_list("id", "amount", "kind"))
-    with (pytest.raises(IntegrityError, match="append-only"), transaction.atomic(),
-          connection.cursor() as cur):
+    with (
+        pytest.raises(IntegrityError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
         cur.execute(sql)
     assert sorted(Leg.objects.values_list("id", "amount", "kind")) == before
     assert LedgerTransaction.objects.count() == 2
@@ -103,7 +129,8 @@ def test_ledger_rows_cannot_be_updated_or_deleted(accounts: tuple[Account, Accou
 
 
 def test_a_volunteer_balance_cannot_go_negative_in_the_database(
-        accounts: tuple[Account, Account]) -> None:
+    accounts: tuple[Account, Account],
+) -> None:
     vol_acc, issuing = accounts
     with pytest.raises(IntegrityError), transaction.atomic():
         Account.objects.filter(pk=vol_acc.pk).update(balance=-1)
@@ -111,8 +138,9 @@ def test_a_volunteer_balance_cannot_go_negative_in_the_database(
     Account.objects.filter(pk=issuing.pk).update(balance=-1)
     # Through the ledger: an overdraw is refused by the same CHECK, nothing written.
     with pytest.raises(IntegrityError):
-        ledger.post(kind=EntryKind.ADJUSTMENT, source_key="overdraw",
-                    legs=[(vol_acc, -1), (issuing, 1)])
+        ledger.post(
+            kind=EntryKind.ADJUSTMENT, source_key="overdraw", legs=[(vol_acc, -1), (issuing, 1)]
+        )
     assert not LedgerTransaction.objects.filter(source_key="overdraw").exists()
     vol_acc.refresh_from_db()
     assert vol_acc.balance == 0
@@ -120,25 +148,27 @@ def test_a_volunteer_balance_cannot_go_negative_in_the_database(
 
 def test_the_same_source_key_is_written_once(accounts: tuple[Account, Account]) -> None:
     vol_acc, issuing = accounts
-    first, created = ledger.post(kind=EntryKind.ADJUSTMENT, source_key="once",
-                                 legs=[(vol_acc, 5), (issuing, -5)])
-    again, created_again = ledger.post(kind=EntryKind.ADJUSTMENT, source_key="once",
-                                       legs=[(vol_acc, 5), (issuing, -5)])
+    first, created = ledger.post(
+        kind=EntryKind.ADJUSTMENT, source_key="once", legs=[(vol_acc, 5), (issuing, -5)]
+    )
+    again, created_again = ledger.post(
+        kind=EntryKind.ADJUSTMENT, source_key="once", legs=[(vol_acc, 5), (issuing, -5)]
+    )
     assert (created, created_again, again.pk) == (True, False, first.pk)
     with pytest.raises(IntegrityError), transaction.atomic():
-        LedgerTransaction.objects.create(kind=EntryKind.ADJUSTMENT, source_key="once",
-                                         amount=5, created_at=timezone.now())
+        LedgerTransaction.objects.create(
+            kind=EntryKind.ADJUSTMENT, source_key="once", amount=5, created_at=timezone.now()
+        )
     vol_acc.refresh_from_db()
     assert vol_acc.balance == 5 and Leg.objects.count() == 2
 
 
 def test_the_service_layer_never_writes_an_unbalanced_transaction(
-        accounts: tuple[Account, Account]) -> None:
+    accounts: tuple[Account, Account],
+) -> None:
     vol_acc, issuing = accounts
     with pytest.raises(ledger.UnbalancedTransaction):
-        ledger.post(kind=EntryKind.ADJUSTMENT, source_key="bad",
-                    legs=[(vol_acc, 5), (issuing, -4)])
+        ledger.post(kind=EntryKind.ADJUSTMENT, source_key="bad", legs=[(vol_acc, 5), (issuing, -4)])
     with pytest.raises(ledger.UnbalancedTransaction):
-        ledger.post(kind=EntryKind.ADJUSTMENT, source_key="zero",
-                    legs=[(vol_acc, 0), (issuing, 0)])
+        ledger.post(kind=EntryKind.ADJUSTMENT, source_key="zero", legs=[(vol_acc, 0), (issuing, 0)])
     assert not LedgerTransaction.objects.exists()

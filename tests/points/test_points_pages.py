@@ -18,16 +18,25 @@ from .factories import assessed_order, local
 
 @pytest.fixture
 def shelves(tree: Any, reward: Any) -> dict[str, Any]:
-    return {"soap": reward(name="香皂", points_cost=8),
-            "county_oil": reward(site=tree.county, name="食用油", points_cost=40),
-            "t2_rice": reward(site=tree.town2, name="桃源大米", points_cost=30),
-            "off": reward(name="过期月饼", points_cost=5, is_active=False)}
+    return {
+        "soap": reward(name="香皂", points_cost=8),
+        "county_oil": reward(site=tree.county, name="食用油", points_cost=40),
+        "t2_rice": reward(site=tree.town2, name="桃源大米", points_cost=30),
+        "off": reward(name="过期月饼", points_cost=5, is_active=False),
+    }
 
 
-def test_my_points_page(login_as: Any, cast: Any, tree: Any, vol: Volunteer, item: Any,
-                        fund: Any) -> None:
-    assessed_order(item=item, site=tree.village1, resident=cast.res1, assessed_site=tree.town1,
-                   assessed_at=local(2024, 3, 1, 15), hours=[(vol, "2.5")])
+def test_my_points_page(
+    login_as: Any, cast: Any, tree: Any, vol: Volunteer, item: Any, fund: Any
+) -> None:
+    assessed_order(
+        item=item,
+        site=tree.village1,
+        resident=cast.res1,
+        assessed_site=tree.town1,
+        assessed_at=local(2024, 3, 1, 15),
+        hours=[(vol, "2.5")],
+    )
     settle(dt.date(2024, 3, 1))
     fund(vol, 7)
     html = login_as(cast.vol1).get("/points/").content.decode()
@@ -50,8 +59,9 @@ def test_pages_need_a_login(client: Any, db: Any) -> None:
         assert resp.status_code == 302 and "login" in resp["Location"], url
 
 
-def test_shop_shows_the_volunteers_own_shops(login_as: Any, cast: Any, vol: Volunteer,
-                                             fund: Any, shelves: dict[str, Any]) -> None:
+def test_shop_shows_the_volunteers_own_shops(
+    login_as: Any, cast: Any, vol: Volunteer, fund: Any, shelves: dict[str, Any]
+) -> None:
     fund(vol, 10)
     resp = login_as(cast.vol1).get("/points/shop/")
     html = resp.content.decode()
@@ -63,8 +73,9 @@ def test_shop_shows_the_volunteers_own_shops(login_as: Any, cast: Any, vol: Volu
     assert login_as(cast.res1).get("/points/shop/").status_code == 404
 
 
-def test_redeem_from_the_page_is_idempotent(login_as: Any, cast: Any, vol: Volunteer,
-                                            fund: Any, shelves: dict[str, Any]) -> None:
+def test_redeem_from_the_page_is_idempotent(
+    login_as: Any, cast: Any, vol: Volunteer, fund: Any, shelves: dict[str, Any]
+) -> None:
     fund(vol, 20)
     client = login_as(cast.vol1)
     url = f"/points/shop/{shelves['soap'].pk}/redeem/"
@@ -72,8 +83,9 @@ def test_redeem_from_the_page_is_idempotent(login_as: Any, cast: Any, vol: Volun
     again = client.post(url, {"idempotency_key": "form-1"})
     assert first.status_code == again.status_code == 302
     assert Redemption.objects.count() == 1 and balance(vol) == 12
-    elsewhere = client.post(f"/points/shop/{shelves['t2_rice'].pk}/redeem/",
-                            {"idempotency_key": "form-2"}, follow=True)
+    elsewhere = client.post(
+        f"/points/shop/{shelves['t2_rice'].pk}/redeem/", {"idempotency_key": "form-2"}, follow=True
+    )
     assert "兑换商品不存在" in elsewhere.content.decode()
     assert Redemption.objects.count() == 1 and balance(vol) == 12
 
@@ -104,8 +116,9 @@ def test_hand_over_from_the_page(login_as: Any, cast: Any, pending: Redemption) 
     assert pending.status == RedemptionStatus.HANDED_OVER
 
 
-def test_cancel_from_the_page_refunds(login_as: Any, cast: Any, vol: Volunteer,
-                                      pending: Redemption) -> None:
+def test_cancel_from_the_page_refunds(
+    login_as: Any, cast: Any, vol: Volunteer, pending: Redemption
+) -> None:
     client = login_as(cast.vol1)
     confirm = client.get(f"/points/redemptions/{pending.pk}/cancel/")
     assert "确认取消兑换“香皂”" in confirm.content.decode()
@@ -115,14 +128,25 @@ def test_cancel_from_the_page_refunds(login_as: Any, cast: Any, vol: Volunteer,
     assert balance(vol) == 20
 
 
-def test_settlements_page_is_for_the_county(login_as: Any, cast: Any, tree: Any,
-                                            vol: Volunteer, item: Any) -> None:
-    assessed_order(item=item, site=tree.village1, resident=cast.res1, assessed_site=tree.town1,
-                   assessed_at=local(2024, 3, 1, 15), hours=[(vol, "2")])
+def test_settlements_page_is_for_the_county(
+    login_as: Any, cast: Any, tree: Any, vol: Volunteer, item: Any
+) -> None:
+    assessed_order(
+        item=item,
+        site=tree.village1,
+        resident=cast.res1,
+        assessed_site=tree.town1,
+        assessed_at=local(2024, 3, 1, 15),
+        hours=[(vol, "2")],
+    )
     for user in (cast.town1, cast.village1, cast.vol1, cast.res1):
         assert login_as(user).get("/points/settlements/").status_code == 404, user
-        assert login_as(user).post("/points/settlements/",
-                                   {"settlement_date": "2024-03-01"}).status_code == 404
+        assert (
+            login_as(user)
+            .post("/points/settlements/", {"settlement_date": "2024-03-01"})
+            .status_code
+            == 404
+        )
     assert not SettlementRun.objects.exists()
 
     client = login_as(cast.county)

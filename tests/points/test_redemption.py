@@ -33,12 +33,12 @@ def funded(vol: Volunteer, fund: Any) -> Volunteer:
 
 
 def debits(volunteer: Volunteer) -> int:
-    return LedgerTransaction.objects.filter(kind=EntryKind.REDEMPTION,
-                                            volunteer=volunteer).count()
+    return LedgerTransaction.objects.filter(kind=EntryKind.REDEMPTION, volunteer=volunteer).count()
 
 
-def test_redeem_debits_points_and_decrements_stock(api_as: Any, cast: Any, tree: Any,
-                                                   funded: Volunteer, reward: Any) -> None:
+def test_redeem_debits_points_and_decrements_stock(
+    api_as: Any, cast: Any, tree: Any, funded: Volunteer, reward: Any
+) -> None:
     rice = reward(name="大米", points_cost=30, stock=5)
 
     resp = redeem(api_as(cast.vol1), rice)
@@ -46,7 +46,11 @@ def test_redeem_debits_points_and_decrements_stock(api_as: Any, cast: Any, tree:
     assert resp.status_code == 201, resp.json()
     body = resp.json()
     assert (body["reward"], body["points"], body["status"], body["site"]) == (
-        rice.pk, 30, "pending", tree.town1.pk)
+        rice.pk,
+        30,
+        "pending",
+        tree.town1.pk,
+    )
     r = Redemption.objects.get(pk=body["id"])
     assert (r.volunteer_id, r.site_id, r.points) == (funded.pk, tree.town1.pk, 30)
     rice.refresh_from_db()
@@ -55,14 +59,21 @@ def test_redeem_debits_points_and_decrements_stock(api_as: Any, cast: Any, tree:
     assert site_balance(tree.town1, AccountKind.SHOP) == 30
     txn = LedgerTransaction.objects.get(source_key=f"redemption:{r.pk}")
     assert (txn.kind, txn.amount, txn.volunteer_id, txn.site_id) == (
-        EntryKind.REDEMPTION, 30, funded.pk, tree.town1.pk)
+        EntryKind.REDEMPTION,
+        30,
+        funded.pk,
+        tree.town1.pk,
+    )
     assert sorted(txn.legs.values_list("amount", "account__kind")) == [
-        (-30, AccountKind.VOLUNTEER), (30, AccountKind.SHOP)]
+        (-30, AccountKind.VOLUNTEER),
+        (30, AccountKind.SHOP),
+    ]
     assert verify_ledger().ok
 
 
-def test_idempotency_key_makes_a_repeat_harmless(api_as: Any, cast: Any,
-                                                 funded: Volunteer, reward: Any) -> None:
+def test_idempotency_key_makes_a_repeat_harmless(
+    api_as: Any, cast: Any, funded: Volunteer, reward: Any
+) -> None:
     rice = reward(points_cost=30, stock=5)
     client = api_as(cast.vol1)
 
@@ -80,21 +91,26 @@ def test_idempotency_key_makes_a_repeat_harmless(api_as: Any, cast: Any,
     assert debits(funded) == 2 and balance(funded) == 40
 
 
-def test_a_bad_idempotency_key_is_refused(api_as: Any, cast: Any, funded: Volunteer,
-                                          reward: Any) -> None:
+def test_a_bad_idempotency_key_is_refused(
+    api_as: Any, cast: Any, funded: Volunteer, reward: Any
+) -> None:
     rice = reward(points_cost=30)
     resp = redeem(api_as(cast.vol1), rice, key="x" * 101)
     assert resp.status_code == 400 and "idempotency_key" in resp.json()["errors"]
     assert balance(funded) == 100 and not Redemption.objects.exists()
 
 
-@pytest.mark.parametrize(("fields", "code"), [
-    ({"stock": 0}, "out_of_stock"),
-    ({"points_cost": 101}, "insufficient_points"),
-    ({"is_active": False}, "reward_inactive"),
-])
-def test_refusals_change_nothing(api_as: Any, cast: Any, funded: Volunteer, reward: Any,
-                                 fields: dict[str, Any], code: str) -> None:
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"stock": 0}, "out_of_stock"),
+        ({"points_cost": 101}, "insufficient_points"),
+        ({"is_active": False}, "reward_inactive"),
+    ],
+)
+def test_refusals_change_nothing(
+    api_as: Any, cast: Any, funded: Volunteer, reward: Any, fields: dict[str, Any], code: str
+) -> None:
     r = reward(**{"points_cost": 30, "stock": 3, **fields})
     resp = redeem(api_as(cast.vol1), r, key="k")
     assert resp.status_code == 409, resp.json()
@@ -104,8 +120,7 @@ def test_refusals_change_nothing(api_as: Any, cast: Any, funded: Volunteer, rewa
     assert stock == fields.get("stock", 3)
 
 
-def test_exact_balance_can_be_spent(api_as: Any, cast: Any, funded: Volunteer,
-                                    reward: Any) -> None:
+def test_exact_balance_can_be_spent(api_as: Any, cast: Any, funded: Volunteer, reward: Any) -> None:
     assert redeem(api_as(cast.vol1), reward(points_cost=100)).status_code == 201
     assert balance(funded) == 0
     resp = redeem(api_as(cast.vol1), reward(name="洗衣粉", points_cost=1))
@@ -127,8 +142,9 @@ def test_per_volunteer_limit(api_as: Any, cast: Any, funded: Volunteer, reward: 
     assert balance(funded) == 80
 
 
-def test_a_reward_at_another_townships_shop_is_not_found(api_as: Any, cast: Any, tree: Any,
-                                                         funded: Volunteer, reward: Any) -> None:
+def test_a_reward_at_another_townships_shop_is_not_found(
+    api_as: Any, cast: Any, tree: Any, funded: Volunteer, reward: Any
+) -> None:
     elsewhere = reward(site=tree.town2, points_cost=10)
     resp = redeem(api_as(cast.vol1), elsewhere)
     assert (resp.status_code, resp.json()["code"]) == (404, "not_found")
@@ -138,18 +154,25 @@ def test_a_reward_at_another_townships_shop_is_not_found(api_as: Any, cast: Any,
     assert redeem(api_as(cast.vol1), reward(site=tree.county, points_cost=10)).status_code == 201
 
 
-@pytest.mark.parametrize("url", ["/api/v1/rewards/abc/redeem/",
-                                 "/api/v1/redemptions/abc/cancel/",
-                                 "/api/v1/redemptions/1x/hand-over/"])
-def test_a_non_numeric_id_is_404_not_500(api_as: Any, cast: Any, funded: Volunteer,
-                                         url: str) -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/rewards/abc/redeem/",
+        "/api/v1/redemptions/abc/cancel/",
+        "/api/v1/redemptions/1x/hand-over/",
+    ],
+)
+def test_a_non_numeric_id_is_404_not_500(
+    api_as: Any, cast: Any, funded: Volunteer, url: str
+) -> None:
     resp = api_as(cast.vol1).post(url)
     assert resp.status_code == 404
     assert resp.json()["code"] == "not_found"
 
 
-def test_only_approved_volunteers_redeem(api_as: Any, cast: Any, funded: Volunteer,
-                                         reward: Any) -> None:
+def test_only_approved_volunteers_redeem(
+    api_as: Any, cast: Any, funded: Volunteer, reward: Any
+) -> None:
     soap = reward()
     resp = redeem(api_as(cast.res1), soap)
     assert (resp.status_code, resp.json()["code"]) == (403, "not_volunteer")
@@ -177,8 +200,10 @@ def test_hand_over_by_staff_of_the_shops_site(api_as: Any, cast: Any, pending: R
 
     assert resp.status_code == 200 and resp.json()["status"] == "handed_over"
     pending.refresh_from_db()
-    assert (pending.status, pending.handed_over_by_id) == (RedemptionStatus.HANDED_OVER,
-                                                           cast.town1.pk)
+    assert (pending.status, pending.handed_over_by_id) == (
+        RedemptionStatus.HANDED_OVER,
+        cast.town1.pk,
+    )
     assert pending.handed_over_at is not None
     # Handed over is final: no second hand-over, no cancel, no refund.
     again = api_as(cast.town1).post(url)
@@ -190,8 +215,9 @@ def test_hand_over_by_staff_of_the_shops_site(api_as: Any, cast: Any, pending: R
 
 
 @pytest.mark.parametrize("who", ["vol1", "town1", "county"])
-def test_cancel_refunds_and_restores_stock(api_as: Any, cast: Any, tree: Any,
-                                           pending: Redemption, who: str) -> None:
+def test_cancel_refunds_and_restores_stock(
+    api_as: Any, cast: Any, tree: Any, pending: Redemption, who: str
+) -> None:
     url = f"/api/v1/redemptions/{pending.pk}/cancel/"
     assert api_as(cast.town2).post(url, {"reason": "x"}).status_code == 404
     assert balance(pending.volunteer) == 75
@@ -201,14 +227,19 @@ def test_cancel_refunds_and_restores_stock(api_as: Any, cast: Any, tree: Any,
     assert resp.status_code == 200 and resp.json()["status"] == "cancelled"
     pending.refresh_from_db()
     assert (pending.status, pending.cancel_reason, pending.cancelled_by_id) == (
-        RedemptionStatus.CANCELLED, "不需要了", getattr(cast, who).pk)
+        RedemptionStatus.CANCELLED,
+        "不需要了",
+        getattr(cast, who).pk,
+    )
     assert balance(pending.volunteer) == 100
     assert Reward.objects.get(pk=pending.reward_id).stock == 2
     assert site_balance(tree.town1, AccountKind.SHOP) == 0
     refund = LedgerTransaction.objects.get(source_key=f"refund:{pending.pk}")
     assert (refund.kind, refund.amount) == (EntryKind.REFUND, 25)
     assert sorted(refund.legs.values_list("amount", "account__kind")) == [
-        (-25, AccountKind.SHOP), (25, AccountKind.VOLUNTEER)]
+        (-25, AccountKind.SHOP),
+        (25, AccountKind.VOLUNTEER),
+    ]
     # The refund is not earnings.
     assert pending.volunteer.points_account.lifetime_earned == 0
 
@@ -216,7 +247,9 @@ def test_cancel_refunds_and_restores_stock(api_as: Any, cast: Any, tree: Any,
     assert (twice.status_code, twice.json()["code"]) == (409, "illegal_transition")
     assert LedgerTransaction.objects.filter(kind=EntryKind.REFUND).count() == 1
     assert balance(pending.volunteer) == 100
-    assert api_as(cast.town1).post(f"/api/v1/redemptions/{pending.pk}/hand-over/").status_code == 409
+    assert (
+        api_as(cast.town1).post(f"/api/v1/redemptions/{pending.pk}/hand-over/").status_code == 409
+    )
     assert verify_ledger().ok
 
 
@@ -233,8 +266,9 @@ def test_redemption_list_is_scoped(api_as: Any, cast: Any, pending: Redemption) 
     assert ids(cast.res1) == []
 
 
-def test_reward_list_for_a_volunteer_shows_only_their_shops(api_as: Any, cast: Any, tree: Any,
-                                                            vol: Volunteer, reward: Any) -> None:
+def test_reward_list_for_a_volunteer_shows_only_their_shops(
+    api_as: Any, cast: Any, tree: Any, vol: Volunteer, reward: Any
+) -> None:
     mine = reward(name="香皂")
     county = reward(site=tree.county, name="毛巾")
     reward(site=tree.town2, name="桃源大米")
@@ -245,4 +279,7 @@ def test_reward_list_for_a_volunteer_shows_only_their_shops(api_as: Any, cast: A
     assert set(got) == {mine.pk, county.pk}
     assert {"id", "name", "points_cost", "stock"} <= set(got[mine.pk])
     assert (got[mine.pk]["name"], got[mine.pk]["points_cost"], got[mine.pk]["stock"]) == (
-        "香皂", 8, 10)
+        "香皂",
+        8,
+        10,
+    )

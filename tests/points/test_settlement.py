@@ -45,21 +45,59 @@ def world(tree: Any, cast: Any, vol: Volunteer, vol_b: Volunteer, item: Any) -> 
     """
     item12 = ServiceItemFactory(site=tree.county, title="法律咨询", points_per_hour=12)
     common = {"site": tree.village1, "resident": cast.res1, "assessed_by": cast.town1}
-    o1 = assessed_order(item=item, assessed_at=local(2024, 3, 1, 23, 59),
-                        assessed_site=tree.town1, hours=[(vol, "2.5"), (vol_b, "1.0")],
-                        checked_in_at=local(2024, 3, 1, 9), **common)
-    o3 = assessed_order(item=item12, assessed_at=local(2024, 3, 1, 0, 0, 30),
-                        assessed_site=tree.county, hours=[(vol, "1.5"), (vol_b, "0")], **common)
-    o2 = assessed_order(item=item, assessed_at=local(2024, 3, 2, 0, 1),
-                        assessed_site=tree.town1, hours=[(vol, "3")], **common)
-    o0 = assessed_order(item=item, assessed_at=local(2024, 2, 29, 23, 59, 59),
-                        assessed_site=tree.town1, hours=[(vol_b, "4")], **common)
-    assessed_order(item=item, assessed_at=local(2024, 3, 1, 10), assessed_site=tree.town1,
-                   hours=[(vol, "5")], status=OrderStatus.REJECTED, approved=False, **common)
-    assessed_order(item=item, assessed_at=local(2024, 3, 1, 11), assessed_site=tree.town1,
-                   hours=[(vol, "6")], approved=False, **common)
-    assessed_order(item=item, assessed_at=local(2024, 3, 1, 12), assessed_site=tree.town1,
-                   hours=[(vol_b, "0"), (vol, None)], **common)
+    o1 = assessed_order(
+        item=item,
+        assessed_at=local(2024, 3, 1, 23, 59),
+        assessed_site=tree.town1,
+        hours=[(vol, "2.5"), (vol_b, "1.0")],
+        checked_in_at=local(2024, 3, 1, 9),
+        **common,
+    )
+    o3 = assessed_order(
+        item=item12,
+        assessed_at=local(2024, 3, 1, 0, 0, 30),
+        assessed_site=tree.county,
+        hours=[(vol, "1.5"), (vol_b, "0")],
+        **common,
+    )
+    o2 = assessed_order(
+        item=item,
+        assessed_at=local(2024, 3, 2, 0, 1),
+        assessed_site=tree.town1,
+        hours=[(vol, "3")],
+        **common,
+    )
+    o0 = assessed_order(
+        item=item,
+        assessed_at=local(2024, 2, 29, 23, 59, 59),
+        assessed_site=tree.town1,
+        hours=[(vol_b, "4")],
+        **common,
+    )
+    assessed_order(
+        item=item,
+        assessed_at=local(2024, 3, 1, 10),
+        assessed_site=tree.town1,
+        hours=[(vol, "5")],
+        status=OrderStatus.REJECTED,
+        approved=False,
+        **common,
+    )
+    assessed_order(
+        item=item,
+        assessed_at=local(2024, 3, 1, 11),
+        assessed_site=tree.town1,
+        hours=[(vol, "6")],
+        approved=False,
+        **common,
+    )
+    assessed_order(
+        item=item,
+        assessed_at=local(2024, 3, 1, 12),
+        assessed_site=tree.town1,
+        hours=[(vol_b, "0"), (vol, None)],
+        **common,
+    )
     return {"o0": o0, "o1": o1, "o2": o2, "o3": o3}
 
 
@@ -68,27 +106,51 @@ def snapshot() -> dict[str, Any]:
     databases that went through different histories can be compared."""
     txns = sorted(
         (t.source_key, t.kind, t.amount, t.hours, t.volunteer_id, t.site_id, t.order_id)
-        for t in LedgerTransaction.objects.all())
-    legs = sorted((lg.transaction.source_key, lg.account.kind, lg.account.volunteer_id,
-                   lg.account.site_id, lg.amount, lg.kind)
-                  for lg in Leg.objects.select_related("transaction", "account"))
-    accounts = sorted((a.kind, a.volunteer_id, a.site_id, a.balance, a.lifetime_earned)
-                      for a in Account.objects.all())
-    records = sorted((r.source_key, r.volunteer_id, r.site_id, r.service_date, r.hours, r.title)
-                     for r in ServiceRecord.objects.all())
+        for t in LedgerTransaction.objects.all()
+    )
+    legs = sorted(
+        (
+            lg.transaction.source_key,
+            lg.account.kind,
+            lg.account.volunteer_id,
+            lg.account.site_id,
+            lg.amount,
+            lg.kind,
+        )
+        for lg in Leg.objects.select_related("transaction", "account")
+    )
+    accounts = sorted(
+        (a.kind, a.volunteer_id, a.site_id, a.balance, a.lifetime_earned)
+        for a in Account.objects.all()
+    )
+    records = sorted(
+        (r.source_key, r.volunteer_id, r.site_id, r.service_date, r.hours, r.title)
+        for r in ServiceRecord.objects.all()
+    )
     volunteers = sorted(Volunteer.objects.values_list("id", "hours", "star_level"))
-    return {"txns": txns, "legs": legs, "accounts": accounts, "records": records,
-            "volunteers": volunteers}
+    return {
+        "txns": txns,
+        "legs": legs,
+        "accounts": accounts,
+        "records": records,
+        "volunteers": volunteers,
+    }
 
 
 def run_figures(run: SettlementRun) -> tuple[Any, ...]:
-    return (run.status, run.orders_seen, run.entries_created, run.points_credited,
-            run.hours_credited, run.volunteers_credited)
+    return (
+        run.status,
+        run.orders_seen,
+        run.entries_created,
+        run.points_credited,
+        run.hours_credited,
+        run.volunteers_credited,
+    )
 
 
-def test_settles_the_orders_assessed_that_local_day(world: dict[str, Any], tree: Any,
-                                                     cast: Any, vol: Volunteer,
-                                                     vol_b: Volunteer) -> None:
+def test_settles_the_orders_assessed_that_local_day(
+    world: dict[str, Any], tree: Any, cast: Any, vol: Volunteer, vol_b: Volunteer
+) -> None:
     o1, o3 = world["o1"], world["o3"]
 
     run = settle(DAY1)
@@ -97,24 +159,35 @@ def test_settles_the_orders_assessed_that_local_day(world: dict[str, Any], tree:
     assert run.status == SettlementStatus.SUCCEEDED
     assert run.settlement_date == DAY1
     assert run.finished_at is not None and run.error == ""
-    assert run_figures(run) == (SettlementStatus.SUCCEEDED, 2, 3, 25 + 10 + 18,
-                                Decimal("5.0"), 2)
+    assert run_figures(run) == (SettlementStatus.SUCCEEDED, 2, 3, 25 + 10 + 18, Decimal("5.0"), 2)
 
     credits = {t.source_key: t for t in LedgerTransaction.objects.filter(run=run)}
-    assert set(credits) == {f"order:{o1.pk}:volunteer:{vol.pk}",
-                            f"order:{o1.pk}:volunteer:{vol_b.pk}",
-                            f"order:{o3.pk}:volunteer:{vol.pk}"}
+    assert set(credits) == {
+        f"order:{o1.pk}:volunteer:{vol.pk}",
+        f"order:{o1.pk}:volunteer:{vol_b.pk}",
+        f"order:{o3.pk}:volunteer:{vol.pk}",
+    }
     c = credits[f"order:{o1.pk}:volunteer:{vol.pk}"]
     assert (c.kind, c.amount, c.hours, c.site_id, c.order_id, c.volunteer_id) == (
-        EntryKind.SERVICE, 25, Decimal("2.5"), tree.town1.pk, o1.pk, vol.pk)
+        EntryKind.SERVICE,
+        25,
+        Decimal("2.5"),
+        tree.town1.pk,
+        o1.pk,
+        vol.pk,
+    )
     assert credits[f"order:{o3.pk}:volunteer:{vol.pk}"].site_id == tree.county.pk
     # One credit per volunteer per order, each a balanced pair of legs: the assessing
     # site's issuing account pays, the volunteer receives.
     for txn in credits.values():
-        legs = sorted((lg.amount, lg.account.kind, lg.account.volunteer_id, lg.account.site_id)
-                      for lg in txn.legs.select_related("account"))
-        assert legs == [(-txn.amount, AccountKind.ISSUING, None, txn.site_id),
-                        (txn.amount, AccountKind.VOLUNTEER, txn.volunteer_id, None)]
+        legs = sorted(
+            (lg.amount, lg.account.kind, lg.account.volunteer_id, lg.account.site_id)
+            for lg in txn.legs.select_related("account")
+        )
+        assert legs == [
+            (-txn.amount, AccountKind.ISSUING, None, txn.site_id),
+            (txn.amount, AccountKind.VOLUNTEER, txn.volunteer_id, None),
+        ]
         assert all(lg.run_id == run.pk for lg in txn.legs.all())
 
     assert balance(vol) == 43 and balance(vol_b) == 10
@@ -125,9 +198,14 @@ def test_settles_the_orders_assessed_that_local_day(world: dict[str, Any], tree:
     records = {r.source_key: r for r in ServiceRecord.objects.all()}
     assert set(records) == set(credits)
     r1 = records[f"order:{o1.pk}:volunteer:{vol.pk}"]
-    assert (r1.volunteer_id, r1.site_id, r1.service_date, r1.hours, r1.title,
-            r1.recorded_by_id) == (vol.pk, tree.village1.pk, DAY1, Decimal("2.5"), "陪老人就医",
-                                   cast.town1.pk)
+    assert (
+        r1.volunteer_id,
+        r1.site_id,
+        r1.service_date,
+        r1.hours,
+        r1.title,
+        r1.recorded_by_id,
+    ) == (vol.pk, tree.village1.pk, DAY1, Decimal("2.5"), "陪老人就医", cast.town1.pk)
     # No check-in time: the record's date is the assessment's local date (the 1st,
     # although 00:00:30 in Shanghai is still the 29th of February in UTC).
     assert records[f"order:{o3.pk}:volunteer:{vol.pk}"].service_date == DAY1
@@ -139,35 +217,49 @@ def test_settles_the_orders_assessed_that_local_day(world: dict[str, Any], tree:
 
 
 def test_next_day_gets_the_order_assessed_one_minute_after_midnight(
-        world: dict[str, Any], vol: Volunteer) -> None:
+    world: dict[str, Any], vol: Volunteer
+) -> None:
     o2 = world["o2"]
     settle(DAY1)
     run = settle(DAY2)
-    assert list(LedgerTransaction.objects.filter(run=run).values_list("source_key", flat=True)) \
-        == [f"order:{o2.pk}:volunteer:{vol.pk}"]
+    assert list(LedgerTransaction.objects.filter(run=run).values_list("source_key", flat=True)) == [
+        f"order:{o2.pk}:volunteer:{vol.pk}"
+    ]
     assert (run.orders_seen, run.entries_created, run.points_credited) == (1, 1, 30)
     assert balance(vol) == 43 + 30
 
 
 def test_day_before_gets_the_order_assessed_one_second_before_midnight(
-        world: dict[str, Any], vol_b: Volunteer) -> None:
+    world: dict[str, Any], vol_b: Volunteer
+) -> None:
     run = settle(dt.date(2024, 2, 29))
-    assert list(LedgerTransaction.objects.filter(run=run).values_list("source_key", flat=True)) \
-        == [f"order:{world['o0'].pk}:volunteer:{vol_b.pk}"]
+    assert list(LedgerTransaction.objects.filter(run=run).values_list("source_key", flat=True)) == [
+        f"order:{world['o0'].pk}:volunteer:{vol_b.pk}"
+    ]
     assert balance(vol_b) == 40
 
 
 def test_rejected_unapproved_and_zero_hour_work_pays_nothing(
-        tree: Any, cast: Any, vol: Volunteer, vol_b: Volunteer, item: Any) -> None:
+    tree: Any, cast: Any, vol: Volunteer, vol_b: Volunteer, item: Any
+) -> None:
     common = {"site": tree.village1, "resident": cast.res1, "assessed_site": tree.town1}
-    assessed_order(item=item, assessed_at=local(2024, 3, 1, 10), hours=[(vol, "5")],
-                   status=OrderStatus.REJECTED, approved=False, **common)
-    assessed_order(item=item, assessed_at=local(2024, 3, 1, 11), hours=[(vol, "6")],
-                   approved=False, **common)
-    assessed_order(item=item, assessed_at=local(2024, 3, 1, 12), hours=[(vol, "6")],
-                   approved=None, **common)
-    assessed_order(item=item, assessed_at=local(2024, 3, 1, 13),
-                   hours=[(vol_b, "0"), (vol, None)], **common)
+    assessed_order(
+        item=item,
+        assessed_at=local(2024, 3, 1, 10),
+        hours=[(vol, "5")],
+        status=OrderStatus.REJECTED,
+        approved=False,
+        **common,
+    )
+    assessed_order(
+        item=item, assessed_at=local(2024, 3, 1, 11), hours=[(vol, "6")], approved=False, **common
+    )
+    assessed_order(
+        item=item, assessed_at=local(2024, 3, 1, 12), hours=[(vol, "6")], approved=None, **common
+    )
+    assessed_order(
+        item=item, assessed_at=local(2024, 3, 1, 13), hours=[(vol_b, "0"), (vol, None)], **common
+    )
 
     run = settle(DAY1)
 
@@ -179,16 +271,28 @@ def test_rejected_unapproved_and_zero_hour_work_pays_nothing(
 
 
 def test_hours_accumulate_and_star_level_is_recomputed(
-        tree: Any, cast: Any, vol: Volunteer, item: Any) -> None:
+    tree: Any, cast: Any, vol: Volunteer, item: Any
+) -> None:
     # 96 hours already on record (four full days): the settlement's 4 hours make 100,
     # the first star's threshold.
     for n in range(4):
-        ServiceRecord.objects.create(volunteer=vol, site=tree.village1, title="往期服务",
-                                     service_date=dt.date(2023, 5, n + 1), hours=Decimal("24"),
-                                     source_key=f"manual:prior-{n}")
+        ServiceRecord.objects.create(
+            volunteer=vol,
+            site=tree.village1,
+            title="往期服务",
+            service_date=dt.date(2023, 5, n + 1),
+            hours=Decimal("24"),
+            source_key=f"manual:prior-{n}",
+        )
     Volunteer.objects.filter(pk=vol.pk).update(hours=Decimal("96"))
-    assessed_order(item=item, site=tree.village1, resident=cast.res1, assessed_site=tree.town1,
-                   assessed_at=local(2024, 3, 1, 15), hours=[(vol, "4")])
+    assessed_order(
+        item=item,
+        site=tree.village1,
+        resident=cast.res1,
+        assessed_site=tree.town1,
+        assessed_at=local(2024, 3, 1, 15),
+        hours=[(vol, "4")],
+    )
 
     settle(DAY1)
 
@@ -196,16 +300,24 @@ def test_hours_accumulate_and_star_level_is_recomputed(
     assert (vol.hours, vol.star_level) == (Decimal("100.0"), 1)
 
 
-def test_issuing_site_falls_back_to_the_handling_site(tree: Any, cast: Any, vol: Volunteer,
-                                                       item: Any) -> None:
-    assessed_order(item=item, site=tree.village1, resident=cast.res1, assessed_site=None,
-                   assessed_at=local(2024, 3, 1, 15), hours=[(vol, "1")])
+def test_issuing_site_falls_back_to_the_handling_site(
+    tree: Any, cast: Any, vol: Volunteer, item: Any
+) -> None:
+    assessed_order(
+        item=item,
+        site=tree.village1,
+        resident=cast.res1,
+        assessed_site=None,
+        assessed_at=local(2024, 3, 1, 15),
+        hours=[(vol, "1")],
+    )
     settle(DAY1)
     assert site_balance(tree.village1, AccountKind.ISSUING) == -10
 
 
-def test_rerun_adds_nothing(world: dict[str, Any], tree: Any, vol: Volunteer,
-                            vol_b: Volunteer) -> None:
+def test_rerun_adds_nothing(
+    world: dict[str, Any], tree: Any, vol: Volunteer, vol_b: Volunteer
+) -> None:
     first = settle(DAY1)
     before = snapshot()
 
@@ -218,19 +330,30 @@ def test_rerun_adds_nothing(world: dict[str, Any], tree: Any, vol: Volunteer,
     assert balance(vol) == 43 and balance(vol_b) == 10
 
 
-def test_rerun_pays_only_what_is_new(world: dict[str, Any], tree: Any, cast: Any,
-                                     vol: Volunteer, vol_b: Volunteer, item: Any) -> None:
+def test_rerun_pays_only_what_is_new(
+    world: dict[str, Any], tree: Any, cast: Any, vol: Volunteer, vol_b: Volunteer, item: Any
+) -> None:
     settle(DAY1)
-    late = assessed_order(item=item, site=tree.village1, resident=cast.res1,
-                          assessed_site=tree.town1, assessed_at=local(2024, 3, 1, 20),
-                          hours=[(vol_b, "2")])
+    late = assessed_order(
+        item=item,
+        site=tree.village1,
+        resident=cast.res1,
+        assessed_site=tree.town1,
+        assessed_at=local(2024, 3, 1, 20),
+        hours=[(vol_b, "2")],
+    )
 
     run = settle(DAY1)
 
-    assert (run.orders_seen, run.entries_created, run.points_credited,
-            run.volunteers_credited) == (3, 1, 20, 1)
-    assert LedgerTransaction.objects.get(run=run).source_key == \
-        f"order:{late.pk}:volunteer:{vol_b.pk}"
+    assert (run.orders_seen, run.entries_created, run.points_credited, run.volunteers_credited) == (
+        3,
+        1,
+        20,
+        1,
+    )
+    assert (
+        LedgerTransaction.objects.get(run=run).source_key == f"order:{late.pk}:volunteer:{vol_b.pk}"
+    )
     assert balance(vol) == 43 and balance(vol_b) == 30
     assert verify_ledger().ok
 
@@ -250,7 +373,8 @@ def crash_at(n: int) -> Any:
 
 @pytest.mark.parametrize("step", [1, 3, 5, 7, 8])
 def test_crashed_run_leaves_nothing_and_rerun_equals_a_clean_run(
-        world: dict[str, Any], step: int) -> None:
+    world: dict[str, Any], step: int
+) -> None:
     # The reference: a clean run on the same data, then rolled back.
     with transaction.atomic():
         clean_run = settle(DAY1)

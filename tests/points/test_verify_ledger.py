@@ -21,11 +21,18 @@ from .factories import assessed_order, local
 
 
 @pytest.fixture
-def ledger(tree: Any, cast: Any, vol: Volunteer, vol_b: Volunteer, item: Any,
-           reward: Any) -> dict[str, Any]:
+def ledger(
+    tree: Any, cast: Any, vol: Volunteer, vol_b: Volunteer, item: Any, reward: Any
+) -> dict[str, Any]:
     """A ledger with every kind of movement: settlement, adjustment, redemption, refund."""
-    assessed_order(item=item, site=tree.village1, resident=cast.res1, assessed_site=tree.town1,
-                   assessed_at=local(2024, 3, 1, 15), hours=[(vol, "3"), (vol_b, "2")])
+    assessed_order(
+        item=item,
+        site=tree.village1,
+        resident=cast.res1,
+        assessed_site=tree.town1,
+        assessed_at=local(2024, 3, 1, 15),
+        hours=[(vol, "3"), (vol_b, "2")],
+    )
     settle(dt.date(2024, 3, 1))
     services.points_adjust(actor=cast.county, volunteer=vol_b, amount=5, reason="补记")
     soap = reward(points_cost=8)
@@ -33,8 +40,9 @@ def ledger(tree: Any, cast: Any, vol: Volunteer, vol_b: Volunteer, item: Any,
     services.redemption_hand_over(actor=cast.town1, redemption_id=kept.pk)
     back, _ = services.reward_redeem(actor=cast.vol1, reward_id=soap.pk)
     services.redemption_cancel(actor=cast.vol1, redemption_id=back.pk)
-    assert set(LedgerTransaction.objects.values_list("kind", flat=True)) == set(EntryKind.values) - {
-        EntryKind.ACTIVITY}
+    assert set(LedgerTransaction.objects.values_list("kind", flat=True)) == set(
+        EntryKind.values
+    ) - {EntryKind.ACTIVITY}
     return {"vol_account": Account.objects.get(volunteer=vol)}
 
 
@@ -58,8 +66,9 @@ def test_passes_on_a_consistent_ledger(ledger: dict[str, Any]) -> None:
 def test_fails_when_a_cached_balance_is_tampered_with(ledger: dict[str, Any]) -> None:
     acc = ledger["vol_account"]
     with connection.cursor() as cur:  # accounts are not append-only, on either database
-        cur.execute(f"UPDATE {Account._meta.db_table} SET balance = balance + 7 WHERE id = %s",
-                    [acc.pk])
+        cur.execute(
+            f"UPDATE {Account._meta.db_table} SET balance = balance + 7 WHERE id = %s", [acc.pk]
+        )
     err = StringIO()
     with pytest.raises(CommandError, match="核对未通过"):
         call_command("verify_ledger", stdout=StringIO(), stderr=err)
@@ -84,10 +93,12 @@ def test_fails_on_an_unbalanced_transaction(ledger: dict[str, Any], tree: Any) -
     acc = ledger["vol_account"]
     now = timezone.now()
     with transaction.atomic():
-        txn = LedgerTransaction.objects.create(kind=EntryKind.ADJUSTMENT, source_key="rogue:1",
-                                               amount=3, created_at=now)
-        Leg.objects.create(transaction=txn, account=acc, amount=3, kind=EntryKind.ADJUSTMENT,
-                           created_at=now)
+        txn = LedgerTransaction.objects.create(
+            kind=EntryKind.ADJUSTMENT, source_key="rogue:1", amount=3, created_at=now
+        )
+        Leg.objects.create(
+            transaction=txn, account=acc, amount=3, kind=EntryKind.ADJUSTMENT, created_at=now
+        )
         Account.objects.filter(pk=acc.pk).update(balance=acc.balance + 3)  # cache "consistent"
         err = StringIO()
         with pytest.raises(CommandError):

@@ -26,11 +26,29 @@ from .test_league import order
 pytestmark = pytest.mark.django_db
 
 SUMMARY_KEYS = {
-    "site", "from", "to", "orders_placed", "orders_accepted", "orders_completed",
-    "orders_cancelled", "orders_rejected", "orders_escalated", "completion_rate",
-    "accept_minutes_median", "accept_minutes_p90", "complete_minutes_median",
-    "complete_minutes_p90", "ratings", "average_rating", "high_rating_share", "volunteer_hours",
-    "active_volunteers", "new_volunteers", "points_credited", "points_redeemed", "by_category",
+    "site",
+    "from",
+    "to",
+    "orders_placed",
+    "orders_accepted",
+    "orders_completed",
+    "orders_cancelled",
+    "orders_rejected",
+    "orders_escalated",
+    "completion_rate",
+    "accept_minutes_median",
+    "accept_minutes_p90",
+    "complete_minutes_median",
+    "complete_minutes_p90",
+    "ratings",
+    "average_rating",
+    "high_rating_share",
+    "volunteer_hours",
+    "active_volunteers",
+    "new_volunteers",
+    "points_credited",
+    "points_redeemed",
+    "by_category",
 }
 
 
@@ -53,21 +71,26 @@ def hist(**counts: int) -> list[int]:
     return out
 
 
-@pytest.mark.parametrize("h, p, expected", [
-    (hist(), 0.5, None),
-    (hist(b0=1), 0.5, 5),
-    (hist(b0=1), 0.9, 5),
-    (hist(b0=1, b1=1), 0.5, 5),          # rank 1 of 2: the first bucket's bound
-    (hist(b0=1, b1=1), 0.9, 10),
-    (hist(b0=5, b3=5), 0.5, 5),          # exactly half in the first bucket
-    (hist(b0=4, b3=6), 0.5, 30),
-    (hist(b0=9, b12=1), 0.9, 5),         # the 9th of 10 is still in bucket 0
-    (hist(b0=8, b12=2), 0.9, 10080),
-    (hist(b2=3, b5=0, b7=7), 0.5, 480),  # empty buckets in between are skipped
-    (hist(b13=3), 0.5, 10081),           # overflow: "more than the last bound"
-    (hist(b0=1, b13=9), 0.9, 10081),
-])
-def test_percentile_minutes_at_bucket_boundaries(h: list[int], p: float, expected: int | None) -> None:
+@pytest.mark.parametrize(
+    "h, p, expected",
+    [
+        (hist(), 0.5, None),
+        (hist(b0=1), 0.5, 5),
+        (hist(b0=1), 0.9, 5),
+        (hist(b0=1, b1=1), 0.5, 5),  # rank 1 of 2: the first bucket's bound
+        (hist(b0=1, b1=1), 0.9, 10),
+        (hist(b0=5, b3=5), 0.5, 5),  # exactly half in the first bucket
+        (hist(b0=4, b3=6), 0.5, 30),
+        (hist(b0=9, b12=1), 0.9, 5),  # the 9th of 10 is still in bucket 0
+        (hist(b0=8, b12=2), 0.9, 10080),
+        (hist(b2=3, b5=0, b7=7), 0.5, 480),  # empty buckets in between are skipped
+        (hist(b13=3), 0.5, 10081),  # overflow: "more than the last bound"
+        (hist(b0=1, b13=9), 0.9, 10081),
+    ],
+)
+def test_percentile_minutes_at_bucket_boundaries(
+    h: list[int], p: float, expected: int | None
+) -> None:
     assert percentile_minutes(h, p) == expected
 
 
@@ -81,7 +104,10 @@ def test_medians_from_histograms_of_known_minutes(tree: Any, cast: Any) -> None:
     rollup_range(day, day)
     fig = summary(tree.county, day, day)
     assert fig.accept_hist[:6] == [1, 1, 1, 0, 0, 0] and fig.accept_hist[6] == 1
-    assert (fig.as_dict()["accept_minutes_median"], fig.as_dict()["accept_minutes_p90"]) == (10, 240)
+    assert (fig.as_dict()["accept_minutes_median"], fig.as_dict()["accept_minutes_p90"]) == (
+        10,
+        240,
+    )
     assert fig.as_dict() == summary_raw(tree.county, day, day).as_dict()
 
 
@@ -93,20 +119,32 @@ def test_summary_api_shape_and_figures(rolled: History, cast: Any, api_as: Any, 
     assert (body["from"], body["to"]) == (rolled.first.isoformat(), rolled.last.isoformat())
     raw = summary_raw(tree.county, rolled.first, rolled.last).as_dict()
     assert {k: body[k] for k in raw} == raw
-    assert set(body["by_category"]["health"]) == {"label", "orders_placed", "orders_completed",
-                                                  "volunteer_hours"}
+    assert set(body["by_category"]["health"]) == {
+        "label",
+        "orders_placed",
+        "orders_completed",
+        "volunteer_hours",
+    }
 
 
 @pytest.mark.parametrize("bucket", ["day", "week", "month"])
 def test_timeseries_buckets(rolled: History, cast: Any, api_as: Any, bucket: str) -> None:
-    response = api_as(cast.county).get(f"/api/v1/reports/timeseries/?{span(rolled)}&bucket={bucket}")
+    response = api_as(cast.county).get(
+        f"/api/v1/reports/timeseries/?{span(rolled)}&bucket={bucket}"
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["bucket"] == bucket
     periods = [dt.date.fromisoformat(p["period"]) for p in body["results"]]
     assert periods == sorted(periods) and len(set(periods)) == len(periods)
-    assert set(body["results"][0]) == {"period", "orders_placed", "orders_completed",
-                                       "orders_cancelled", "volunteer_hours", "average_rating"}
+    assert set(body["results"][0]) == {
+        "period",
+        "orders_placed",
+        "orders_completed",
+        "orders_cancelled",
+        "volunteer_hours",
+        "average_rating",
+    }
     if bucket == "day":
         assert periods[0] == rolled.first and len(periods) > 30
     elif bucket == "week":
@@ -117,30 +155,39 @@ def test_timeseries_buckets(rolled: History, cast: Any, api_as: Any, bucket: str
     assert sum(p["orders_placed"] for p in body["results"]) == total.orders_placed
 
 
-@pytest.mark.parametrize("query, field", [
-    ("bucket=year", "bucket"),
-    ("from=2026-10-05&to=2026-10-01", "from"),
-    ("from=2026-10-05&to=yesterday", "from"),
-    ("from=2020-01-01&to=2026-01-01", "from"),   # longer than three years
-    ("period=2026-13", "period"),
-    ("period=2026Q5", "period"),
-])
-def test_bad_parameters_answer_400_with_a_code(db: Any, cast: Any, api_as: Any, query: str,
-                                               field: str) -> None:
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("bucket=year", "bucket"),
+        ("from=2026-10-05&to=2026-10-01", "from"),
+        ("from=2026-10-05&to=yesterday", "from"),
+        ("from=2020-01-01&to=2026-01-01", "from"),  # longer than three years
+        ("period=2026-13", "period"),
+        ("period=2026Q5", "period"),
+    ],
+)
+def test_bad_parameters_answer_400_with_a_code(
+    db: Any, cast: Any, api_as: Any, query: str, field: str
+) -> None:
     response = api_as(cast.county).get(f"/api/v1/reports/timeseries/?{query}")
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid" and field in body["errors"]
 
 
-@pytest.mark.parametrize("period, first, last", [
-    ("2026-10", "2026-10-01", "2026-10-31"),
-    ("2026-02", "2026-02-01", "2026-02-28"),
-    ("2024-2", "2024-02-01", "2024-02-29"),
-    ("2026Q4", "2026-10-01", "2026-12-31"),
-    ("2026q1", "2026-01-01", "2026-03-31"),
-])
-def test_period_parsing(db: Any, cast: Any, api_as: Any, period: str, first: str, last: str) -> None:
+@pytest.mark.parametrize(
+    "period, first, last",
+    [
+        ("2026-10", "2026-10-01", "2026-10-31"),
+        ("2026-02", "2026-02-01", "2026-02-28"),
+        ("2024-2", "2024-02-01", "2024-02-29"),
+        ("2026Q4", "2026-10-01", "2026-12-31"),
+        ("2026q1", "2026-01-01", "2026-03-31"),
+    ],
+)
+def test_period_parsing(
+    db: Any, cast: Any, api_as: Any, period: str, first: str, last: str
+) -> None:
     body = api_as(cast.county).get(f"/api/v1/reports/summary/?period={period}").json()
     assert (body["from"], body["to"]) == (first, last)
 
@@ -148,15 +195,19 @@ def test_period_parsing(db: Any, cast: Any, api_as: Any, period: str, first: str
 def test_default_range_is_the_last_30_days(db: Any, cast: Any, api_as: Any) -> None:
     body = api_as(cast.county).get("/api/v1/reports/summary/").json()
     today = timezone.localdate()
-    assert (body["from"], body["to"]) == ((today - dt.timedelta(days=29)).isoformat(),
-                                          today.isoformat())
+    assert (body["from"], body["to"]) == (
+        (today - dt.timedelta(days=29)).isoformat(),
+        today.isoformat(),
+    )
 
 
 # --- scope ---------------------------------------------------------------------------
-@pytest.mark.parametrize("path", ["summary/", "sites/", "timeseries/", "export.xlsx",
-                                  "export.csv?table=summary&"])
-def test_town2_gets_nothing_of_town1(rolled: History, cast: Any, api_as: Any, tree: Any,
-                                     path: str) -> None:
+@pytest.mark.parametrize(
+    "path", ["summary/", "sites/", "timeseries/", "export.xlsx", "export.csv?table=summary&"]
+)
+def test_town2_gets_nothing_of_town1(
+    rolled: History, cast: Any, api_as: Any, tree: Any, path: str
+) -> None:
     sep = "" if path.endswith("&") else "?"
     url = f"/api/v1/reports/{path}{sep}site={tree.town1.pk}&{span(rolled)}"
     for site in (tree.town1, tree.village1, tree.county):
@@ -166,7 +217,9 @@ def test_town2_gets_nothing_of_town1(rolled: History, cast: Any, api_as: Any, tr
     assert api_as(cast.town1).get(url).status_code == 200
 
 
-def test_town2_defaults_to_its_own_township(rolled: History, cast: Any, api_as: Any, tree: Any) -> None:
+def test_town2_defaults_to_its_own_township(
+    rolled: History, cast: Any, api_as: Any, tree: Any
+) -> None:
     body = api_as(cast.town2).get(f"/api/v1/reports/summary/?{span(rolled)}").json()
     assert body["site"]["id"] == tree.town2.pk
     own = summary_raw(tree.town2, rolled.first, rolled.last).as_dict()
@@ -178,8 +231,7 @@ def test_town2_defaults_to_its_own_township(rolled: History, cast: Any, api_as: 
 
 
 @pytest.mark.parametrize("who", ["res1", "vol1", "nobody"])
-@pytest.mark.parametrize("path", ["summary/", "sites/", "timeseries/", "export.xlsx",
-                                  "export.csv"])
+@pytest.mark.parametrize("path", ["summary/", "sites/", "timeseries/", "export.xlsx", "export.csv"])
 def test_non_staff_get_404(db: Any, cast: Any, api_as: Any, who: str, path: str) -> None:
     response = api_as(getattr(cast, who)).get(f"/api/v1/reports/{path}")
     assert response.status_code == 404
@@ -207,8 +259,9 @@ def test_pages_are_scoped(rolled: History, cast: Any, login_as: Any, tree: Any) 
         assert other.get("/reports/bulletin/?period=2026-10").status_code == 404
 
 
-def test_dashboard_and_bulletin_for_the_county(rolled: History, cast: Any, login_as: Any,
-                                               tree: Any) -> None:
+def test_dashboard_and_bulletin_for_the_county(
+    rolled: History, cast: Any, login_as: Any, tree: Any
+) -> None:
     client = login_as(cast.county)
     html = client.get(f"/reports/?{span(rolled)}").content.decode()
     fig = summary(tree.county, rolled.first, rolled.last)
@@ -219,7 +272,9 @@ def test_dashboard_and_bulletin_for_the_county(rolled: History, cast: Any, login
     assert str(fig.orders_placed) in html
     response = client.get("/reports/bulletin/")
     assert response.status_code == 302 and "period=" in response["Location"]
-    bulletin = client.get(f"/reports/bulletin/?period={rolled.first:%Y}Q{(rolled.first.month - 1) // 3 + 1}")
+    bulletin = client.get(
+        f"/reports/bulletin/?period={rolled.first:%Y}Q{(rolled.first.month - 1) // 3 + 1}"
+    )
     assert bulletin.status_code == 200 and "季度" in bulletin.content.decode()
 
 
@@ -231,7 +286,8 @@ def test_xlsx_export(rolled: History, cast: Any, api_as: Any, tree: Any) -> None
     response = api_as(cast.county).get(f"/api/v1/reports/export.xlsx?{span(rolled)}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     assert "attachment" in response["Content-Disposition"]
     wb = load_workbook(io.BytesIO(response.content))
     assert wb.sheetnames == SHEETS
@@ -244,8 +300,9 @@ def test_xlsx_export(rolled: History, cast: Any, api_as: Any, tree: Any) -> None
     assert values["兑换积分"] == fig["points_redeemed"] == 2
     assert len(values) == len(SUMMARY_LABELS) + 2
     assert rows["各阵地排行"][0][:4] == ("名次", "上期名次", "阵地", "得分")
-    assert [r[2] for r in rows["各阵地排行"][1:]] != [] and {r[2] for r in rows["各阵地排行"][1:]} == {
-        tree.town1.name, tree.town2.name}
+    assert [r[2] for r in rows["各阵地排行"][1:]] != [] and {
+        r[2] for r in rows["各阵地排行"][1:]
+    } == {tree.town1.name, tree.town2.name}
     assert rows["趋势"][0] == ("期间", "点单数", "完成数", "取消数", "服务时长", "平均评分")
     assert sum(r[1] for r in rows["趋势"][1:]) == fig["orders_placed"]
     assert rows["服务类别"][0] == ("类别", "点单数", "完成数", "服务时长")
@@ -253,22 +310,26 @@ def test_xlsx_export(rolled: History, cast: Any, api_as: Any, tree: Any) -> None
     assert rows["待整改菜单"][0][0] == "服务项目"
 
 
-@pytest.mark.parametrize("table, header", [
-    ("summary", ["指标", "数值"]),
-    ("sites", ["名次", "上期名次", "阵地", "得分"]),
-    ("timeseries", ["期间", "点单数"]),
-    ("categories", ["类别", "点单数"]),
-    ("items", ["服务项目", "发布阵地"]),
-])
-def test_csv_export_per_table(rolled: History, cast: Any, api_as: Any, tree: Any, table: str,
-                              header: list[str]) -> None:
+@pytest.mark.parametrize(
+    "table, header",
+    [
+        ("summary", ["指标", "数值"]),
+        ("sites", ["名次", "上期名次", "阵地", "得分"]),
+        ("timeseries", ["期间", "点单数"]),
+        ("categories", ["类别", "点单数"]),
+        ("items", ["服务项目", "发布阵地"]),
+    ],
+)
+def test_csv_export_per_table(
+    rolled: History, cast: Any, api_as: Any, tree: Any, table: str, header: list[str]
+) -> None:
     response = api_as(cast.county).get(f"/api/v1/reports/export.csv?{span(rolled)}&table={table}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
-    assert rows[0][:len(header)] == header
+    assert rows[0][: len(header)] == header
     if table == "sites":
         assert {r[2] for r in rows[1:]} == {tree.town1.name, tree.town2.name}
     if table in ("summary", "timeseries", "categories"):
@@ -291,11 +352,14 @@ def count_queries(client: Any, url: str) -> int:
 
 
 @pytest.mark.parametrize("path", ["summary/", "sites/", "timeseries/?bucket=week&"])
-def test_query_count_does_not_grow_with_the_range(rolled: History, cast: Any, api_as: Any,
-                                                  path: str) -> None:
+def test_query_count_does_not_grow_with_the_range(
+    rolled: History, cast: Any, api_as: Any, path: str
+) -> None:
     client = api_as(cast.county)
     sep = "" if path.endswith("&") else "?"
-    short = f"from={rolled.first.isoformat()}&to={(rolled.first + dt.timedelta(days=9)).isoformat()}"
+    short = (
+        f"from={rolled.first.isoformat()}&to={(rolled.first + dt.timedelta(days=9)).isoformat()}"
+    )
     base = f"/api/v1/reports/{path}{sep}"
     # Warm up: the first request reads the caller's roles once and caches them on the user.
     count_queries(client, base + short)

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 def make_item(site: Any, title: str, *, age_days: int = 200) -> ServiceItem:
     item = ServiceItemFactory(site=site, title=title)
     ServiceItem.objects.filter(pk=item.pk).update(
-        created_at=timezone.now() - dt.timedelta(days=age_days))
+        created_at=timezone.now() - dt.timedelta(days=age_days)
+    )
     return item
 
 
@@ -27,10 +28,18 @@ def orders(item: Any, resident: Any, scores: list[int | None], *, days_ago: int 
     when = timezone.now() - dt.timedelta(days=days_ago)
     for score in scores:
         o = ServiceOrder.objects.create(
-            service=item, site=item.site, handling_site=item.site, resident=resident,
-            placed_by=resident, address="地址", contact_mobile="13600000001",
-            preferred_start=when, preferred_end=when + dt.timedelta(hours=1),
-            status="rated" if score else "submitted", score=score)
+            service=item,
+            site=item.site,
+            handling_site=item.site,
+            resident=resident,
+            placed_by=resident,
+            address="地址",
+            contact_mobile="13600000001",
+            preferred_start=when,
+            preferred_end=when + dt.timedelta(hours=1),
+            status="rated" if score else "submitted",
+            score=score,
+        )
         ServiceOrder.objects.filter(pk=o.pk).update(created_at=when)
 
 
@@ -38,14 +47,14 @@ def orders(item: Any, resident: Any, scores: list[int | None], *, days_ago: int 
 def menu(tree: Any, cast: Any) -> dict[str, ServiceItem]:
     res = cast.res1
     m = {
-        "low5": make_item(tree.town1, "低分五评"),        # 3,3,3,4,3 = 3.2 over 5: listed
-        "low4": make_item(tree.town1, "低分四评"),        # 1,1,1,1 over 4: not enough ratings
-        "at35": make_item(tree.village1, "三点五分"),     # 3,4,3,4,3,4 = 3.5: not below
-        "unused": make_item(tree.village1, "无人问津"),   # created 200 days ago, never ordered
-        "stale": make_item(tree.town1, "久未点单"),       # last order 120 days ago
-        "recent": make_item(tree.town1, "近期有单"),      # an order 89 days ago
+        "low5": make_item(tree.town1, "低分五评"),  # 3,3,3,4,3 = 3.2 over 5: listed
+        "low4": make_item(tree.town1, "低分四评"),  # 1,1,1,1 over 4: not enough ratings
+        "at35": make_item(tree.village1, "三点五分"),  # 3,4,3,4,3,4 = 3.5: not below
+        "unused": make_item(tree.village1, "无人问津"),  # created 200 days ago, never ordered
+        "stale": make_item(tree.town1, "久未点单"),  # last order 120 days ago
+        "recent": make_item(tree.town1, "近期有单"),  # an order 89 days ago
         "new": make_item(tree.town1, "新上架", age_days=10),  # new, no orders yet: not listed
-        "town2": make_item(tree.town2, "桃源冷门"),       # unused, under town2
+        "town2": make_item(tree.town2, "桃源冷门"),  # unused, under town2
     }
     orders(m["low5"], res, [3, 3, 3, 4, 3])
     orders(m["low4"], res, [1, 1, 1, 1])
@@ -65,7 +74,11 @@ def test_items_needing_attention(menu: dict[str, ServiceItem], cast: Any) -> Non
     low = next(i for i in listed if i.title == "低分五评")
     assert (low.rating_count, round(low.rating_avg, 2), low.used_recently) == (5, 3.2, True)
     # town1's staff see their subtree only; town2 theirs.
-    assert titles(items_needing_attention(fetched_by=cast.town1)) == {"低分五评", "无人问津", "久未点单"}
+    assert titles(items_needing_attention(fetched_by=cast.town1)) == {
+        "低分五评",
+        "无人问津",
+        "久未点单",
+    }
     assert titles(items_needing_attention(fetched_by=cast.town2)) == {"桃源冷门"}
     assert not items_needing_attention(fetched_by=cast.res1).exists()
 
@@ -75,7 +88,9 @@ def test_a_fifth_low_rating_lists_the_item(menu: dict[str, ServiceItem], cast: A
     assert "低分四评" in titles(items_needing_attention(fetched_by=cast.county))
 
 
-def test_items_page_lists_and_retires(menu: dict[str, ServiceItem], cast: Any, login_as: Any) -> None:
+def test_items_page_lists_and_retires(
+    menu: dict[str, ServiceItem], cast: Any, login_as: Any
+) -> None:
     client = login_as(cast.county)
     page = client.get("/reports/items/").content.decode()
     assert "低分五评" in page and "无人问津" in page and "近期有单" not in page
@@ -89,7 +104,9 @@ def test_items_page_lists_and_retires(menu: dict[str, ServiceItem], cast: Any, l
     assert f'name="item" value="{menu["unused"].pk}"' in after
 
 
-def test_town2_cannot_retire_town1s_item(menu: dict[str, ServiceItem], cast: Any, login_as: Any) -> None:
+def test_town2_cannot_retire_town1s_item(
+    menu: dict[str, ServiceItem], cast: Any, login_as: Any
+) -> None:
     client = login_as(cast.town2)
     page = client.get("/reports/items/").content.decode()
     assert "桃源冷门" in page and "低分五评" not in page and "无人问津" not in page
@@ -101,8 +118,9 @@ def test_town2_cannot_retire_town1s_item(menu: dict[str, ServiceItem], cast: Any
 
 
 @pytest.mark.parametrize("who", ["res1", "vol1", "nobody"])
-def test_items_page_is_staff_only(menu: dict[str, ServiceItem], cast: Any, login_as: Any,
-                                  who: str) -> None:
+def test_items_page_is_staff_only(
+    menu: dict[str, ServiceItem], cast: Any, login_as: Any, who: str
+) -> None:
     client = login_as(getattr(cast, who))
     assert client.get("/reports/items/").status_code == 404
     assert client.post("/reports/items/", {"item": menu["unused"].pk}).status_code == 404

@@ -19,9 +19,18 @@ from .conftest import at
 pytestmark = pytest.mark.django_db
 
 
-def order(site: Any, item: Any, resident: Any, day: dt.date, *, accept: int | None,
-          done: bool = False, cancelled: bool = False, score: int | None = None,
-          served: list[tuple[Any, str]] = ()) -> ServiceOrder:  # type: ignore[assignment]
+def order(
+    site: Any,
+    item: Any,
+    resident: Any,
+    day: dt.date,
+    *,
+    accept: int | None,
+    done: bool = False,
+    cancelled: bool = False,
+    score: int | None = None,
+    served: list[tuple[Any, str]] = (),
+) -> ServiceOrder:  # type: ignore[assignment]
     """An order placed at 09:00 on ``day``; accepted after ``accept`` minutes; done at
     11:00; rated at 12:00; assessed (approved) at 15:00 when anyone served hours."""
     created = at(day, 9)
@@ -38,16 +47,31 @@ def order(site: Any, item: Any, resident: Any, day: dt.date, *, accept: int | No
     if served:
         status, stamps["assessed_at"], stamps["assessment_approved"] = "assessed", at(day, 15), True
     o = ServiceOrder.objects.create(
-        service=item, site=site, handling_site=site, resident=resident, placed_by=resident,
-        address="地址", contact_mobile="13600000001", preferred_start=created,
-        preferred_end=created + dt.timedelta(hours=2), status=status, **stamps)
+        service=item,
+        site=site,
+        handling_site=site,
+        resident=resident,
+        placed_by=resident,
+        address="地址",
+        contact_mobile="13600000001",
+        preferred_start=created,
+        preferred_end=created + dt.timedelta(hours=2),
+        status=status,
+        **stamps,
+    )
     ServiceOrder.objects.filter(pk=o.pk).update(**stamps)
     for vol, hours in served:
-        OrderAssignment.objects.create(order=o, volunteer=vol, status="accepted",
-                                       assigned_at=created, responded_at=stamps["accepted_at"],
-                                       checked_in_at=at(day, 10), checked_out_at=at(day, 11),
-                                       reported_hours=Decimal(hours),
-                                       confirmed_hours=Decimal(hours))
+        OrderAssignment.objects.create(
+            order=o,
+            volunteer=vol,
+            status="accepted",
+            assigned_at=created,
+            responded_at=stamps["accepted_at"],
+            checked_in_at=at(day, 10),
+            checked_out_at=at(day, 11),
+            reported_hours=Decimal(hours),
+            confirmed_hours=Decimal(hours),
+        )
     return o
 
 
@@ -106,20 +130,29 @@ def test_league_api(league_data: dt.date, tree: Any, cast: Any, api_as: Any) -> 
     assert body["site"]["id"] == tree.county.pk
     results = body["results"]
     assert [(r["site"]["id"], r["rank"], r["previous_rank"], r["score"]) for r in results] == [
-        (tree.town1.pk, 1, 2, 84.0), (tree.town2.pk, 2, 1, 83.3)]
+        (tree.town1.pk, 1, 2, 84.0),
+        (tree.town2.pk, 2, 1, 83.3),
+    ]
     assert results[0]["completion_rate"] == 0.75
     # A township's league ranks its points; town2 cannot see town1's.
     own = api_as(cast.town2).get(f"/api/v1/reports/sites/?from={day}&to={day}").json()
     assert [r["site"]["id"] for r in own["results"]] == [tree.village2.pk]
-    assert api_as(cast.town2).get(
-        f"/api/v1/reports/sites/?site={tree.town1.pk}&from={day}&to={day}").status_code == 404
+    assert (
+        api_as(cast.town2)
+        .get(f"/api/v1/reports/sites/?site={tree.town1.pk}&from={day}&to={day}")
+        .status_code
+        == 404
+    )
 
 
-def test_league_of_an_empty_period_ranks_by_path_with_last_periods_ranks(league_data: dt.date, tree: Any) -> None:
+def test_league_of_an_empty_period_ranks_by_path_with_last_periods_ranks(
+    league_data: dt.date, tree: Any
+) -> None:
     day = league_data + dt.timedelta(days=1)  # nothing on this day; the previous is D
     assert all(r.score == 0 for r in league_table(tree.county, day, day))
     rows = league_table(tree.county, day, day)
     assert [r.previous_rank for r in rows] == [1, 2]
-    far = league_table(tree.county, league_data - dt.timedelta(days=30),
-                       league_data - dt.timedelta(days=30))
+    far = league_table(
+        tree.county, league_data - dt.timedelta(days=30), league_data - dt.timedelta(days=30)
+    )
     assert all(r.score == 0 for r in far)

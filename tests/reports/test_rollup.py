@@ -38,9 +38,19 @@ def test_history_covers_what_the_figures_count(history: History) -> None:
     """The generated data is not trivially equal: every figure has something in it."""
     roll_all(history)
     fig = summary_raw(history.county, history.first, history.last).as_dict()
-    for key in ("orders_placed", "orders_accepted", "orders_completed", "orders_cancelled",
-                "orders_rejected", "orders_escalated", "ratings", "active_volunteers",
-                "new_volunteers", "points_credited", "points_redeemed"):
+    for key in (
+        "orders_placed",
+        "orders_accepted",
+        "orders_completed",
+        "orders_cancelled",
+        "orders_rejected",
+        "orders_escalated",
+        "ratings",
+        "active_volunteers",
+        "new_volunteers",
+        "points_credited",
+        "points_redeemed",
+    ):
         assert fig[key] > 0, key
     assert Decimal(fig["volunteer_hours"]) > 0
     assert fig["accept_minutes_p90"] > fig["accept_minutes_median"]
@@ -53,22 +63,31 @@ def test_history_covers_what_the_figures_count(history: History) -> None:
     assert SiteDailyStat.objects.count() > 100
 
 
-@pytest.mark.parametrize("which, offsets", [
-    ("county", (0, None)),       # the whole history
-    ("county", (3, 17)),
-    ("town1", (0, None)),
-    ("town1", (5, 25)),
-    ("town2", (10, 11)),         # two days
-    ("village1", (0, None)),
-    ("village2b", (12, 30)),
-    ("village1b", (20, 20)),     # one day
-])
-def test_summary_from_rollups_equals_raw(history: History, tree: Any, which: str,
-                                         offsets: tuple[int, int | None]) -> None:
+@pytest.mark.parametrize(
+    "which, offsets",
+    [
+        ("county", (0, None)),  # the whole history
+        ("county", (3, 17)),
+        ("town1", (0, None)),
+        ("town1", (5, 25)),
+        ("town2", (10, 11)),  # two days
+        ("village1", (0, None)),
+        ("village2b", (12, 30)),
+        ("village1b", (20, 20)),  # one day
+    ],
+)
+def test_summary_from_rollups_equals_raw(
+    history: History, tree: Any, which: str, offsets: tuple[int, int | None]
+) -> None:
     roll_all(history)
-    site = {"county": tree.county, "town1": tree.town1, "town2": tree.town2,
-            "village1": tree.village1, "village1b": tree.village1b,
-            "village2b": history.village2b}[which]
+    site = {
+        "county": tree.county,
+        "town1": tree.town1,
+        "town2": tree.town2,
+        "village1": tree.village1,
+        "village1b": tree.village1b,
+        "village2b": history.village2b,
+    }[which]
     day_from = history.first + dt.timedelta(days=offsets[0])
     day_to = history.last if offsets[1] is None else history.first + dt.timedelta(days=offsets[1])
     rolled = summary(site, day_from, day_to).as_dict()
@@ -123,9 +142,12 @@ def test_range_including_today_adds_live_figures(history: History, today_orders:
     children = dict(by_child_site(history.county, history.first + dt.timedelta(days=30), today))
     for child, fig in children.items():
         raw = summary_raw(child, history.first + dt.timedelta(days=30), today)
-        assert (fig.orders_placed, fig.orders_completed, fig.active_volunteers,
-                fig.volunteer_hours) == (raw.orders_placed, raw.orders_completed,
-                                         raw.active_volunteers, raw.volunteer_hours)
+        assert (
+            fig.orders_placed,
+            fig.orders_completed,
+            fig.active_volunteers,
+            fig.volunteer_hours,
+        ) == (raw.orders_placed, raw.orders_completed, raw.active_volunteers, raw.volunteer_hours)
     series = timeseries(history.county, today - dt.timedelta(days=3), today, "day")
     assert series[-1]["period"] == today.isoformat()
     assert series[-1]["orders_placed"] == len(made)
@@ -142,11 +164,11 @@ def test_rollup_rebuild_is_idempotent(history: History) -> None:
 def test_rebuilding_a_day_replaces_its_rows(history: History) -> None:
     roll_all(history)
     day = history.first + dt.timedelta(days=8)
-    order = next(o for o in history.orders
-                 if timezone.localtime(o.created_at).date() == day)
+    order = next(o for o in history.orders if timezone.localtime(o.created_at).date() == day)
     before = SiteDailyStat.objects.get(site=order.site_id, day=day).orders_placed
     ServiceOrder.objects.filter(pk=order.pk).update(
-        created_at=order.created_at - dt.timedelta(days=200))
+        created_at=order.created_at - dt.timedelta(days=200)
+    )
     rollup_day(day)
     after = SiteDailyStat.objects.filter(site=order.site_id, day=day).first()
     assert (after.orders_placed if after else 0) == before - 1
@@ -156,24 +178,31 @@ def test_rebuilding_a_day_replaces_its_rows(history: History) -> None:
 def test_rollup_command_rebuilds_a_range(history: History, capsys: Any) -> None:
     day_from = history.first + dt.timedelta(days=2)
     day_to = history.first + dt.timedelta(days=6)
-    call_command("rollup", "--from", day_from.isoformat(), "--to", day_to.isoformat(),
-                 "--no-progress")
+    call_command(
+        "rollup", "--from", day_from.isoformat(), "--to", day_to.isoformat(), "--no-progress"
+    )
     out = capsys.readouterr().out
     assert f"{day_from} 至 {day_to} 共 5 天" in out
     days = set(SiteDailyStat.objects.values_list("day", flat=True))
     assert days == {day_from + dt.timedelta(days=i) for i in range(5)}
-    assert summary(history.county, day_from, day_to).as_dict() == \
-        summary_raw(history.county, day_from, day_to).as_dict()
-    call_command("rollup", "--from", day_from.isoformat(), "--to", day_to.isoformat(),
-                 "--no-progress")
+    assert (
+        summary(history.county, day_from, day_to).as_dict()
+        == summary_raw(history.county, day_from, day_to).as_dict()
+    )
+    call_command(
+        "rollup", "--from", day_from.isoformat(), "--to", day_to.isoformat(), "--no-progress"
+    )
     assert set(SiteDailyStat.objects.values_list("day", flat=True)) == days
 
 
-@pytest.mark.parametrize("args", [
-    ["--from", "2026-13-01"],
-    ["--from", "yesterday"],
-    ["--from", "2026-10-05", "--to", "2026-10-01"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--from", "2026-13-01"],
+        ["--from", "yesterday"],
+        ["--from", "2026-10-05", "--to", "2026-10-01"],
+    ],
+)
 def test_rollup_command_refuses_bad_dates(db: Any, args: list[str]) -> None:
     with pytest.raises(CommandError):
         call_command("rollup", *args, "--no-progress")
@@ -186,4 +215,6 @@ def test_nightly_task_rolls_yesterday_and_the_day_before(history: History) -> No
     day = history.first + dt.timedelta(days=10)
     nightly_rollup(day.isoformat())
     assert set(SiteDailyStat.objects.values_list("day", flat=True)) == {
-        day - dt.timedelta(days=1), day}
+        day - dt.timedelta(days=1),
+        day,
+    }

@@ -23,17 +23,30 @@ def test_every_error_has_code_and_message(api, api_as, tree, cast):
     cases = [
         (api.get("/api/v1/me/"), 401, "not_authenticated"),
         (api_as(cast.res1).get("/api/v1/users/"), 403, "permission_denied"),
-        (api_as(cast.town1).post("/api/v1/sites/", {"name": "x", "level": "village",
-                                                    "parent": tree.town1.pk}),
-         403, "not_county_admin"),
+        (
+            api_as(cast.town1).post(
+                "/api/v1/sites/", {"name": "x", "level": "village", "parent": tree.town1.pk}
+            ),
+            403,
+            "not_county_admin",
+        ),
         (api.get(f"/api/v1/sites/{tree.village1.pk + 10_000}/"), 404, "not_found"),
         (county.delete(f"/api/v1/sites/{tree.village1.pk}/"), 405, "method_not_allowed"),
-        (county.post("/api/v1/sites/", "{not json", content_type="application/json"),
-         400, "parse_error"),
-        (county.post("/api/v1/sites/", "name=x", content_type="text/plain"),
-         415, "unsupported_media_type"),
-        (api.post("/api/v1/auth/token/", {"username": "res1", "password": "x"}),
-         400, "invalid_credentials"),
+        (
+            county.post("/api/v1/sites/", "{not json", content_type="application/json"),
+            400,
+            "parse_error",
+        ),
+        (
+            county.post("/api/v1/sites/", "name=x", content_type="text/plain"),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            api.post("/api/v1/auth/token/", {"username": "res1", "password": "x"}),
+            400,
+            "invalid_credentials",
+        ),
     ]
     for response, status, code in cases:
         _assert_problem(response, status, code)
@@ -41,9 +54,12 @@ def test_every_error_has_code_and_message(api, api_as, tree, cast):
 
 def test_validation_errors_carry_field_errors(api_as, tree, cast):
     body = _assert_problem(
-        api_as(cast.county).post("/api/v1/sites/", {"name": "x", "level": "village",
-                                                    "parent": tree.county.pk}),
-        400, "invalid")
+        api_as(cast.county).post(
+            "/api/v1/sites/", {"name": "x", "level": "village", "parent": tree.county.pk}
+        ),
+        400,
+        "invalid",
+    )
     assert list(body["errors"]) == ["parent"]
     assert body["message"] == body["errors"]["parent"][0]
 
@@ -68,6 +84,6 @@ def test_throttled_has_code_and_retry_after(api, cast, monkeypatch):
     for _ in range(2):
         api.post("/api/v1/auth/token/", {"username": "res1", "password": "x"})
     body = _assert_problem(
-        api.post("/api/v1/auth/token/", {"username": "res1", "password": "x"}),
-        429, "throttled")
+        api.post("/api/v1/auth/token/", {"username": "res1", "password": "x"}), 429, "throttled"
+    )
     assert body["retry_after"] > 0

@@ -38,13 +38,25 @@ def test_healthz_reports_an_unreachable_broker(client, settings):
 
 def test_check_deploy_with_production_settings_is_clean():
     key = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(50))
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DJANGO_DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
-                        "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DJANGO_DEBUG",
+            "SECURE_SSL_REDIRECT",
+            "SECURE_HSTS_SECONDS",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
+    }
     env.update(DJANGO_ENV="production", SECRET_KEY=key, ALLOWED_HOSTS="example.org")
     result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -57,7 +69,11 @@ def test_production_refuses_to_start_without_a_secret_key():
     env.update(DJANGO_ENV="production", ALLOWED_HOSTS="example.org")
     result = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "check"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr

@@ -83,11 +83,17 @@ class TestEditPage:
         assert tree.village1.name == "东关社区实践站"
 
     def test_county_admin_edits_a_site(self, login_as, tree, cast):
-        response = login_as(cast.county).post(f"/sites/manage/{tree.village1.pk}/edit/", {
-            "name": "东关社区实践站（新）", "contact_name": "钱站长", "is_active": "on",
-            # Disabled fields: whatever is posted, level and parent stay.
-            "level": "base", "parent": tree.town2.pk,
-        })
+        response = login_as(cast.county).post(
+            f"/sites/manage/{tree.village1.pk}/edit/",
+            {
+                "name": "东关社区实践站（新）",
+                "contact_name": "钱站长",
+                "is_active": "on",
+                # Disabled fields: whatever is posted, level and parent stay.
+                "level": "base",
+                "parent": tree.town2.pk,
+            },
+        )
         assert response.status_code == 302
         tree.village1.refresh_from_db()
         assert tree.village1.name == "东关社区实践站（新）"
@@ -95,16 +101,20 @@ class TestEditPage:
         assert (tree.village1.level, tree.village1.parent_id) == ("village", tree.town1.pk)
 
     def test_county_admin_creates_a_site(self, login_as, tree, cast):
-        response = login_as(cast.county).post("/sites/manage/new/", {
-            "name": "新建村", "level": "village", "parent": tree.town2.pk, "is_active": "on"})
+        response = login_as(cast.county).post(
+            "/sites/manage/new/",
+            {"name": "新建村", "level": "village", "parent": tree.town2.pk, "is_active": "on"},
+        )
         assert response.status_code == 302
         site = Site.objects.get(name="新建村")
         assert site.parent_id == tree.town2.pk and site.depth == 2
 
     def test_level_rule_is_a_form_error_on_parent(self, login_as, tree, cast):
         before = Site.objects.count()
-        response = login_as(cast.county).post("/sites/manage/new/", {
-            "name": "挂错的村", "level": "village", "parent": tree.county.pk, "is_active": "on"})
+        response = login_as(cast.county).post(
+            "/sites/manage/new/",
+            {"name": "挂错的村", "level": "village", "parent": tree.county.pk, "is_active": "on"},
+        )
         assert response.status_code == 400
         assert response.context["form"].errors["parent"]
         assert Site.objects.count() == before
@@ -116,11 +126,19 @@ class TestAccessSite:
         assert access_site(cast.town1, str(tree.village1b.pk)) == tree.village1b
         assert access_site(cast.county, tree.village2.pk) == tree.village2
 
-    @pytest.mark.parametrize(("who", "target"), [
-        ("town2", "village1"), ("town2", "town1"), ("town2", "county"),
-        ("town1", "village2"), ("village1", "village1b"), ("res1", "village1"),
-        ("vol1", "village1"), ("nobody", "county"),
-    ])
+    @pytest.mark.parametrize(
+        ("who", "target"),
+        [
+            ("town2", "village1"),
+            ("town2", "town1"),
+            ("town2", "county"),
+            ("town1", "village2"),
+            ("village1", "village1b"),
+            ("res1", "village1"),
+            ("vol1", "village1"),
+            ("nobody", "county"),
+        ],
+    )
     def test_not_yours_is_not_found(self, tree, cast, who, target):
         with pytest.raises(NotFoundError) as exc:
             access_site(getattr(cast, who), getattr(tree, target).pk)
@@ -133,4 +151,7 @@ class TestAccessSite:
         with pytest.raises(NotFoundError) as not_yours:
             access_site(cast.town2, tree.village1.pk)
         assert (missing.value.code, missing.value.message, missing.value.status_code) == (
-            not_yours.value.code, not_yours.value.message, not_yours.value.status_code)
+            not_yours.value.code,
+            not_yours.value.message,
+            not_yours.value.status_code,
+        )

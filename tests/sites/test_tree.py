@@ -42,12 +42,18 @@ def test_level_rules_are_enforced(tree, level, parent_attr):
         site.full_clean(exclude=["path", "depth"])
 
 
-@pytest.mark.parametrize(("level", "parent_attr"), [
-    (SiteLevel.VILLAGE, "town2"), (SiteLevel.BASE, "village1"), (SiteLevel.BASE, "town1"),
-])
+@pytest.mark.parametrize(
+    ("level", "parent_attr"),
+    [
+        (SiteLevel.VILLAGE, "town2"),
+        (SiteLevel.BASE, "village1"),
+        (SiteLevel.BASE, "town1"),
+    ],
+)
 def test_valid_placements_pass(tree, level, parent_attr):
     Site(name="新阵地", level=level, parent=getattr(tree, parent_attr)).full_clean(
-        exclude=["path", "depth"])
+        exclude=["path", "depth"]
+    )
 
 
 def test_database_rejects_rootless_township(tree):

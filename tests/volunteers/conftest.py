@@ -17,8 +17,11 @@ from .factories import VolunteerFactory, valid_id_number
 
 def table_counts() -> tuple[int, int, int]:
     """(Volunteer, VolunteerSkill, VolunteerEvent) row counts: "nothing saved" checks."""
-    return (Volunteer.objects.count(), VolunteerSkill.objects.count(),
-            VolunteerEvent.objects.count())
+    return (
+        Volunteer.objects.count(),
+        VolunteerSkill.objects.count(),
+        VolunteerEvent.objects.count(),
+    )
 
 
 @pytest.fixture
@@ -27,10 +30,16 @@ def payload(tree: Any) -> Any:
 
     def make(**overrides: Any) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "real_name": "张三", "mobile": "13812345678", "id_number": "11010519800105123x",
-            "site": tree.village1.pk, "skills": ["health", "elderly"],
-            "specialties": "护理", "service_area": "东关社区", "availability": ["5-am"],
-            "emergency_contact_name": "张父", "emergency_contact_phone": "13987654321",
+            "real_name": "张三",
+            "mobile": "13812345678",
+            "id_number": "11010519800105123x",
+            "site": tree.village1.pk,
+            "skills": ["health", "elderly"],
+            "specialties": "护理",
+            "service_area": "东关社区",
+            "availability": ["5-am"],
+            "emergency_contact_name": "张父",
+            "emergency_contact_phone": "13987654321",
         }
         body.update(overrides)
         return body
@@ -42,9 +51,15 @@ def payload(tree: Any) -> Any:
 def pending_v1(tree: Any, cast: Any) -> Volunteer:
     """res1's application at village1 (under town1), made through the service."""
     return services.volunteer_apply(
-        user=cast.res1, site=tree.village1, real_name="李四", mobile="13812345678",
-        id_number="11010519800105123X", emergency_contact_name="李父",
-        emergency_contact_phone="13987654321", skills=["health"], availability=1,
+        user=cast.res1,
+        site=tree.village1,
+        real_name="李四",
+        mobile="13812345678",
+        id_number="11010519800105123X",
+        emergency_contact_name="李父",
+        emergency_contact_phone="13987654321",
+        skills=["health"],
+        availability=1,
     )
 
 
@@ -57,5 +72,6 @@ def approved_v1(pending_v1: Volunteer, cast: Any) -> Volunteer:
 def approved_v2(tree: Any) -> Volunteer:
     """An approved volunteer at village2 (under town2)."""
     user = user_with_role("res2v", RoleName.RESIDENT, tree.village2, mobile="13600000022")
-    return VolunteerFactory(user=user, site=tree.village2, approved=True,
-                            id_number=valid_id_number(900, "19700101"))
+    return VolunteerFactory(
+        user=user, site=tree.village2, approved=True, id_number=valid_id_number(900, "19700101")
+    )

@@ -55,8 +55,11 @@ class VolunteerFactory(factory.django.DjangoModelFactory):
 
     # Own username/mobile ranges: the shared UserFactory's 135… numbers meet the cast's
     # fixed ones (nobody is 13500000099) once a test makes ~100 users.
-    user = factory.SubFactory(UserFactory, username=factory.Sequence(lambda n: f"vuser{n}"),
-                              mobile=factory.Sequence(lambda n: f"158{n:08d}"))
+    user = factory.SubFactory(
+        UserFactory,
+        username=factory.Sequence(lambda n: f"vuser{n}"),
+        mobile=factory.Sequence(lambda n: f"158{n:08d}"),
+    )
     site = factory.SubFactory(SiteFactory)
     real_name = factory.Sequence(lambda n: f"志愿者{n}")
     mobile = factory.Sequence(lambda n: f"138{n:08d}")
@@ -76,7 +79,8 @@ class VolunteerFactory(factory.django.DjangoModelFactory):
     def skills(obj: Volunteer, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
         if create and extracted:
             VolunteerSkill.objects.bulk_create(
-                [VolunteerSkill(volunteer=obj, category=c) for c in extracted])
+                [VolunteerSkill(volunteer=obj, category=c) for c in extracted]
+            )
 
 
 class TeamFactory(factory.django.DjangoModelFactory):

@@ -52,19 +52,23 @@ class TestApplyApi:
         event = VolunteerEvent.objects.get(volunteer=volunteer)
         assert (event.actor, event.from_status, event.to_status) == (cast.res1, "", "pending")
 
-    @pytest.mark.parametrize(("overrides", "field", "text"), [
-        ({"mobile": "12345"}, "mobile", "手机号"),
-        ({"mobile": "1381234567a"}, "mobile", "手机号"),
-        ({"id_number": wrong_checksum(ID_123X)}, "id_number", "校验位"),
-        ({"id_number": "11010519800105123"}, "id_number", "18 位"),
-        ({"id_number": "110105198002301230"}, "id_number", "出生日期"),
-        ({"emergency_contact_phone": "010-1234"}, "emergency_contact_phone", "手机号"),
-        ({"real_name": "  "}, "real_name", ""),
-        ({"skills": ["cooking"]}, "skills", ""),
-        ({"availability": ["7-am"]}, "availability", ""),
-    ])
+    @pytest.mark.parametrize(
+        ("overrides", "field", "text"),
+        [
+            ({"mobile": "12345"}, "mobile", "手机号"),
+            ({"mobile": "1381234567a"}, "mobile", "手机号"),
+            ({"id_number": wrong_checksum(ID_123X)}, "id_number", "校验位"),
+            ({"id_number": "11010519800105123"}, "id_number", "18 位"),
+            ({"id_number": "110105198002301230"}, "id_number", "出生日期"),
+            ({"emergency_contact_phone": "010-1234"}, "emergency_contact_phone", "手机号"),
+            ({"real_name": "  "}, "real_name", ""),
+            ({"skills": ["cooking"]}, "skills", ""),
+            ({"availability": ["7-am"]}, "availability", ""),
+        ],
+    )
     def test_bad_input_gives_field_error_and_saves_nothing(
-            self, api_as, cast, payload, overrides, field, text):
+        self, api_as, cast, payload, overrides, field, text
+    ):
         before = table_counts()
         response = api_as(cast.res1).post(APPLY_API, payload(**overrides), format="json")
         assert response.status_code == 400
@@ -76,9 +80,11 @@ class TestApplyApi:
         assert not Volunteer.objects.filter(user=cast.res1).exists()
 
     def test_all_field_errors_reported_at_once(self, api_as, cast, payload):
-        response = api_as(cast.res1).post(APPLY_API, payload(
-            mobile="999", id_number=wrong_checksum(ID_123X), emergency_contact_phone="1"),
-            format="json")
+        response = api_as(cast.res1).post(
+            APPLY_API,
+            payload(mobile="999", id_number=wrong_checksum(ID_123X), emergency_contact_phone="1"),
+            format="json",
+        )
         assert response.status_code == 400
         assert {"mobile", "id_number", "emergency_contact_phone"} <= set(response.json()["errors"])
         assert table_counts() == (0, 0, 0)
@@ -86,8 +92,9 @@ class TestApplyApi:
     def test_duplicate_id_number_of_another_user(self, api_as, cast, tree, payload):
         VolunteerFactory(site=tree.village2, id_number=ID_123X)
         before = table_counts()
-        response = api_as(cast.res1).post(APPLY_API, payload(id_number=ID_123X.lower()),
-                                          format="json")
+        response = api_as(cast.res1).post(
+            APPLY_API, payload(id_number=ID_123X.lower()), format="json"
+        )
         assert response.status_code == 400
         assert "已登记" in response.json()["errors"]["id_number"][0]
         assert table_counts() == before
@@ -96,8 +103,9 @@ class TestApplyApi:
         client = api_as(cast.res1)
         assert client.post(APPLY_API, payload(), format="json").status_code == 201
         before = table_counts()
-        response = client.post(APPLY_API, payload(real_name="改名", skills=["legal"]),
-                               format="json")
+        response = client.post(
+            APPLY_API, payload(real_name="改名", skills=["legal"]), format="json"
+        )
         assert response.status_code == 400
         assert "重复申请" in response.json()["errors"]["non_field_errors"][0]
         assert table_counts() == before
@@ -108,8 +116,7 @@ class TestApplyApi:
     def test_inactive_site_refused(self, api_as, cast, tree, payload):
         tree.village1b.is_active = False
         tree.village1b.save()
-        response = api_as(cast.res1).post(APPLY_API, payload(site=tree.village1b.pk),
-                                          format="json")
+        response = api_as(cast.res1).post(APPLY_API, payload(site=tree.village1b.pk), format="json")
         assert response.status_code == 400
         assert "site" in response.json()["errors"]
         assert table_counts() == (0, 0, 0)
@@ -122,10 +129,14 @@ class TestApplyApi:
     def test_reapply_after_rejection_goes_back_to_pending(self, api_as, cast, tree, payload):
         client = api_as(cast.res1)
         volunteer_id = client.post(APPLY_API, payload(), format="json").json()["id"]
-        services.volunteer_reject(volunteer=Volunteer.objects.get(pk=volunteer_id),
-                                  actor=cast.village1, reason="资料不全")
-        response = client.post(APPLY_API, payload(site=tree.village1b.pk, skills=["legal"],
-                                                  availability=["6-eve"]), format="json")
+        services.volunteer_reject(
+            volunteer=Volunteer.objects.get(pk=volunteer_id), actor=cast.village1, reason="资料不全"
+        )
+        response = client.post(
+            APPLY_API,
+            payload(site=tree.village1b.pk, skills=["legal"], availability=["6-eve"]),
+            format="json",
+        )
         assert response.status_code == 201, response.json()
         assert response.json()["id"] == volunteer_id
         volunteer = Volunteer.objects.get(pk=volunteer_id)
@@ -136,7 +147,10 @@ class TestApplyApi:
         assert volunteer.availability == availability_bit(6, 2)
         assert Volunteer.objects.filter(user=cast.res1).count() == 1
         assert list(volunteer.events.values_list("from_status", "to_status")) == [
-            ("", "pending"), ("pending", "rejected"), ("rejected", "pending")]
+            ("", "pending"),
+            ("pending", "rejected"),
+            ("rejected", "pending"),
+        ]
 
     def test_reapply_after_withdrawal(self, api_as, cast, payload):
         client = api_as(cast.res1)
@@ -150,10 +164,16 @@ class TestApplyApi:
 class TestApplyPage:
     def _form(self, tree, **overrides):
         data = {
-            "real_name": "王五", "mobile": "138 1234 5678", "id_number": "11010519800105123x",
-            "site": tree.village1.pk, "skills": ["health", "culture"], "specialties": "二胡",
-            "service_area": "东关", "availability": ["5-am", "6-pm"],
-            "emergency_contact_name": "王母", "emergency_contact_phone": "13987654321",
+            "real_name": "王五",
+            "mobile": "138 1234 5678",
+            "id_number": "11010519800105123x",
+            "site": tree.village1.pk,
+            "skills": ["health", "culture"],
+            "specialties": "二胡",
+            "service_area": "东关",
+            "availability": ["5-am", "6-pm"],
+            "emergency_contact_name": "王母",
+            "emergency_contact_phone": "13987654321",
         }
         data.update(overrides)
         return data
@@ -184,14 +204,18 @@ class TestApplyPage:
         assert volunteer.availability == availability_bit(5, 0) | availability_bit(6, 1)
         assert volunteer.events.count() == 1
 
-    @pytest.mark.parametrize(("overrides", "field", "text"), [
-        ({"mobile": "12345"}, "mobile", "11 位中国大陆手机号"),
-        ({"id_number": wrong_checksum(ID_123X)}, "id_number", "校验位不正确"),
-        ({"id_number": "110105198013011230"}, "id_number", "出生日期无效"),
-        ({"emergency_contact_phone": "123"}, "emergency_contact_phone", "手机号"),
-    ])
-    def test_bad_input_shows_the_error_on_its_field(self, login_as, cast, tree, overrides,
-                                                    field, text):
+    @pytest.mark.parametrize(
+        ("overrides", "field", "text"),
+        [
+            ({"mobile": "12345"}, "mobile", "11 位中国大陆手机号"),
+            ({"id_number": wrong_checksum(ID_123X)}, "id_number", "校验位不正确"),
+            ({"id_number": "110105198013011230"}, "id_number", "出生日期无效"),
+            ({"emergency_contact_phone": "123"}, "emergency_contact_phone", "手机号"),
+        ],
+    )
+    def test_bad_input_shows_the_error_on_its_field(
+        self, login_as, cast, tree, overrides, field, text
+    ):
         response = login_as(cast.res1).post(APPLY_PAGE, self._form(tree, **overrides))
         assert response.status_code == 400
         html = response.content.decode()
@@ -226,8 +250,9 @@ class TestApplyPage:
         assert page.status_code == 200
         html = page.content.decode()
         assert "未通过" in html and "照片不清晰" in html
-        response = client.post(APPLY_PAGE, self._form(
-            tree, id_number=pending_v1.id_number, skills=["legal"]))
+        response = client.post(
+            APPLY_PAGE, self._form(tree, id_number=pending_v1.id_number, skills=["legal"])
+        )
         assert response.status_code == 302
         pending_v1.refresh_from_db()
         assert pending_v1.status == VolunteerStatus.PENDING

@@ -30,19 +30,30 @@ def recorded(tree, cast, approved_v1):
     cast.village1.save()
     day = timezone.localdate()
     for d, title, h in [(20, "健康义诊", "3.5"), (10, "助老上门", "2.0")]:
-        services.service_record_add(actor=cast.village1, volunteer=approved_v1,
-                                    site=tree.village1, service_date=day - dt.timedelta(days=d),
-                                    title=title, hours=Decimal(h))
-    services.service_record_add(actor=cast.town2, volunteer=approved_v1, site=tree.village2,
-                                service_date=day - dt.timedelta(days=5), title="桃花节",
-                                hours=Decimal("4"))
+        services.service_record_add(
+            actor=cast.village1,
+            volunteer=approved_v1,
+            site=tree.village1,
+            service_date=day - dt.timedelta(days=d),
+            title=title,
+            hours=Decimal(h),
+        )
+    services.service_record_add(
+        actor=cast.town2,
+        volunteer=approved_v1,
+        site=tree.village2,
+        service_date=day - dt.timedelta(days=5),
+        title="桃花节",
+        hours=Decimal("4"),
+    )
     approved_v1.refresh_from_db()
     return approved_v1
 
 
 def _issue(api_as, actor, volunteer, **body):
-    return api_as(actor).post(f"/api/v1/volunteers/{volunteer.pk}/certificates/", body,
-                              format="json")
+    return api_as(actor).post(
+        f"/api/v1/volunteers/{volunteer.pk}/certificates/", body, format="json"
+    )
 
 
 class TestIssue:
@@ -56,22 +67,37 @@ class TestIssue:
         assert cert.verification_code == body["verification_code"]
         content = cert.content
         # 1. identity, with the ID number masked
-        assert content["identity"] == {"name": "李四", "id_number_masked": "110***********123X",
-                                       "volunteer_number": recorded.number}
+        assert content["identity"] == {
+            "name": "李四",
+            "id_number_masked": "110***********123X",
+            "volunteer_number": recorded.number,
+        }
         # 2. services: village1's records only (the issuer's subtree), with the total
         assert content["services"] == [
-            {"date": str(timezone.localdate() - dt.timedelta(days=20)), "item": "健康义诊",
-             "site": tree.village1.name, "hours": "3.5"},
-            {"date": str(timezone.localdate() - dt.timedelta(days=10)), "item": "助老上门",
-             "site": tree.village1.name, "hours": "2.0"},
+            {
+                "date": str(timezone.localdate() - dt.timedelta(days=20)),
+                "item": "健康义诊",
+                "site": tree.village1.name,
+                "hours": "3.5",
+            },
+            {
+                "date": str(timezone.localdate() - dt.timedelta(days=10)),
+                "item": "助老上门",
+                "site": tree.village1.name,
+                "hours": "2.0",
+            },
         ]
         assert cert.total_hours == Decimal("5.5")
         assert body["total_hours"] == "5.5"
         assert cert.star_level == recorded.star_level
         # 3. issuer
-        assert content["issuer"] == {"site": tree.village1.name, "person_in_charge": "赵站长",
-                                     "issued_by": "钱干事", "contact": "0310-1234567",
-                                     "seal": ""}
+        assert content["issuer"] == {
+            "site": tree.village1.name,
+            "person_in_charge": "赵站长",
+            "issued_by": "钱干事",
+            "contact": "0310-1234567",
+            "seal": "",
+        }
         assert (cert.issuing_site, cert.issued_by) == (tree.village1, cast.village1)
         assert cert.issued_on == timezone.localdate()
         # 4. notes
@@ -86,9 +112,14 @@ class TestIssue:
 
     def test_issued_certificate_is_frozen(self, api_as, cast, tree, recorded):
         number = _issue(api_as, cast.town1, recorded).json()["number"]
-        services.service_record_add(actor=cast.village1, volunteer=recorded, site=tree.village1,
-                                    service_date=timezone.localdate(), title="新服务",
-                                    hours=Decimal("8"))
+        services.service_record_add(
+            actor=cast.village1,
+            volunteer=recorded,
+            site=tree.village1,
+            service_date=timezone.localdate(),
+            title="新服务",
+            hours=Decimal("8"),
+        )
         cert = Certificate.objects.get(number=number)
         assert cert.total_hours == Decimal("5.5")
         assert len(cert.content["services"]) == 2
@@ -111,8 +142,9 @@ class TestIssue:
         assert Certificate.objects.count() == 0
 
     def test_issue_page_redirects_to_the_certificate(self, login_as, cast, recorded):
-        response = login_as(cast.village1).post(f"/volunteers/{recorded.pk}/certificates/",
-                                                {"notes": "备注"})
+        response = login_as(cast.village1).post(
+            f"/volunteers/{recorded.pk}/certificates/", {"notes": "备注"}
+        )
         cert = Certificate.objects.get()
         assert response.status_code == 302
         assert response["Location"] == f"/volunteers/certificates/{cert.number}/"
@@ -122,14 +154,20 @@ class TestPrintablePage:
     @pytest.fixture
     def cert(self, api_as, cast, recorded):
         return Certificate.objects.get(
-            number=_issue(api_as, cast.village1, recorded, notes="特此证明").json()["number"])
+            number=_issue(api_as, cast.village1, recorded, notes="特此证明").json()["number"]
+        )
 
     @pytest.mark.parametrize("who", ["res1", "village1", "town1", "county"])
     def test_renders_for_owner_and_staff_in_scope(self, login_as, cast, cert, who):
         response = login_as(getattr(cast, who)).get(f"/volunteers/certificates/{cert.number}/")
         assert response.status_code == 200
         html = response.content.decode()
-        for heading in ("一、志愿者身份信息", "二、志愿服务信息", "三、出具证明单位信息", "四、备注"):
+        for heading in (
+            "一、志愿者身份信息",
+            "二、志愿服务信息",
+            "三、出具证明单位信息",
+            "四、备注",
+        ):
             assert heading in html
         assert "110***********123X" in html and ID_123X not in html
         assert "健康义诊" in html and "5.5" in html and "赵站长" in html and "特此证明" in html
@@ -148,16 +186,22 @@ class TestPrintablePage:
 class TestPublicCheck:
     @pytest.fixture
     def cert(self, api_as, cast, recorded):
-        return Certificate.objects.get(number=_issue(api_as, cast.village1, recorded)
-                                       .json()["number"])
+        return Certificate.objects.get(
+            number=_issue(api_as, cast.village1, recorded).json()["number"]
+        )
 
     def test_api_shows_only_masked_name_hours_issuer(self, api, tree, cert):
-        response = api.get(VERIFY_API, {"number": cert.number,
-                                        "code": cert.verification_code.lower()})
+        response = api.get(
+            VERIFY_API, {"number": cert.number, "code": cert.verification_code.lower()}
+        )
         assert response.status_code == 200
-        assert response.json() == {"number": cert.number, "name": "李*", "total_hours": "5.5",
-                                   "issuer": tree.village1.name,
-                                   "issued_on": str(timezone.localdate())}
+        assert response.json() == {
+            "number": cert.number,
+            "name": "李*",
+            "total_hours": "5.5",
+            "issuer": tree.village1.name,
+            "issued_on": str(timezone.localdate()),
+        }
 
     @pytest.mark.parametrize("params", ["wrong-code", "wrong-number", "no-code", "empty"])
     def test_api_wrong_code_is_404_without_details(self, api, cert, params):
@@ -175,8 +219,9 @@ class TestPublicCheck:
         assert "李" not in str(body) and "5.5" not in str(body)
 
     def test_page(self, client, tree, cert):
-        response = client.get("/volunteers/verify/", {"number": cert.number,
-                                                      "code": cert.verification_code})
+        response = client.get(
+            "/volunteers/verify/", {"number": cert.number, "code": cert.verification_code}
+        )
         assert response.status_code == 200
         html = response.content.decode()
         assert "证明真实有效" in html

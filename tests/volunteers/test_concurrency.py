@@ -23,8 +23,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _require_postgres() -> None:
     if connection.vendor != "postgresql":
-        pytest.skip(f"PostgreSQL only (running on {connection.vendor}): set DATABASE_URL to "
-                    "postgres://… to run the volunteer locking tests")
+        pytest.skip(
+            f"PostgreSQL only (running on {connection.vendor}): set DATABASE_URL to "
+            "postgres://… to run the volunteer locking tests"
+        )
 
 
 def _run_together(funcs: list[Callable[[], Any]]) -> list[Any]:
@@ -51,17 +53,22 @@ def _run_together(funcs: list[Callable[[], Any]]) -> list[Any]:
 
 
 def test_approve_and_reject_race_one_wins(cast, pending_v1):
-    results = _run_together([
-        lambda: services.volunteer_approve(volunteer=pending_v1, actor=cast.village1),
-        lambda: services.volunteer_reject(volunteer=pending_v1, actor=cast.town1, reason="重复"),
-    ])
+    results = _run_together(
+        [
+            lambda: services.volunteer_approve(volunteer=pending_v1, actor=cast.village1),
+            lambda: services.volunteer_reject(
+                volunteer=pending_v1, actor=cast.town1, reason="重复"
+            ),
+        ]
+    )
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 1 and isinstance(errors[0], ConflictError), results
     assert errors[0].code == "illegal_transition"
     fresh = Volunteer.objects.get(pk=pending_v1.pk)
     assert fresh.status in ("approved", "rejected")
-    events = list(VolunteerEvent.objects.filter(volunteer=pending_v1)
-                  .values_list("from_status", "to_status"))
+    events = list(
+        VolunteerEvent.objects.filter(volunteer=pending_v1).values_list("from_status", "to_status")
+    )
     assert events == [("", "pending"), ("pending", fresh.status)]
 
 
@@ -70,8 +77,14 @@ def test_concurrent_records_add_up(cast, tree, approved_v1):
 
     def add(i: int) -> Callable[[], Any]:
         return lambda: services.service_record_add(
-            actor=None, volunteer=approved_v1, site=tree.village1, service_date=day,
-            title=f"服务{i}", hours=Decimal("12.5"), source_key=f"race:{i}")
+            actor=None,
+            volunteer=approved_v1,
+            site=tree.village1,
+            service_date=day,
+            title=f"服务{i}",
+            hours=Decimal("12.5"),
+            source_key=f"race:{i}",
+        )
 
     # Eight distinct records, plus the first one's key again from a ninth thread.
     funcs = [add(i) for i in range(8)] + [add(0)]

@@ -52,8 +52,17 @@ class TestNormalize:
         first17 = f"110105{future:%Y%m%d}002"
         assert _code(first17 + id_check_digit(first17)) == "invalid_id_birth"
 
-    @pytest.mark.parametrize("raw", ["", "11010519491231002", "11010519491231002X1",
-                                     "110105194912310", "1101051949123100AX", "X10105194912310021"])
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            "",
+            "11010519491231002",
+            "11010519491231002X1",
+            "110105194912310",
+            "1101051949123100AX",
+            "X10105194912310021",
+        ],
+    )
     def test_wrong_length_or_characters(self, raw):
         assert _code(raw) == "invalid_id_format"
 
@@ -76,7 +85,9 @@ class TestMasks:
         assert mask_id_number("") == ""
         assert mask_id_number(None) == ""
 
-    @pytest.mark.parametrize(("name", "masked"), [("张三", "张*"), ("欧阳娜娜", "欧***"),
-                                                  ("李", "李*"), ("", ""), (None, "")])
+    @pytest.mark.parametrize(
+        ("name", "masked"),
+        [("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "李*"), ("", ""), (None, "")],
+    )
     def test_mask_name(self, name, masked):
         assert mask_name(name) == masked

@@ -24,9 +24,13 @@ def sixty(tree):
         site = tree.village1 if i % 2 else tree.village1b
         volunteers.append(VolunteerFactory(site=site, approved=True, skills=SKILLS[i % 3]))
     TeamMembership.objects.bulk_create(
-        [TeamMembership(team=teams[0], volunteer=v, is_leader=(n == 0))
-         for n, v in enumerate(volunteers) if v.site_id == tree.village1.pk]
-        + [TeamMembership(team=teams[1], volunteer=v) for v in volunteers])
+        [
+            TeamMembership(team=teams[0], volunteer=v, is_leader=(n == 0))
+            for n, v in enumerate(volunteers)
+            if v.site_id == tree.village1.pk
+        ]
+        + [TeamMembership(team=teams[1], volunteer=v) for v in volunteers]
+    )
     return volunteers
 
 
@@ -57,8 +61,9 @@ def test_api_roster(api_as, cast, sixty, record_property):
 
 
 def test_roster_page(login_as, cast, tree, sixty, record_property):
-    VolunteerFactory.create_batch(3, site=tree.village1, status=VolunteerStatus.PENDING,
-                                  skills=["health"])
+    VolunteerFactory.create_batch(
+        3, site=tree.village1, status=VolunteerStatus.PENDING, skills=["health"]
+    )
     client = login_as(cast.town1)
     _count(client, "/volunteers/roster/")  # warm-up
     # 63 volunteers, 20 a page: page 4 holds 3 rows, page 1 holds 20.

@@ -25,25 +25,35 @@ def _ids(response):
 
 def _state(volunteer):
     fresh = Volunteer.objects.get(pk=volunteer.pk)
-    return (fresh.status, fresh.status_reason, fresh.number, fresh.hours,
-            VolunteerEvent.objects.filter(volunteer=volunteer).count(),
-            ServiceRecord.objects.filter(volunteer=volunteer).count(),
-            Certificate.objects.filter(volunteer=volunteer).count())
+    return (
+        fresh.status,
+        fresh.status_reason,
+        fresh.number,
+        fresh.hours,
+        VolunteerEvent.objects.filter(volunteer=volunteer).count(),
+        ServiceRecord.objects.filter(volunteer=volunteer).count(),
+        Certificate.objects.filter(volunteer=volunteer).count(),
+    )
 
 
 class TestRosterApi:
-    def test_each_staff_member_lists_their_subtree(self, api_as, cast, tree, pending_v1,
-                                                   approved_v2):
+    def test_each_staff_member_lists_their_subtree(
+        self, api_as, cast, tree, pending_v1, approved_v2
+    ):
         village1b = VolunteerFactory(site=tree.village1b)
         assert _ids(api_as(cast.town2).get(ROSTER_API)) == {approved_v2.pk}
         assert _ids(api_as(cast.town1).get(ROSTER_API)) == {pending_v1.pk, village1b.pk}
         assert _ids(api_as(cast.village1).get(ROSTER_API)) == {pending_v1.pk}
         assert _ids(api_as(cast.county).get(ROSTER_API)) == {
-            pending_v1.pk, village1b.pk, approved_v2.pk}
+            pending_v1.pk,
+            village1b.pk,
+            approved_v2.pk,
+        }
 
     @pytest.mark.parametrize("who", ["res1", "res9", "vol1", "nobody"])
-    def test_without_staff_role_the_roster_is_not_there(self, api_as, login_as, cast, who,
-                                                        pending_v1):
+    def test_without_staff_role_the_roster_is_not_there(
+        self, api_as, login_as, cast, who, pending_v1
+    ):
         user = getattr(cast, who)
         response = api_as(user).get(ROSTER_API)
         assert response.status_code == 404
@@ -59,15 +69,22 @@ class TestRosterApi:
         assert api.get(ROSTER_API).status_code == 401
         assert client.get("/volunteers/roster/").status_code == 302
 
-    def test_site_filter_outside_scope_returns_nothing(self, api_as, cast, tree, pending_v1,
-                                                       approved_v2):
+    def test_site_filter_outside_scope_returns_nothing(
+        self, api_as, cast, tree, pending_v1, approved_v2
+    ):
         client = api_as(cast.town2)
         assert _ids(client.get(ROSTER_API, {"site": tree.village1.pk})) == set()
         assert _ids(client.get(ROSTER_API, {"site": tree.village2.pk})) == {approved_v2.pk}
 
     def test_filters(self, api_as, cast, tree, approved_v1, pending_v1):
-        other = VolunteerFactory(site=tree.village1b, approved=True, skills=["legal"],
-                                 real_name="欧阳锋", mobile="13711112222", star_level=2)
+        other = VolunteerFactory(
+            site=tree.village1b,
+            approved=True,
+            skills=["legal"],
+            real_name="欧阳锋",
+            mobile="13711112222",
+            star_level=2,
+        )
         team = TeamFactory(site=tree.town1)
         TeamMembershipFactory(team=team, volunteer=other)
         client = api_as(cast.town1)
@@ -86,13 +103,19 @@ class TestRosterApi:
 class TestNotYours:
     """town2 against town1's (village1's) volunteer: 404 ``not_found``, nothing changed."""
 
-    @pytest.mark.parametrize(("action", "body"), [
-        ("approve", {}), ("reject", {"reason": "不是你的"}), ("suspend", {"reason": "不是你的"}),
-    ])
+    @pytest.mark.parametrize(
+        ("action", "body"),
+        [
+            ("approve", {}),
+            ("reject", {"reason": "不是你的"}),
+            ("suspend", {"reason": "不是你的"}),
+        ],
+    )
     def test_review_actions(self, api_as, cast, pending_v1, approved_v1, action, body):
         before = _state(approved_v1)
-        response = api_as(cast.town2).post(f"{ROSTER_API}{approved_v1.pk}/{action}/", body,
-                                           format="json")
+        response = api_as(cast.town2).post(
+            f"{ROSTER_API}{approved_v1.pk}/{action}/", body, format="json"
+        )
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
         assert _state(approved_v1) == before
@@ -115,12 +138,20 @@ class TestNotYours:
         for site in (tree.village1, tree.village2):
             response = api_as(cast.town2).post(
                 f"{ROSTER_API}{approved_v1.pk}/service-records/",
-                {"site": site.pk, "service_date": str(timezone.localdate()), "title": "义诊",
-                 "hours": "2"}, format="json")
+                {
+                    "site": site.pk,
+                    "service_date": str(timezone.localdate()),
+                    "title": "义诊",
+                    "hours": "2",
+                },
+                format="json",
+            )
             assert response.status_code == 404
             assert response.json()["code"] == "not_found"
-        assert api_as(cast.town2).get(
-            f"{ROSTER_API}{approved_v1.pk}/service-records/").status_code == 404
+        assert (
+            api_as(cast.town2).get(f"{ROSTER_API}{approved_v1.pk}/service-records/").status_code
+            == 404
+        )
         assert _state(approved_v1) == before
 
     def test_issue_certificate(self, api_as, cast, approved_v1):
@@ -137,12 +168,20 @@ class TestNotYours:
         before = _state(pending_v1)
         assert client.get(f"/volunteers/{pending_v1.pk}/").status_code == 404
         for action in ("approve", "reject", "suspend"):
-            response = client.post(f"/volunteers/{pending_v1.pk}/review/{action}/",
-                                   {"reason": "x"})
+            response = client.post(f"/volunteers/{pending_v1.pk}/review/{action}/", {"reason": "x"})
             assert response.status_code == 404
-        assert client.post(f"/volunteers/{pending_v1.pk}/records/", {
-            "site": pending_v1.site_id, "service_date": str(timezone.localdate()),
-            "title": "x", "hours": "1"}).status_code == 404
+        assert (
+            client.post(
+                f"/volunteers/{pending_v1.pk}/records/",
+                {
+                    "site": pending_v1.site_id,
+                    "service_date": str(timezone.localdate()),
+                    "title": "x",
+                    "hours": "1",
+                },
+            ).status_code
+            == 404
+        )
         assert client.post(f"/volunteers/{pending_v1.pk}/certificates/").status_code == 404
         assert _state(pending_v1) == before
         roster = client.get("/volunteers/roster/").content.decode()
@@ -154,9 +193,16 @@ class TestNotYours:
         client = api_as(actor)
         assert client.get(f"{ROSTER_API}{pending_v1.pk}/").status_code == 200
         assert client.post(f"{ROSTER_API}{pending_v1.pk}/approve/").status_code == 200
-        response = client.post(f"{ROSTER_API}{pending_v1.pk}/service-records/", {
-            "site": tree.village1.pk, "service_date": str(timezone.localdate() - dt.timedelta(1)),
-            "title": "义诊", "hours": "2.5"}, format="json")
+        response = client.post(
+            f"{ROSTER_API}{pending_v1.pk}/service-records/",
+            {
+                "site": tree.village1.pk,
+                "service_date": str(timezone.localdate() - dt.timedelta(1)),
+                "title": "义诊",
+                "hours": "2.5",
+            },
+            format="json",
+        )
         assert response.status_code == 201, response.json()
         assert client.post(f"{ROSTER_API}{pending_v1.pk}/certificates/").status_code == 201
         pending_v1.refresh_from_db()

@@ -23,8 +23,9 @@ YESTERDAY = timezone.localdate() - dt.timedelta(days=1)
 def _add(actor, volunteer, site, hours="2", **kw):
     kw.setdefault("service_date", YESTERDAY)
     kw.setdefault("title", "健康义诊")
-    return services.service_record_add(actor=actor, volunteer=volunteer, site=site,
-                                       hours=Decimal(hours), **kw)
+    return services.service_record_add(
+        actor=actor, volunteer=volunteer, site=site, hours=Decimal(hours), **kw
+    )
 
 
 def _hours(volunteer):
@@ -33,10 +34,12 @@ def _hours(volunteer):
 
 class TestIdempotency:
     def test_same_source_key_twice(self, cast, tree, approved_v1):
-        record, created = _add(cast.village1, approved_v1, tree.village1, "3.5",
-                               source_key="order:7:volunteer:1")
-        again, created_again = _add(cast.village1, approved_v1, tree.village1, "3.5",
-                                    source_key="order:7:volunteer:1")
+        record, created = _add(
+            cast.village1, approved_v1, tree.village1, "3.5", source_key="order:7:volunteer:1"
+        )
+        again, created_again = _add(
+            cast.village1, approved_v1, tree.village1, "3.5", source_key="order:7:volunteer:1"
+        )
         assert (created, created_again) == (True, False)
         assert again.pk == record.pk
         assert ServiceRecord.objects.filter(volunteer=approved_v1).count() == 1
@@ -69,8 +72,12 @@ class TestValidation:
 
     def test_future_date(self, cast, tree, approved_v1):
         with pytest.raises(ValidationError) as info:
-            _add(cast.village1, approved_v1, tree.village1,
-                 service_date=timezone.localdate() + dt.timedelta(days=1))
+            _add(
+                cast.village1,
+                approved_v1,
+                tree.village1,
+                service_date=timezone.localdate() + dt.timedelta(days=1),
+            )
         assert "service_date" in info.value.message_dict
         assert ServiceRecord.objects.count() == 0
 
@@ -99,14 +106,24 @@ class TestApi:
 
     def test_record_and_list(self, api_as, cast, tree, approved_v1):
         client = api_as(cast.village1)
-        response = client.post(self.url(approved_v1), {
-            "site": tree.village1.pk, "service_date": str(YESTERDAY), "title": "助老上门",
-            "hours": "3.5"}, format="json")
+        response = client.post(
+            self.url(approved_v1),
+            {
+                "site": tree.village1.pk,
+                "service_date": str(YESTERDAY),
+                "title": "助老上门",
+                "hours": "3.5",
+            },
+            format="json",
+        )
         assert response.status_code == 201, response.json()
         assert response.json()["site_name"] == tree.village1.name
         record = ServiceRecord.objects.get(volunteer=approved_v1)
         assert (record.hours, record.recorded_by, record.title) == (
-            Decimal("3.5"), cast.village1, "助老上门")
+            Decimal("3.5"),
+            cast.village1,
+            "助老上门",
+        )
         assert _hours(approved_v1) == Decimal("3.5")
         rows = client.get(self.url(approved_v1)).json()["results"]
         assert [r["id"] for r in rows] == [record.pk]
@@ -114,19 +131,29 @@ class TestApi:
         assert api_as(cast.res1).get(self.url(approved_v1)).status_code == 200
 
     def test_site_outside_actor_scope(self, api_as, cast, tree, approved_v1):
-        response = api_as(cast.village1).post(self.url(approved_v1), {
-            "site": tree.village2.pk, "service_date": str(YESTERDAY), "title": "x",
-            "hours": "1"}, format="json")
+        response = api_as(cast.village1).post(
+            self.url(approved_v1),
+            {"site": tree.village2.pk, "service_date": str(YESTERDAY), "title": "x", "hours": "1"},
+            format="json",
+        )
         assert response.status_code == 404
         assert ServiceRecord.objects.count() == 0
 
-    @pytest.mark.parametrize(("field", "value"), [
-        ("hours", "24.5"), ("hours", "0"),
-        ("service_date", str(timezone.localdate() + dt.timedelta(days=3))),
-    ])
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("hours", "24.5"),
+            ("hours", "0"),
+            ("service_date", str(timezone.localdate() + dt.timedelta(days=3))),
+        ],
+    )
     def test_bad_values(self, api_as, cast, tree, approved_v1, field, value):
-        body = {"site": tree.village1.pk, "service_date": str(YESTERDAY), "title": "x",
-                "hours": "1"}
+        body = {
+            "site": tree.village1.pk,
+            "service_date": str(YESTERDAY),
+            "title": "x",
+            "hours": "1",
+        }
         body[field] = value
         response = api_as(cast.village1).post(self.url(approved_v1), body, format="json")
         assert response.status_code == 400
@@ -135,21 +162,36 @@ class TestApi:
         assert _hours(approved_v1) == 0
 
     def test_volunteer_cannot_record_for_themselves(self, api_as, cast, tree, approved_v1):
-        response = api_as(cast.res1).post(self.url(approved_v1), {
-            "site": tree.village1.pk, "service_date": str(YESTERDAY), "title": "x",
-            "hours": "5"}, format="json")
+        response = api_as(cast.res1).post(
+            self.url(approved_v1),
+            {"site": tree.village1.pk, "service_date": str(YESTERDAY), "title": "x", "hours": "5"},
+            format="json",
+        )
         assert response.status_code == 404
         assert ServiceRecord.objects.count() == 0
 
 
 def test_record_page(login_as, cast, tree, approved_v1):
-    response = login_as(cast.village1).post(f"/volunteers/{approved_v1.pk}/records/", {
-        "site": tree.village1.pk, "service_date": str(YESTERDAY), "title": "文艺演出",
-        "hours": "2.5"})
+    response = login_as(cast.village1).post(
+        f"/volunteers/{approved_v1.pk}/records/",
+        {
+            "site": tree.village1.pk,
+            "service_date": str(YESTERDAY),
+            "title": "文艺演出",
+            "hours": "2.5",
+        },
+    )
     assert response.status_code == 302
     assert _hours(approved_v1) == Decimal("2.5")
-    response = login_as(cast.village1).post(f"/volunteers/{approved_v1.pk}/records/", {
-        "site": tree.village1.pk, "service_date": str(YESTERDAY), "title": "文艺演出",
-        "hours": "30"}, follow=True)
+    response = login_as(cast.village1).post(
+        f"/volunteers/{approved_v1.pk}/records/",
+        {
+            "site": tree.village1.pk,
+            "service_date": str(YESTERDAY),
+            "title": "文艺演出",
+            "hours": "30",
+        },
+        follow=True,
+    )
     assert "服务时长" in response.content.decode()
     assert ServiceRecord.objects.count() == 1

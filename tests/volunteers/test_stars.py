@@ -15,8 +15,19 @@ from apps.volunteers.stars import next_level_hours, star_level_case, star_level_
 from .factories import ServiceRecordFactory, VolunteerFactory
 
 BOUNDARIES = [
-    ("0", 0), ("99.5", 0), ("99.9", 0), ("100", 1), ("100.0", 1), ("299.9", 1), ("300", 2),
-    ("599.9", 2), ("600", 3), ("999.9", 3), ("1000", 4), ("1499.9", 4), ("1500", 5),
+    ("0", 0),
+    ("99.5", 0),
+    ("99.9", 0),
+    ("100", 1),
+    ("100.0", 1),
+    ("299.9", 1),
+    ("300", 2),
+    ("599.9", 2),
+    ("600", 3),
+    ("999.9", 3),
+    ("1000", 4),
+    ("1499.9", 4),
+    ("1500", 5),
     ("3000", 5),
 ]
 
@@ -57,9 +68,14 @@ class TestHoursInTheDatabase:
 
     def _add(self, actor, volunteer, site, hours, key=None):
         return services.service_record_add(
-            actor=actor, volunteer=volunteer, site=site,
-            service_date=ServiceRecordFactory.service_date.function(), title="义诊",
-            hours=Decimal(hours), source_key=key)
+            actor=actor,
+            volunteer=volunteer,
+            site=site,
+            service_date=ServiceRecordFactory.service_date.function(),
+            title="义诊",
+            hours=Decimal(hours),
+            source_key=key,
+        )
 
     def test_99_5_then_half_an_hour_gives_one_star(self, tree, cast):
         volunteer = self._volunteer(tree)
@@ -71,13 +87,16 @@ class TestHoursInTheDatabase:
         volunteer.refresh_from_db()
         assert (volunteer.hours, volunteer.star_level) == (Decimal("100.0"), 1)
 
-    @pytest.mark.parametrize(("parts", "level"), [
-        # Sums that are exact in decimal but not in binary floating point: the star
-        # must still follow the decimal sum (SQLite stores these columns as REAL).
-        (["24", "24", "24", "24", "3.8", "0.1", "0.1"], 1),
-        (["24"] * 12 + ["11.4", "0.2", "0.4"], 2),
-        (["24"] * 62 + ["11.8", "0.1", "0.1"], 5),
-    ])
+    @pytest.mark.parametrize(
+        ("parts", "level"),
+        [
+            # Sums that are exact in decimal but not in binary floating point: the star
+            # must still follow the decimal sum (SQLite stores these columns as REAL).
+            (["24", "24", "24", "24", "3.8", "0.1", "0.1"], 1),
+            (["24"] * 12 + ["11.4", "0.2", "0.4"], 2),
+            (["24"] * 62 + ["11.8", "0.1", "0.1"], 5),
+        ],
+    )
     def test_incremental_sum_reaches_the_threshold(self, tree, cast, parts, level):
         volunteer = self._volunteer(tree)
         for h in parts:
@@ -86,22 +105,26 @@ class TestHoursInTheDatabase:
         assert volunteer.hours == sum(Decimal(p) for p in parts)
         assert volunteer.star_level == level == star_level_for(volunteer.hours)
 
-    @pytest.mark.parametrize(("parts", "level"), [
-        (["24", "24", "24", "24", "3.5"], 0),
-        (["24", "24", "24", "24", "3.5", "0.5"], 1),
-        (["24", "24", "24", "24", "3.8", "0.1", "0.1"], 1),
-        (["24"] * 12 + ["11.4", "0.2", "0.4"], 2),
-        (["24"] * 62 + ["11.8", "0.1", "0.1"], 5),
-        (["24"] * 125, 5),
-    ])
+    @pytest.mark.parametrize(
+        ("parts", "level"),
+        [
+            (["24", "24", "24", "24", "3.5"], 0),
+            (["24", "24", "24", "24", "3.5", "0.5"], 1),
+            (["24", "24", "24", "24", "3.8", "0.1", "0.1"], 1),
+            (["24"] * 12 + ["11.4", "0.2", "0.4"], 2),
+            (["24"] * 62 + ["11.8", "0.1", "0.1"], 5),
+            (["24"] * 125, 5),
+        ],
+    )
     def test_set_based_recompute(self, tree, parts, level):
         volunteer = self._volunteer(tree)
         other = self._volunteer(tree)
         for h in parts:
             ServiceRecordFactory(volunteer=volunteer, hours=Decimal(h))
         ServiceRecordFactory(volunteer=other, hours=Decimal("1"))
-        nobody_records = VolunteerFactory(site=tree.village1, approved=True, hours=Decimal("5"),
-                                          star_level=3)
+        nobody_records = VolunteerFactory(
+            site=tree.village1, approved=True, hours=Decimal("5"), star_level=3
+        )
         assert services.volunteers_recompute_hours() == 3
         volunteer.refresh_from_db()
         other.refresh_from_db()

@@ -26,14 +26,21 @@ def _url(volunteer, action):
 def _snapshot(volunteer):
     """Everything a refused transition must leave alone."""
     fresh = Volunteer.objects.get(pk=volunteer.pk)
-    return (fresh.status, fresh.status_reason, fresh.number, fresh.reviewed_by_id,
-            fresh.reviewed_at, VolunteerEvent.objects.filter(volunteer=volunteer).count(),
-            sorted(Role.objects.filter(user_id=volunteer.user_id).values_list("role", "site_id")))
+    return (
+        fresh.status,
+        fresh.status_reason,
+        fresh.number,
+        fresh.reviewed_by_id,
+        fresh.reviewed_at,
+        VolunteerEvent.objects.filter(volunteer=volunteer).count(),
+        sorted(Role.objects.filter(user_id=volunteer.user_id).values_list("role", "site_id")),
+    )
 
 
 def _has_volunteer_role(volunteer):
-    return Role.objects.filter(user_id=volunteer.user_id, role=RoleName.VOLUNTEER,
-                               site_id=volunteer.site_id).exists()
+    return Role.objects.filter(
+        user_id=volunteer.user_id, role=RoleName.VOLUNTEER, site_id=volunteer.site_id
+    ).exists()
 
 
 class TestApprove:
@@ -61,7 +68,8 @@ class TestApprove:
 
     def test_page_approve_from_queue(self, login_as, cast, pending_v1):
         response = login_as(cast.village1).post(
-            f"/volunteers/{pending_v1.pk}/review/approve/", {"next": "queue"})
+            f"/volunteers/{pending_v1.pk}/review/approve/", {"next": "queue"}
+        )
         assert response.status_code == 302
         assert response["Location"] == "/volunteers/roster/?status=pending"
         pending_v1.refresh_from_db()
@@ -75,9 +83,14 @@ class TestApprove:
 
     def test_staff_cannot_review_themselves(self, api_as, cast, tree):
         own = services.volunteer_apply(
-            user=cast.village1, site=tree.village1, real_name="站长", mobile="13900000021",
-            id_number="11010519491231002X", emergency_contact_name="家属",
-            emergency_contact_phone="13900000022")
+            user=cast.village1,
+            site=tree.village1,
+            real_name="站长",
+            mobile="13900000021",
+            id_number="11010519491231002X",
+            emergency_contact_name="家属",
+            emergency_contact_phone="13900000022",
+        )
         before = _snapshot(own)
         response = api_as(cast.village1).post(_url(own, "approve"))
         assert response.status_code == 404
@@ -94,21 +107,27 @@ class TestReject:
         assert _snapshot(pending_v1) == before
 
     def test_reject_with_reason(self, api_as, cast, pending_v1):
-        response = api_as(cast.town1).post(_url(pending_v1, "reject"), {"reason": " 资料不全 "},
-                                           format="json")
+        response = api_as(cast.town1).post(
+            _url(pending_v1, "reject"), {"reason": " 资料不全 "}, format="json"
+        )
         assert response.status_code == 200
         pending_v1.refresh_from_db()
         assert (pending_v1.status, pending_v1.status_reason) == (S.REJECTED, "资料不全")
         assert pending_v1.number is None
         assert not _has_volunteer_role(pending_v1)
         event = pending_v1.events.last()
-        assert (event.from_status, event.to_status, event.note) == ("pending", "rejected", "资料不全")
+        assert (event.from_status, event.to_status, event.note) == (
+            "pending",
+            "rejected",
+            "资料不全",
+        )
 
     def test_page_reject_without_reason_changes_nothing(self, login_as, cast, pending_v1):
         before = _snapshot(pending_v1)
         client = login_as(cast.village1)
-        response = client.post(f"/volunteers/{pending_v1.pk}/review/reject/", {"reason": ""},
-                               follow=True)
+        response = client.post(
+            f"/volunteers/{pending_v1.pk}/review/reject/", {"reason": ""}, follow=True
+        )
         assert response.status_code == 200
         assert "请填写未通过的原因" in response.content.decode()
         assert _snapshot(pending_v1) == before
@@ -126,13 +145,13 @@ class TestSuspendAndReinstate:
     def test_suspend_removes_role_and_approve_reinstates(self, api_as, cast, approved_v1):
         number = approved_v1.number
         client = api_as(cast.town1)
-        response = client.post(_url(approved_v1, "suspend"), {"reason": "多次爽约"},
-                               format="json")
+        response = client.post(_url(approved_v1, "suspend"), {"reason": "多次爽约"}, format="json")
         assert response.status_code == 200
         approved_v1.refresh_from_db()
         assert (approved_v1.status, approved_v1.status_reason) == (S.SUSPENDED, "多次爽约")
-        assert not Role.objects.filter(user_id=approved_v1.user_id,
-                                       role=RoleName.VOLUNTEER).exists()
+        assert not Role.objects.filter(
+            user_id=approved_v1.user_id, role=RoleName.VOLUNTEER
+        ).exists()
         # The resident role is not touched.
         assert Role.objects.filter(user_id=approved_v1.user_id, role=RoleName.RESIDENT).exists()
 
@@ -144,16 +163,22 @@ class TestSuspendAndReinstate:
         assert approved_v1.number == number  # the same volunteer number, not a new one
         assert _has_volunteer_role(approved_v1)
         assert list(approved_v1.events.values_list("from_status", "to_status")) == [
-            ("", "pending"), ("pending", "approved"), ("approved", "suspended"),
-            ("suspended", "approved")]
+            ("", "pending"),
+            ("pending", "approved"),
+            ("approved", "suspended"),
+            ("suspended", "approved"),
+        ]
 
 
 class TestIllegalMoves:
-    @pytest.mark.parametrize(("fixture", "action", "body"), [
-        ("approved_v1", "reject", {"reason": "迟来的拒绝"}),
-        ("approved_v1", "approve", {}),
-        ("pending_v1", "suspend", {"reason": "还没通过"}),
-    ])
+    @pytest.mark.parametrize(
+        ("fixture", "action", "body"),
+        [
+            ("approved_v1", "reject", {"reason": "迟来的拒绝"}),
+            ("approved_v1", "approve", {}),
+            ("pending_v1", "suspend", {"reason": "还没通过"}),
+        ],
+    )
     def test_api_answers_409(self, request, api_as, cast, fixture, action, body):
         volunteer = request.getfixturevalue(fixture)
         before = _snapshot(volunteer)
@@ -167,8 +192,10 @@ class TestIllegalMoves:
         before = _snapshot(pending_v1)
         client = api_as(cast.village1)
         assert client.post(_url(pending_v1, "approve")).json()["code"] == "illegal_transition"
-        assert client.post(_url(pending_v1, "suspend"), {"reason": "x"},
-                           format="json").status_code == 409
+        assert (
+            client.post(_url(pending_v1, "suspend"), {"reason": "x"}, format="json").status_code
+            == 409
+        )
         assert _snapshot(pending_v1) == before
 
     def test_service_raises_conflict_on_a_stale_object(self, cast, pending_v1):

@@ -25,8 +25,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            first = (dt.date.fromisoformat(options["date"]) if options["date"]
-                     else timezone.localdate() - dt.timedelta(days=1))
+            first = (
+                dt.date.fromisoformat(options["date"])
+                if options["date"]
+                else timezone.localdate() - dt.timedelta(days=1)
+            )
             last = dt.date.fromisoformat(options["to"]) if options["to"] else first
         except ValueError as exc:
             raise CommandError(f"日期格式应为 YYYY-MM-DD：{exc}") from None
@@ -52,4 +55,5 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{day}: 订单 {run.orders_seen}，新增流水 {run.entries_created}，"
                 f"积分 {run.points_credited}，时长 {run.hours_credited} 小时，"
-                f"志愿者 {run.volunteers_credited} 名")
+                f"志愿者 {run.volunteers_credited} 名"
+            )

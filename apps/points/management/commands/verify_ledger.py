@@ -14,7 +14,8 @@ class Command(BaseCommand):
         report = verify_ledger()
         self.stdout.write(
             f"账户 {report.accounts_checked} 个，流水 {report.transactions_checked} 笔，"
-            f"全账合计 {report.ledger_total}")
+            f"全账合计 {report.ledger_total}"
+        )
         for account_id, cached, actual in report.balance_mismatches:
             self.stderr.write(f"账户 {account_id}: 缓存余额 {cached} ≠ 分录合计 {actual}")
         for account_id, cached, actual in report.lifetime_mismatches:

@@ -20,8 +20,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            first = (dt.date.fromisoformat(options["day_from"]) if options["day_from"]
-                     else timezone.localdate() - dt.timedelta(days=1))
+            first = (
+                dt.date.fromisoformat(options["day_from"])
+                if options["day_from"]
+                else timezone.localdate() - dt.timedelta(days=1)
+            )
             last = dt.date.fromisoformat(options["day_to"]) if options["day_to"] else first
         except ValueError as exc:
             raise CommandError(f"日期格式应为 YYYY-MM-DD：{exc}") from None
