@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +14,7 @@ from django.utils import timezone
 
 from apps.reports.figures import summary
 from apps.reports.rollup import rollup_range
+from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD
 from tests.reports.conftest import History, history, today_orders  # noqa: F401 - fixtures
 
@@ -23,33 +22,8 @@ from tests.reports.conftest import History, history, today_orders  # noqa: F401 
 # the ORM calls made here (fixtures, assertions) as "async unsafe".
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"BROWSER TEST NOT RUN: no system Chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="BROWSER TEST NOT RUN: playwright is not installed"
-    )
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 CHART_STATE = """ids => ids.map(id => {

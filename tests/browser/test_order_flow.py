@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,43 +21,11 @@ from PIL import Image
 
 from apps.orders import services, views
 from apps.orders.models import OrderAssignment, OrderPhoto, ServiceOrder
+from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD
 from tests.orders.conftest import Menu, Vols, m, v  # noqa: F401 - fixtures
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Playwright's sync API runs an event loop in this thread; Django would otherwise
-    # refuse the ORM calls made here (fixtures, assertions) as "async unsafe".
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"BROWSER TEST NOT RUN: no system Chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="BROWSER TEST NOT RUN: playwright is not installed"
-    )
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class Phones:

@@ -6,7 +6,6 @@ on a 360 px wide phone viewport. Screenshots go to test-artifacts/ (gitignored).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,44 +13,11 @@ from typing import Any
 import pytest
 
 from apps.accounts.models import RoleName, User
+from tests.browser.conftest import ARTIFACTS
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "Qinghe-2024-lm"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Playwright's sync API runs an event loop in this thread; Django would otherwise
-    # refuse ORM calls made here (fixtures, assertions) as "async unsafe".
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(
-            f"BROWSER TEST NOT RUN: no system Chromium at {CHROMIUM} (apt-get install chromium)"
-        )
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="BROWSER TEST NOT RUN: playwright is not installed"
-    )
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

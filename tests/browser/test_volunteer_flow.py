@@ -7,9 +7,7 @@ Screenshots go to test-artifacts/ (gitignored).
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,45 +15,11 @@ import pytest
 
 from apps.accounts.models import Role, RoleName
 from apps.volunteers.models import Volunteer, VolunteerStatus, availability_bit
+from tests.browser.conftest import ARTIFACTS
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ID_NUMBER = "11010519800105123X"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Playwright's sync API runs an event loop in this thread; Django would otherwise
-    # refuse the ORM calls made here (fixtures, assertions) as "async unsafe". Scoped to
-    # these tests: a process-wide setting would leak into subprocesses of other tests.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(
-            f"BROWSER TEST NOT RUN: no system Chromium at {CHROMIUM} (apt-get install chromium)"
-        )
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="BROWSER TEST NOT RUN: playwright is not installed"
-    )
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _page(browser: Any, width: int, height: int) -> Any:
