@@ -133,7 +133,7 @@ def _settle_in_transaction(run: SettlementRun, day: dt.date, on_step: StepCallba
 
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            # Two runs for the same date queue up instead of racing the NOT EXISTS checks
+            # Two runs for the same date queue up instead of racing each other's inserts
             # (the unique source keys would still refuse the loser, failing its run).
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, day.toordinal()])
         step(1)
@@ -176,10 +176,13 @@ def _settle_in_transaction(run: SettlementRun, day: dt.date, on_step: StepCallba
                    a.confirmed_hours, i.title, %(run)s, %(now)s
             {source}
               AND {amount} > 0
-              AND NOT EXISTS (SELECT 1 FROM {t["t"]} x WHERE x.source_key = {key})
+            ON CONFLICT (source_key) DO NOTHING
         """,
             params,
         )
+        # Steps 4 and 7 skip keys written before through the unique source-key index
+        # (a rerun adds nothing), for the same reason as step 2: NOT EXISTS against a
+        # table the statement itself grows can be planned as a quadratic anti join.
         entries = max(cur.rowcount, 0)
         step(4)
         cur.execute(
@@ -216,7 +219,7 @@ def _settle_in_transaction(run: SettlementRun, day: dt.date, on_step: StepCallba
                    {_local_date_sql("COALESCE(a.checked_in_at, o.started_at, o.assessed_at)")},
                    i.title, a.confirmed_hours, {key}, o.assessed_by_id, %(now)s
             {source}
-              AND NOT EXISTS (SELECT 1 FROM {t["rec"]} x WHERE x.source_key = {key})
+            ON CONFLICT (source_key) DO NOTHING
         """,
             params,
         )
