@@ -134,7 +134,7 @@ def _settle_in_transaction(run: SettlementRun, day: dt.date, on_step: StepCallba
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
             # Two runs for the same date queue up instead of racing each other's inserts
-            # (the unique source keys would still refuse the loser, failing its run).
+            # (the unique source keys would keep each credit once even without it).
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, day.toordinal()])
         step(1)
         cur.execute(f"SELECT COUNT(DISTINCT o.id) {source}", params)
