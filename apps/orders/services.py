@@ -228,6 +228,15 @@ def _my_assignment(order: ServiceOrder, actor: Any) -> OrderAssignment:
     return assignment
 
 
+def _require_open(mine: OrderAssignment, verb: str) -> None:
+    """The volunteer's own assignment must still wait for an answer."""
+    if mine.status != A.ASSIGNED:
+        raise ConflictError(
+            f"您的派单状态为“{mine.get_status_display()}”，不能{verb}。",
+            code="assignment_not_open",
+        )
+
+
 def _clean_text(
     value: Any, *, field: str, required: bool, max_length: int, message: str = "请填写此项。"
 ) -> str:
@@ -593,11 +602,7 @@ def order_accept(*, order_id: Any, actor: Any) -> ServiceOrder:
         order = _lock_visible(order_id, actor)
         mine = _my_assignment(order, actor)
         _check_transition(order, "accept")
-        if mine.status != A.ASSIGNED:
-            raise ConflictError(
-                f"您的派单状态为“{mine.get_status_display()}”，不能接单。",
-                code="assignment_not_open",
-            )
+        _require_open(mine, "接单")
         now = timezone.now()
         mine.status, mine.responded_at = A.ACCEPTED, now
         mine.save(update_fields=["status", "responded_at"])
@@ -637,11 +642,7 @@ def order_decline(*, order_id: Any, actor: Any, reason: str) -> ServiceOrder:
         order = _lock_visible(order_id, actor)
         mine = _my_assignment(order, actor)
         _check_transition(order, "decline")
-        if mine.status != A.ASSIGNED:
-            raise ConflictError(
-                f"您的派单状态为“{mine.get_status_display()}”，不能谢绝。",
-                code="assignment_not_open",
-            )
+        _require_open(mine, "谢绝")
         now = timezone.now()
         mine.status, mine.responded_at, mine.decline_reason = A.DECLINED, now, reason
         mine.save(update_fields=["status", "responded_at", "decline_reason"])
