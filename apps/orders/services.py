@@ -406,6 +406,7 @@ def order_place(
             )
         existing = _order_by_key(actor, idempotency_key)
         if existing is not None:
+            _check_same_request(existing, service)
             return existing, False
 
     # Who orders for whom, and at which point.
@@ -496,8 +497,19 @@ def order_place(
         existing = _order_by_key(actor, idempotency_key) if idempotency_key else None
         if existing is None:
             raise
+        _check_same_request(existing, service)
         return existing, False
     return order, True
+
+
+def _check_same_request(existing: ServiceOrder, service: ServiceItem | None) -> None:
+    """A repeated Idempotency-Key must repeat the same request: a key reused for another
+    service is a client error, not a silent return of an unrelated order."""
+    if service is not None and existing.service_id != service.pk:
+        raise ConflictError(
+            "该 Idempotency-Key 已用于另一张点单，请为新的点单使用新的键。",
+            code="idempotency_key_reused",
+        )
 
 
 def _order_by_key(actor: Any, key: str) -> ServiceOrder | None:
@@ -581,6 +593,7 @@ def order_dispatch(
                 decline_reason="",
             )
         order.dispatched_at = now
+        order.overdue_at = None  # dispatched: no longer waiting, no longer flagged
         names = "、".join(v.real_name for v in volunteers)
         _record(
             order,
@@ -589,7 +602,7 @@ def order_dispatch(
             to=S.DISPATCHED,
             now=now,
             note=f"派给：{names}" + (f"；{note}" if note else ""),
-            fields=["dispatched_at"],
+            fields=["dispatched_at", "overdue_at"],
         )
     return order
 

@@ -109,6 +109,7 @@ def reward_redeem(
     if key:
         existing = Redemption.objects.filter(volunteer=volunteer, idempotency_key=key).first()
         if existing:
+            _check_same_reward(existing, reward_id)
             return existing, False
     try:
         with transaction.atomic():
@@ -172,9 +173,19 @@ def reward_redeem(
         if key:
             existing = Redemption.objects.filter(volunteer=volunteer, idempotency_key=key).first()
             if existing:
+                _check_same_reward(existing, reward_id)
                 return existing, False
         raise
     return redemption, True
+
+
+def _check_same_reward(existing: Redemption, reward_id: Any) -> None:
+    """A repeated Idempotency-Key must repeat the same request (the same reward)."""
+    if str(existing.reward_id) != str(reward_id):
+        raise ConflictError(
+            "该 Idempotency-Key 已用于另一次兑换，请为新的兑换使用新的键。",
+            code="idempotency_key_reused",
+        )
 
 
 def _lock_redemption(redemption_id: Any) -> Redemption:

@@ -46,6 +46,8 @@ def test_flagged_order_shows_on_the_county_dashboard(
 
     # Dispatched at the county: no longer waiting, so no longer flagged.
     services.order_dispatch(order_id=order.pk, actor=cast.county, volunteer_ids=[v.vol1.pk])
+    order.refresh_from_db()
+    assert order.overdue_at is None
     client.force_login(cast.county)
     assert f"/orders/{order.pk}/" not in client.get("/reports/").content.decode()
 

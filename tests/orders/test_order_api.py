@@ -114,6 +114,19 @@ def test_idempotent_post_returns_the_first_order(api_as, cast, m):
     assert ServiceOrder.objects.count() == 3
 
 
+def test_a_key_reused_for_another_service_is_refused(api_as, cast, m):
+    res1 = api_as(cast.res1)
+    first = res1.post(
+        "/api/v1/orders/", order_payload(m.village1), format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    other = res1.post(
+        "/api/v1/orders/", order_payload(m.town1), format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert first.status_code == 201
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
+    assert ServiceOrder.objects.count() == 1
+
+
 def test_errors_are_problem_bodies(api_as, cast, m, flow):
     res1 = api_as(cast.res1)
     r = res1.post("/api/v1/orders/", order_payload(m.village1, contact_mobile="123"), format="json")

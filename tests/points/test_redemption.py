@@ -91,6 +91,19 @@ def test_idempotency_key_makes_a_repeat_harmless(
     assert debits(funded) == 2 and balance(funded) == 40
 
 
+def test_a_key_reused_for_another_reward_is_refused(
+    api_as: Any, cast: Any, funded: Volunteer, reward: Any
+) -> None:
+    rice, soap = reward(points_cost=30, stock=5), reward(points_cost=8, stock=5)
+    client = api_as(cast.vol1)
+    assert redeem(client, rice, key="tap-1").status_code == 201
+    resp = redeem(client, soap, key="tap-1")
+    assert resp.status_code == 409 and resp.json()["code"] == "idempotency_key_reused"
+    assert debits(funded) == 1 and balance(funded) == 70
+    soap.refresh_from_db()
+    assert soap.stock == 5
+
+
 def test_a_bad_idempotency_key_is_refused(
     api_as: Any, cast: Any, funded: Volunteer, reward: Any
 ) -> None:
