@@ -182,11 +182,7 @@ def _queue_many(deliveries: list[Delivery]) -> None:
         saved = Delivery.objects.bulk_create(deliveries)
     ids = [d.pk for d in saved]
 
-    def enqueue_all() -> None:
-        for pk in ids:
-            enqueue_delivery(pk)
-
-    transaction.on_commit(enqueue_all)
+    transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
 
 
 def _queue(delivery: Delivery) -> None:
@@ -202,16 +198,33 @@ def _queue(delivery: Delivery) -> None:
 def enqueue_delivery(delivery_id: int) -> None:
     """Hand a delivery to Celery. Never raises: with the broker down the row stays
     pending and the sweep retries it."""
+    enqueue_deliveries([delivery_id])
+
+
+def enqueue_deliveries(delivery_ids: list[int]) -> int:
+    """Hand deliveries to Celery over one broker connection; returns how many went.
+    Never raises: with the broker down the rows stay pending for the sweep."""
     from .tasks import deliver
 
+    if not delivery_ids:
+        return 0
+    sent = 0
     try:
         # Do not block the request retrying a dead broker: retry=False stops the
         # publish retries, max_retries=0 the connection retries (kombu otherwise keeps
         # reconnecting for ~6 s per call, inside the request that committed).
         with deliver.app.connection_for_write(transport_options={"max_retries": 0}) as conn:
-            deliver.apply_async(args=[delivery_id], retry=False, connection=conn)
+            for delivery_id in delivery_ids:
+                deliver.apply_async(args=[delivery_id], retry=False, connection=conn)
+                sent += 1
     except Exception as exc:  # noqa: BLE001 - any broker failure is handled the same way
-        log.warning("delivery %s not enqueued (%s); the sweep will send it", delivery_id, exc)
+        log.warning(
+            "%d of %d deliveries not enqueued (%s); the sweep will send them",
+            len(delivery_ids) - sent,
+            len(delivery_ids),
+            exc,
+        )
+    return sent
 
 
 # --- sending --------------------------------------------------------------------------

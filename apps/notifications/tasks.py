@@ -17,6 +17,5 @@ def sweep_deliveries() -> int:
     """Every minute: re-enqueue deliveries the broker lost, retries now due and sends a
     killed worker left half-done."""
     ids = services.deliveries_due()
-    for delivery_id in ids:
-        services.enqueue_delivery(delivery_id)
+    services.enqueue_deliveries(ids)  # one broker connection for the whole batch
     return len(ids)
