@@ -374,13 +374,28 @@ def team_remove(request: HttpRequest, pk: int, volunteer_id: int) -> HttpRespons
 
 
 # --- certificates ---------------------------------------------------------------------
+TWO_COLUMN_FROM = 30  # service rows; one column of up to 30 fits an A4 page
+
+
 @login_required
 def certificate(request: HttpRequest, number: str) -> HttpResponse:
     try:
         cert = selectors.access_certificate(request.user, number)
     except DomainError:
         raise Http404 from None
-    return render(request, "volunteers/certificate.html", {"cert": cert, "c": cert.content})
+    services = cert.content.get("services", [])
+    # A long record prints in two side-by-side columns so it stays on one A4 page.
+    half = (len(services) + 1) // 2
+    columns = [services[:half], services[half:]] if len(services) > TWO_COLUMN_FROM else [services]
+    return render(
+        request,
+        "volunteers/certificate.html",
+        {
+            "cert": cert,
+            "c": cert.content,
+            "columns": columns,
+        },
+    )
 
 
 def verify(request: HttpRequest) -> HttpResponse:
