@@ -210,11 +210,36 @@ def test_rollup_command_refuses_bad_dates(db: Any, args: list[str]) -> None:
 
 
 def test_nightly_task_rolls_yesterday_and_the_day_before(history: History) -> None:
+    from apps.points.models import SettlementRun
     from apps.reports.tasks import nightly_rollup
 
+    # The history's settlement runs happened long before this night's roll-up.
+    SettlementRun.objects.update(finished_at=timezone.now() - dt.timedelta(days=3))
     day = history.first + dt.timedelta(days=10)
     nightly_rollup(day.isoformat())
     assert set(SiteDailyStat.objects.values_list("day", flat=True)) == {
         day - dt.timedelta(days=1),
         day,
     }
+
+
+def test_nightly_task_also_rolls_dates_a_county_rerun_settled(history: History) -> None:
+    from apps.points.models import SettlementRun
+    from apps.reports.tasks import days_to_roll
+
+    SettlementRun.objects.update(finished_at=timezone.now() - dt.timedelta(days=3))
+    target = history.first + dt.timedelta(days=30)
+    assert days_to_roll(target) == [target - dt.timedelta(days=1), target]
+
+    # A rerun tonight for an older date that credited something: that date is rebuilt too.
+    old = history.first + dt.timedelta(days=2)
+    SettlementRun.objects.create(
+        settlement_date=old, status="succeeded", entries_created=3, finished_at=timezone.now()
+    )
+    SettlementRun.objects.create(
+        settlement_date=old - dt.timedelta(days=1),
+        status="succeeded",
+        entries_created=0,
+        finished_at=timezone.now(),
+    )
+    assert days_to_roll(target) == [old, target - dt.timedelta(days=1), target]
