@@ -861,19 +861,34 @@ def order_cancel(*, order_id: Any, actor: Any, reason: str = "") -> ServiceOrder
         order = _lock_visible(order_id, actor)
         _require_resident(order, actor, "cancel")
         _check_transition(order, "cancel")
-        now = timezone.now()
-        _lapse_assignments(order, now, A.ASSIGNED, A.ACCEPTED)
-        order.closed_at, order.close_reason = now, reason
-        _record(
+        _close(
             order,
             action="cancel",
             actor=actor,
             to=S.CANCELLED,
-            now=now,
+            reason=reason,
             note=reason or "群众取消",
-            fields=["closed_at", "close_reason"],
         )
     return order
+
+
+def _close(
+    order: ServiceOrder, *, action: str, actor: Any, to: str, reason: str, note: str
+) -> None:
+    """End an open order (cancel or reject): open and accepted requests to volunteers
+    lapse. Caller holds the order row lock and checked the transition."""
+    now = timezone.now()
+    _lapse_assignments(order, now, A.ASSIGNED, A.ACCEPTED)
+    order.closed_at, order.close_reason = now, reason
+    _record(
+        order,
+        action=action,
+        actor=actor,
+        to=to,
+        now=now,
+        note=note,
+        fields=["closed_at", "close_reason"],
+    )
 
 
 def order_nudge(*, order_id: Any, actor: Any) -> ServiceOrder:
@@ -912,18 +927,7 @@ def order_reject(*, order_id: Any, actor: Any, reason: str) -> ServiceOrder:
         order = _lock_visible(order_id, actor)
         _require_dispatcher(order, actor)
         _check_transition(order, "reject")
-        now = timezone.now()
-        _lapse_assignments(order, now, A.ASSIGNED, A.ACCEPTED)
-        order.closed_at, order.close_reason = now, reason
-        _record(
-            order,
-            action="reject",
-            actor=actor,
-            to=S.REJECTED,
-            now=now,
-            note=reason,
-            fields=["closed_at", "close_reason"],
-        )
+        _close(order, action="reject", actor=actor, to=S.REJECTED, reason=reason, note=reason)
     return order
 
 
