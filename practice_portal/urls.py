@@ -29,7 +29,7 @@ urlpatterns = [
 ]
 
 # Unknown URLs under /api/ answer problem JSON like every other API error.
-handler404 = "apps.sites.api_conventions.page_not_found"
+handler404 = "apps.core.api.page_not_found"
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from apps.sites.api_conventions import problem_response
+from apps.core.api import problem_response
 from apps.sites.scoping import is_manager
 
 from . import selectors, services

@@ -7,9 +7,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.pages import add_service_errors
 from apps.sites.models import Site
 from apps.sites.selectors import village_choices
-from apps.sites.web import add_service_errors
 
 from . import services
 from .models import User

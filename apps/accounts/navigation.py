@@ -4,13 +4,15 @@ left out, so an app adds its pages by adding its entries here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from apps.sites.scoping import has_role, is_global
+
+from .models import User
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
 )
 
 
-def nav_for(user: Any) -> list[dict[str, str]]:
+def nav_for(user: User | AnonymousUser | None) -> list[dict[str, str]]:
     if not getattr(user, "is_authenticated", False):
         return []
     entries = []

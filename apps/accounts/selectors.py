@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
 from apps.sites.scoping import is_global, managed_paths
@@ -12,7 +13,7 @@ from .mobile import mask_mobile
 from .models import Role, User
 
 
-def mobile_visible_to(viewer: Any, owner: User) -> bool:
+def mobile_visible_to(viewer: User | AnonymousUser | None, owner: User) -> bool:
     """The owner and staff whose scope holds one of the owner's sites see the number.
 
     Callers listing many users should prefetch ``roles__site`` (``user_list`` does) so
@@ -28,14 +29,16 @@ def mobile_visible_to(viewer: Any, owner: User) -> bool:
     return any(role.site.path.startswith(p) for role in owner.roles.all() for p in paths)
 
 
-def mobile_for(viewer: Any, owner: User) -> str:
+def mobile_for(viewer: User | AnonymousUser | None, owner: User) -> str:
     """The owner's mobile number as ``viewer`` may see it: whole or 138****5678."""
     if not owner.mobile:
         return ""
     return owner.mobile if mobile_visible_to(viewer, owner) else mask_mobile(owner.mobile)
 
 
-def user_list(*, fetched_by: Any, filters: dict[str, Any] | None = None) -> QuerySet[User]:
+def user_list(
+    *, fetched_by: User | AnonymousUser, filters: dict[str, Any] | None = None
+) -> QuerySet[User]:
     """Users holding a role in ``fetched_by``'s scope (staff directory)."""
     filters = filters or {}
     roles = Role.objects.select_related("site").order_by("site__path", "role")

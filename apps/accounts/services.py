@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from apps.sites.errors import PermissionDeniedError
+from apps.core.errors import PermissionDeniedError
 from apps.sites.models import Site, SiteLevel
 from apps.sites.scoping import can_manage_site, forget_roles, has_role, is_global
 
@@ -78,7 +76,7 @@ def user_register_resident(
     return user
 
 
-def role_grant(*, actor: Any, user: User, role: str, site: Site) -> Role:
+def role_grant(*, actor: User, user: User, role: str, site: Site) -> Role:
     """Give ``user`` a role at ``site``. Staff may grant resident/volunteer roles in
     their subtree; only county admins (in scope) and superusers grant staff roles."""
     if role not in RoleName.values:
@@ -96,7 +94,7 @@ def role_grant(*, actor: Any, user: User, role: str, site: Site) -> Role:
     return obj
 
 
-def role_revoke(*, actor: Any, role: Role) -> None:
+def role_revoke(*, actor: User, role: Role) -> None:
     if not can_manage_site(actor, role.site):
         raise PermissionDeniedError("该阵地不在您的管理范围内。", code="out_of_scope")
     if role.role in (RoleName.STAFF, RoleName.COUNTY_ADMIN) and not (

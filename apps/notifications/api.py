@@ -8,6 +8,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts.actors import signed_in
+
 from . import selectors, services
 from .models import Notification
 
@@ -30,23 +32,23 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Notification.objects.none()
         unread = self.request.query_params.get("unread") in ("1", "true")
-        return selectors.notification_list(user=self.request.user, unread_only=unread)
+        return selectors.notification_list(user=signed_in(self.request), unread_only=unread)
 
     @extend_schema(parameters=[OpenApiParameter("unread", bool)])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().list(request, *args, **kwargs)
         response.data["unread_count"] = selectors.notification_list(
-            user=request.user, unread_only=True
+            user=signed_in(request), unread_only=True
         ).count()
         return response
 
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: str) -> Response:
-        note = services.notification_mark_read(user=request.user, notification_id=pk)
+        note = services.notification_mark_read(user=signed_in(request), notification_id=pk)
         return Response(NotificationSerializer(note).data)
 
     @extend_schema(request=None, responses={200: None})
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
-        return Response({"marked": services.notifications_mark_all_read(user=request.user)})
+        return Response({"marked": services.notifications_mark_all_read(user=signed_in(request))})

@@ -7,9 +7,10 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from apps.sites.errors import DomainError
+from apps.accounts.actors import signed_in
+from apps.core.errors import DomainError
+from apps.core.pages import paginate, query_without_page
 from apps.sites.scoping import is_manager
-from apps.sites.web import paginate, query_without_page
 
 from . import selectors, services
 
@@ -17,7 +18,9 @@ from . import selectors, services
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     unread = request.GET.get("unread") == "1"
-    page = paginate(request, selectors.notification_list(user=request.user, unread_only=unread))
+    page = paginate(
+        request, selectors.notification_list(user=signed_in(request), unread_only=unread)
+    )
     return render(
         request,
         "notifications/inbox.html",
@@ -30,7 +33,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark read and follow the message's link (if it is one of ours)."""
     try:
-        note = services.notification_mark_read(user=request.user, notification_id=pk)
+        note = services.notification_mark_read(user=signed_in(request), notification_id=pk)
     except DomainError:
         raise Http404 from None
     target = (
@@ -45,7 +48,7 @@ def read(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def read_all(request: HttpRequest) -> HttpResponse:
-    n = services.notifications_mark_all_read(user=request.user)
+    n = services.notifications_mark_all_read(user=signed_in(request))
     messages.success(request, f"已将 {n} 条消息标为已读。")
     return redirect("notifications:inbox")
 

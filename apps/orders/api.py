@@ -13,7 +13,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.sites.errors import NotFoundError, PermissionDeniedError
+from apps.accounts.actors import signed_in
+from apps.core.errors import NotFoundError, PermissionDeniedError
 from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, is_manager
 from apps.volunteers.models import ServiceCategory
@@ -74,7 +75,7 @@ class ServiceItemViewSet(viewsets.GenericViewSet[ServiceItem]):
         elif is_manager(request.user):
             qs = selectors.service_item_list(fetched_by=request.user)
         else:
-            points = services.resident_points(request.user)
+            points = services.resident_points(signed_in(request))
             point = Site.objects.filter(pk__in=points[:1]).first()
             qs = selectors.menu_for_site(point) if point else ServiceItem.objects.none()
         if params.get("category"):
@@ -93,14 +94,16 @@ class ServiceItemViewSet(viewsets.GenericViewSet[ServiceItem]):
         data = ServiceItemWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        item = services.service_item_create(actor=request.user, **fields)
+        item = services.service_item_create(actor=signed_in(request), **fields)
         return Response(ServiceItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ServiceItemUpdateSerializer, responses=ServiceItemSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
         data = ServiceItemUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        item = services.service_item_update(actor=request.user, item_id=pk, **data.validated_data)
+        item = services.service_item_update(
+            actor=signed_in(request), item_id=pk, **data.validated_data
+        )
         return Response(ServiceItemSerializer(item).data)
 
 
@@ -169,7 +172,7 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
         data = OrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order, created = services.order_place(
-            actor=request.user,
+            actor=signed_in(request),
             idempotency_key=request.headers.get("Idempotency-Key"),
             **data.validated_data,
         )
@@ -205,7 +208,7 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
             data = serializer(data=request.data)
             data.is_valid(raise_exception=True)
             kwargs = dict(data.validated_data)
-        fn(order_id=pk, actor=request.user, **(kwargs | extra))
+        fn(order_id=pk, actor=signed_in(request), **(kwargs | extra))
         return self._detail(request, pk)
 
     @extend_schema(request=DispatchSerializer, responses=OrderDetailSerializer)
@@ -216,7 +219,7 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
         data.is_valid(raise_exception=True)
         services.order_dispatch(
             order_id=pk,
-            actor=request.user,
+            actor=signed_in(request),
             volunteer_ids=data.validated_data["volunteers"],
             note=data.validated_data.get("note", ""),
         )
@@ -247,7 +250,7 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
         data.is_valid(raise_exception=True)
         services.order_complete(
             order_id=pk,
-            actor=request.user,
+            actor=signed_in(request),
             summary=data.validated_data["summary"],
             hours=data.validated_data.get("hours"),
             photos=data.validated_data.get("photos", []),
@@ -291,5 +294,7 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
         """Complain within 7 days of completion; the order goes to the county's queue."""
         data = DisputeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.order_dispute(order_id=pk, actor=request.user, text=data.validated_data["comment"])
+        services.order_dispute(
+            order_id=pk, actor=signed_in(request), text=data.validated_data["comment"]
+        )
         return self._detail(request, pk)

@@ -1,4 +1,4 @@
-"""Who hears about each order event. Called by ``services._record`` inside the
+"""Who hears about each order event. Called by ``services.workflow.record`` inside the
 transition's transaction, so the notification rows commit (or roll back) with the
 change; delivery happens after commit (apps.notifications)."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
     Avg,
     BigIntegerField,
@@ -32,7 +33,9 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Least, Round
 from django.utils import timezone
 
-from apps.sites.errors import NotFoundError
+from apps.accounts.models import User
+from apps.core.errors import NotFoundError
+from apps.core.types import Id
 from apps.sites.models import Site
 from apps.sites.scoping import (
     held_roles,
@@ -76,7 +79,7 @@ def menu_for_site(site: Site) -> QuerySet[ServiceItem]:
 
 
 def service_item_list(
-    *, fetched_by: Any, filters: dict[str, Any] | None = None
+    *, fetched_by: User | AnonymousUser, filters: dict[str, Any] | None = None
 ) -> QuerySet[ServiceItem]:
     """Items ``fetched_by`` manages (menu management), including inactive ones."""
     filters = filters or {}
@@ -90,7 +93,7 @@ def service_item_list(
     return qs.order_by("site__path", "category", "title")
 
 
-def access_service_item(user: Any, item_id: Any) -> ServiceItem:
+def access_service_item(user: User | AnonymousUser, item_id: Id) -> ServiceItem:
     """An item ``user`` manages; otherwise NotFoundError."""
     try:
         item = ServiceItem.objects.select_related("site").get(pk=int(item_id))
@@ -102,7 +105,7 @@ def access_service_item(user: Any, item_id: Any) -> ServiceItem:
 
 
 # --- orders -------------------------------------------------------------------------------
-def _visible_q(user: Any) -> Q:
+def _visible_q(user: User) -> Q:
     """Residents their own orders, volunteers their assignments, staff their subtree."""
     if is_global(user):
         return Q()
@@ -125,12 +128,14 @@ def _list_relations(qs: QuerySet[ServiceOrder]) -> QuerySet[ServiceOrder]:
     )
 
 
-def order_list(*, fetched_by: Any, filters: dict[str, Any] | None = None) -> QuerySet[ServiceOrder]:
+def order_list(
+    *, fetched_by: User | AnonymousUser, filters: dict[str, Any] | None = None
+) -> QuerySet[ServiceOrder]:
     """Orders visible to ``fetched_by``, newest first. Filters: status (one or a comma
     list), site (that site and below), service, date_from / date_to (local dates of
     placement), mine (only those the user ordered)."""
     filters = filters or {}
-    if not getattr(fetched_by, "is_authenticated", False):
+    if isinstance(fetched_by, AnonymousUser) or not fetched_by.is_authenticated:
         return ServiceOrder.objects.none()
     qs = ServiceOrder.objects.filter(_visible_q(fetched_by))
     if filters.get("mine"):
@@ -166,7 +171,7 @@ def with_timeline(qs: QuerySet[ServiceOrder]) -> QuerySet[ServiceOrder]:
     )
 
 
-def access_order(user: Any, order_id: Any) -> ServiceOrder:
+def access_order(user: User | AnonymousUser, order_id: Id) -> ServiceOrder:
     """The order with its timeline, assignments and photos if ``user`` may see it;
     otherwise NotFoundError (not yours answers like not there)."""
     try:
@@ -204,7 +209,7 @@ def access_order(user: Any, order_id: Any) -> ServiceOrder:
     return order
 
 
-def my_tasks(user: Any, *, open_only: bool = False) -> QuerySet[OrderAssignment]:
+def my_tasks(user: User, *, open_only: bool = False) -> QuerySet[OrderAssignment]:
     """A volunteer's assignments: waiting for an answer first, then the work in hand,
     then the rest, newest first within each group."""
     qs = OrderAssignment.objects.filter(volunteer__user=user).select_related(
@@ -226,7 +231,7 @@ def my_tasks(user: Any, *, open_only: bool = False) -> QuerySet[OrderAssignment]
     return qs.annotate(rank=rank).order_by("rank", "-assigned_at", "-pk")
 
 
-def assessment_queue(*, fetched_by: Any) -> QuerySet[ServiceOrder]:
+def assessment_queue(*, fetched_by: User | AnonymousUser) -> QuerySet[ServiceOrder]:
     """Finished orders waiting for ``fetched_by``'s assessment: the township queue for
     township and county staff in scope, the complaints (county queue) for county staff.
     Complaints first, then the oldest completion."""
@@ -374,7 +379,7 @@ def volunteer_id_from_key(key: int) -> int:
 
 
 def dispatch_suggestions(
-    *, order: ServiceOrder, fetched_by: Any, limit: int = 10
+    *, order: ServiceOrder, fetched_by: User | AnonymousUser, limit: int = 10
 ) -> list[Volunteer]:
     """Approved volunteers to dispatch to ``order``, best first: those of the handling
     site's subtree (the point; after an escalation the township or county) within the
@@ -396,7 +401,7 @@ def dispatch_suggestions(
 
 
 def board_orders(
-    *, fetched_by: Any, filters: dict[str, Any] | None = None
+    *, fetched_by: User | AnonymousUser, filters: dict[str, Any] | None = None
 ) -> QuerySet[ServiceOrder]:
     """The dispatch board: orders of ``fetched_by``'s subtree, oldest first.
 

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,9 +19,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.actors import signed_in
 from apps.accounts.mobile import normalize_mobile
 from apps.accounts.models import User
-from apps.sites.errors import DomainError, NotFoundError
+from apps.core.errors import DomainError, NotFoundError
+from apps.core.pages import add_service_errors, paginate, query_without_page
 from apps.sites.models import Site, SiteLevel
 from apps.sites.scoping import (
     can_manage_site,
@@ -30,7 +33,6 @@ from apps.sites.scoping import (
     managed_paths,
     scope_queryset,
 )
-from apps.sites.web import add_service_errors, paginate, query_without_page
 
 from . import selectors, services
 from .forms import (
@@ -112,7 +114,7 @@ def steps_for(order: ServiceOrder) -> list[dict[str, Any]]:
 def menu(request: HttpRequest) -> HttpResponse:
     """The menu of the resident's point (its own items, the township's, the county's)."""
     points = list(
-        Site.objects.filter(pk__in=services.resident_points(request.user)).order_by("path")
+        Site.objects.filter(pk__in=services.resident_points(signed_in(request))).order_by("path")
     )
     site = next(
         (s for s in points if str(s.pk) == request.GET.get("site")), points[0] if points else None
@@ -125,7 +127,7 @@ def _place(request: HttpRequest, form: OrderForm, **extra: Any) -> HttpResponse 
     data = form.cleaned_data
     try:
         order, created = services.order_place(
-            actor=request.user,
+            actor=signed_in(request),
             service=data["service"],
             address=data["address"],
             contact_mobile=data["contact_mobile"],
@@ -148,7 +150,7 @@ def _place(request: HttpRequest, form: OrderForm, **extra: Any) -> HttpResponse 
 
 @login_required
 def order_create(request: HttpRequest) -> HttpResponse:
-    points = services.resident_points(request.user)
+    points = services.resident_points(signed_in(request))
     if not points:
         messages.error(request, "只有登记为群众的用户可以点单。")
         return redirect("home")
@@ -175,7 +177,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _menu_for_scope(user: Any) -> Any:
+def _menu_for_scope(user: User | AnonymousUser) -> Any:
     """Items a staff member can order from: published in their subtree or above it."""
     if is_global(user):
         return ServiceItem.objects.filter(is_active=True).select_related("site")
@@ -236,10 +238,10 @@ def my_orders(request: HttpRequest) -> HttpResponse:
 # --- volunteer ------------------------------------------------------------------------------
 @login_required
 def my_tasks(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, selectors.my_tasks(request.user), per_page=20)
+    page = paginate(request, selectors.my_tasks(signed_in(request)), per_page=20)
     for a in page.object_list:
         _decorate(a.order)
-        a.actions = services.actions_for(a.order, request.user, a)  # type: ignore[attr-defined]
+        a.actions = services.actions_for(a.order, signed_in(request), a)  # type: ignore[attr-defined]
     return render(request, "orders/my_tasks.html", {"page": page})
 
 
@@ -366,10 +368,12 @@ def item_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         site = data.pop("site")
         try:
             if item is None:
-                item = services.service_item_create(actor=request.user, site=site, **data)
+                item = services.service_item_create(actor=signed_in(request), site=site, **data)
                 messages.success(request, f"已发布服务：{item.title}")
             else:
-                item = services.service_item_update(actor=request.user, item_id=item.pk, **data)
+                item = services.service_item_update(
+                    actor=signed_in(request), item_id=item.pk, **data
+                )
                 messages.success(request, f"已保存：{item.title}")
             return redirect("orders:items")
         except (ValidationError, DomainError) as exc:
@@ -383,7 +387,7 @@ def item_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 # --- one order ------------------------------------------------------------------------------
-def _mine(order: ServiceOrder, user: Any) -> Any:
+def _mine(order: ServiceOrder, user: User | AnonymousUser) -> Any:
     return next((a for a in order.assignments.all() if a.volunteer.user_id == user.pk), None)
 
 
@@ -391,7 +395,7 @@ def _mine(order: ServiceOrder, user: Any) -> Any:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = _decorate(_access(request, pk))
     mine = _mine(order, request.user)
-    actions = services.actions_for(order, request.user, mine)
+    actions = services.actions_for(order, signed_in(request), mine)
     suggestions = (
         selectors.dispatch_suggestions(order=order, fetched_by=request.user, limit=5)
         if "dispatch" in actions
@@ -454,7 +458,7 @@ ACTIONS: dict[str, ActionPage] = {
         _dispatch_form,
         lambda r, o, f: services.order_dispatch(
             order_id=o.pk,
-            actor=r.user,
+            actor=signed_in(r),
             volunteer_ids=f.cleaned_data["volunteers"],
             note=f.cleaned_data.get("note", ""),
         ),
@@ -462,27 +466,27 @@ ACTIONS: dict[str, ActionPage] = {
     ),
     "accept": ActionPage(
         _simple(ConfirmForm),
-        lambda r, o, f: services.order_accept(order_id=o.pk, actor=r.user),
+        lambda r, o, f: services.order_accept(order_id=o.pk, actor=signed_in(r)),
         "已接单，请按约定时间前往服务。",
     ),
     "decline": ActionPage(
         _simple(ReasonForm),
         lambda r, o, f: services.order_decline(
-            order_id=o.pk, actor=r.user, reason=f.cleaned_data["reason"]
+            order_id=o.pk, actor=signed_in(r), reason=f.cleaned_data["reason"]
         ),
         "已谢绝该派单。",
         True,
     ),
     "start": ActionPage(
         _simple(ConfirmForm),
-        lambda r, o, f: services.order_start(order_id=o.pk, actor=r.user),
+        lambda r, o, f: services.order_start(order_id=o.pk, actor=signed_in(r)),
         "已签到，开始服务。",
     ),
     "complete": ActionPage(
         _simple(CompleteForm),
         lambda r, o, f: services.order_complete(
             order_id=o.pk,
-            actor=r.user,
+            actor=signed_in(r),
             summary=f.cleaned_data["summary"],
             hours=f.cleaned_data.get("hours"),
             photos=f.cleaned_data.get("photos") or [],
@@ -493,7 +497,7 @@ ACTIONS: dict[str, ActionPage] = {
         _simple(RateForm),
         lambda r, o, f: services.order_rate(
             order_id=o.pk,
-            actor=r.user,
+            actor=signed_in(r),
             score=f.cleaned_data["score"],
             comment=f.cleaned_data.get("comment", ""),
         ),
@@ -502,7 +506,7 @@ ACTIONS: dict[str, ActionPage] = {
     "dispute": ActionPage(
         _simple(DisputeForm),
         lambda r, o, f: services.order_dispute(
-            order_id=o.pk, actor=r.user, text=f.cleaned_data["comment"]
+            order_id=o.pk, actor=signed_in(r), text=f.cleaned_data["comment"]
         ),
         "投诉已提交县新时代文明实践中心。",
         True,
@@ -510,20 +514,20 @@ ACTIONS: dict[str, ActionPage] = {
     "cancel": ActionPage(
         _simple(OptionalReasonForm),
         lambda r, o, f: services.order_cancel(
-            order_id=o.pk, actor=r.user, reason=f.cleaned_data.get("reason", "")
+            order_id=o.pk, actor=signed_in(r), reason=f.cleaned_data.get("reason", "")
         ),
         "订单已取消。",
         True,
     ),
     "nudge": ActionPage(
         _simple(ConfirmForm),
-        lambda r, o, f: services.order_nudge(order_id=o.pk, actor=r.user),
+        lambda r, o, f: services.order_nudge(order_id=o.pk, actor=signed_in(r)),
         "已催单，工作人员会尽快处理。",
     ),
     "reject": ActionPage(
         _simple(ReasonForm),
         lambda r, o, f: services.order_reject(
-            order_id=o.pk, actor=r.user, reason=f.cleaned_data["reason"]
+            order_id=o.pk, actor=signed_in(r), reason=f.cleaned_data["reason"]
         ),
         "已驳回该订单。",
         True,
@@ -531,7 +535,7 @@ ACTIONS: dict[str, ActionPage] = {
     "escalate": ActionPage(
         _simple(OptionalReasonForm),
         lambda r, o, f: services.order_escalate(
-            order_id=o.pk, actor=r.user, reason=f.cleaned_data.get("reason", "")
+            order_id=o.pk, actor=signed_in(r), reason=f.cleaned_data.get("reason", "")
         ),
         "已上报上级阵地。",
     ),
@@ -539,7 +543,7 @@ ACTIONS: dict[str, ActionPage] = {
         _assess_form,
         lambda r, o, f: services.order_assess(
             order_id=o.pk,
-            actor=r.user,
+            actor=signed_in(r),
             approved=f.cleaned_data["approved"],
             hours=f.hours(),  # type: ignore[attr-defined]
             comment=f.cleaned_data.get("comment", ""),

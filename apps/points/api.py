@@ -11,8 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.sites.api_conventions import problem_response
-from apps.sites.errors import NotFoundError
+from apps.accounts.actors import signed_in
+from apps.core.api import problem_response
+from apps.core.errors import NotFoundError
 from apps.sites.scoping import is_manager
 from apps.volunteers.selectors import access_volunteer, volunteer_of
 
@@ -80,7 +81,9 @@ class RewardViewSet(viewsets.ReadOnlyModelViewSet[Any]):
     @action(detail=True, methods=["post"])
     def redeem(self, request: Request, pk: str) -> Response:
         redemption, created = services.reward_redeem(
-            actor=request.user, reward_id=pk, idempotency_key=request.headers.get("Idempotency-Key")
+            actor=signed_in(request),
+            reward_id=pk,
+            idempotency_key=request.headers.get("Idempotency-Key"),
         )
         return Response(
             RedemptionSerializer(redemption).data,
@@ -107,7 +110,7 @@ class RedemptionViewSet(viewsets.ReadOnlyModelViewSet[Any]):
     @extend_schema(request=None, responses=RedemptionSerializer)
     @action(detail=True, methods=["post"], url_path="hand-over")
     def hand_over(self, request: Request, pk: str) -> Response:
-        redemption = services.redemption_hand_over(actor=request.user, redemption_id=pk)
+        redemption = services.redemption_hand_over(actor=signed_in(request), redemption_id=pk)
         return Response(RedemptionSerializer(redemption).data)
 
     @extend_schema(request=CancelSerializer, responses=RedemptionSerializer)
@@ -116,7 +119,7 @@ class RedemptionViewSet(viewsets.ReadOnlyModelViewSet[Any]):
         data = CancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         redemption = services.redemption_cancel(
-            actor=request.user, redemption_id=pk, reason=data.validated_data["reason"]
+            actor=signed_in(request), redemption_id=pk, reason=data.validated_data["reason"]
         )
         return Response(RedemptionSerializer(redemption).data)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
+from apps.accounts.models import User
 from apps.sites.scoping import can_manage_site, is_global, managed_paths, scope_queryset
 from apps.volunteers.models import Volunteer
 from apps.volunteers.stars import next_level_hours
@@ -35,7 +36,9 @@ def balance_of(volunteer: Volunteer) -> Balance:
     )
 
 
-def ledger_entries(*, fetched_by: Any, volunteer: Volunteer | None = None) -> QuerySet[Leg]:
+def ledger_entries(
+    *, fetched_by: User | AnonymousUser, volunteer: Volunteer | None = None
+) -> QuerySet[Leg]:
     """A volunteer's own legs, or (staff) the legs of volunteers in scope."""
     qs = (
         Leg.objects.filter(account__kind=AccountKind.VOLUNTEER)
@@ -76,13 +79,15 @@ def rewards_for(
     return qs.order_by("site__path", "points_cost", "name")
 
 
-def rewards_managed(*, fetched_by: Any) -> QuerySet[Reward]:
+def rewards_managed(*, fetched_by: User | AnonymousUser) -> QuerySet[Reward]:
     return scope_queryset(Reward.objects.select_related("site"), fetched_by).order_by(
         "site__path", "points_cost", "name"
     )
 
 
-def redemption_list(*, fetched_by: Any, status: str | None = None) -> QuerySet[Redemption]:
+def redemption_list(
+    *, fetched_by: User | AnonymousUser, status: str | None = None
+) -> QuerySet[Redemption]:
     """Own redemptions plus, for staff, those at shops in their scope."""
     qs = Redemption.objects.select_related("reward", "volunteer", "site").order_by(
         "-created_at", "-id"
@@ -98,7 +103,7 @@ def redemption_list(*, fetched_by: Any, status: str | None = None) -> QuerySet[R
     return qs
 
 
-def settlement_runs(*, fetched_by: Any) -> QuerySet[SettlementRun]:
+def settlement_runs(*, fetched_by: User | AnonymousUser) -> QuerySet[SettlementRun]:
     if not (is_global(fetched_by) or managed_paths(fetched_by)):
         return SettlementRun.objects.none()
     return SettlementRun.objects.select_related("triggered_by").order_by("-started_at", "-id")

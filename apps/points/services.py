@@ -12,11 +12,13 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.models import User
+from apps.core.errors import ConflictError, NotFoundError, PermissionDeniedError
+from apps.core.types import Id
+from apps.core.uploads import clean_image
 from apps.notifications.services import notify
-from apps.sites.errors import ConflictError, NotFoundError, PermissionDeniedError
 from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, held_roles, is_global
-from apps.sites.uploads import clean_image
 from apps.volunteers.models import Volunteer, VolunteerStatus
 
 from . import ledger
@@ -62,7 +64,7 @@ def _clean_reward(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def reward_create(*, actor: Any, site: Site, photo: Any = None, **fields: Any) -> Reward:
+def reward_create(*, actor: User, site: Site, photo: Any = None, **fields: Any) -> Reward:
     if not can_manage_site(actor, site):
         raise NotFoundError("该阵地不在您的管理范围内。", code="not_found")
     fields = _clean_reward(fields)
@@ -74,7 +76,7 @@ def reward_create(*, actor: Any, site: Site, photo: Any = None, **fields: Any) -
     return reward
 
 
-def reward_update(*, actor: Any, reward: Reward, photo: Any = None, **fields: Any) -> Reward:
+def reward_update(*, actor: User, reward: Reward, photo: Any = None, **fields: Any) -> Reward:
     if not can_manage_site(actor, reward.site):
         raise NotFoundError("兑换商品不存在。", code="not_found")
     fields = _clean_reward(fields)
@@ -97,7 +99,7 @@ def reward_available_to(volunteer: Volunteer, reward: Reward) -> bool:
 
 # --- redemption -----------------------------------------------------------------------
 def reward_redeem(
-    *, actor: Any, reward_id: Any, idempotency_key: str | None = None
+    *, actor: User, reward_id: Id, idempotency_key: str | None = None
 ) -> tuple[Redemption, bool]:
     """Spend points on a reward: points debited and stock decremented in one
     transaction. A repeated request with the same Idempotency-Key returns the first
@@ -179,7 +181,7 @@ def reward_redeem(
     return redemption, True
 
 
-def _check_same_reward(existing: Redemption, reward_id: Any) -> None:
+def _check_same_reward(existing: Redemption, reward_id: Id) -> None:
     """A repeated Idempotency-Key must repeat the same request (the same reward)."""
     if str(existing.reward_id) != str(reward_id):
         raise ConflictError(
@@ -188,7 +190,7 @@ def _check_same_reward(existing: Redemption, reward_id: Any) -> None:
         )
 
 
-def _lock_redemption(redemption_id: Any) -> Redemption:
+def _lock_redemption(redemption_id: Id) -> Redemption:
     redemption = (
         Redemption.objects.select_related("reward", "volunteer", "site")
         .filter(pk=redemption_id)
@@ -204,7 +206,7 @@ def _lock_redemption(redemption_id: Any) -> Redemption:
     )
 
 
-def redemption_hand_over(*, actor: Any, redemption_id: Any) -> Redemption:
+def redemption_hand_over(*, actor: User, redemption_id: Id) -> Redemption:
     """Staff at the shop's site hand the reward over."""
     with transaction.atomic():
         redemption = _lock_redemption(redemption_id)
@@ -220,7 +222,7 @@ def redemption_hand_over(*, actor: Any, redemption_id: Any) -> Redemption:
     return redemption
 
 
-def redemption_cancel(*, actor: Any, redemption_id: Any, reason: str = "") -> Redemption:
+def redemption_cancel(*, actor: User, redemption_id: Id, reason: str = "") -> Redemption:
     """Cancel a pending redemption: points refunded by a ``refund`` entry, stock back.
     The volunteer may cancel their own; staff of the shop's site any in their scope."""
     with transaction.atomic():
@@ -253,7 +255,7 @@ def redemption_cancel(*, actor: Any, redemption_id: Any, reason: str = "") -> Re
 
 # --- corrections ----------------------------------------------------------------------
 def points_adjust(
-    *, actor: Any, volunteer: Volunteer, amount: int, reason: str, source_key: str | None = None
+    *, actor: User, volunteer: Volunteer, amount: int, reason: str, source_key: str | None = None
 ) -> Any:
     """A correction by county staff: a new ``adjustment`` transaction between the
     volunteer and the county center's issuing account. Never edits existing rows."""

@@ -13,10 +13,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.sites.errors import DomainError
+from apps.accounts.actors import signed_in
+from apps.core.errors import DomainError
+from apps.core.pages import add_service_errors, paginate, query_without_page
 from apps.sites.models import Site
 from apps.sites.scoping import has_role, is_global, is_manager, scope_queryset
-from apps.sites.web import add_service_errors, paginate, query_without_page
 from apps.volunteers.selectors import volunteer_of
 
 from . import selectors, services
@@ -74,7 +75,7 @@ def shop(request: HttpRequest) -> HttpResponse:
 def redeem(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         redemption, created = services.reward_redeem(
-            actor=request.user,
+            actor=signed_in(request),
             reward_id=pk,
             idempotency_key=request.POST.get("idempotency_key") or None,
         )
@@ -101,7 +102,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.redemption_cancel(
-                actor=request.user, redemption_id=pk, reason=request.POST.get("reason", "")
+                actor=signed_in(request), redemption_id=pk, reason=request.POST.get("reason", "")
             )
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -138,7 +139,7 @@ def handover(request: HttpRequest) -> HttpResponse:
 @require_POST
 def hand_over(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        r = services.redemption_hand_over(actor=request.user, redemption_id=pk)
+        r = services.redemption_hand_over(actor=signed_in(request), redemption_id=pk)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -180,9 +181,9 @@ def rewards(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         site = data.pop("site")
         try:
             if reward is None:
-                saved = services.reward_create(actor=request.user, site=site, **data)
+                saved = services.reward_create(actor=signed_in(request), site=site, **data)
             else:
-                saved = services.reward_update(actor=request.user, reward=reward, **data)
+                saved = services.reward_update(actor=signed_in(request), reward=reward, **data)
         except (ValidationError, DomainError) as exc:
             add_service_errors(form, exc)
         else:

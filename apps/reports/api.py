@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.sites.errors import NotFoundError
+from apps.core.errors import NotFoundError
 from apps.sites.scoping import is_manager
 
 from . import exports

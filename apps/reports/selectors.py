@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from apps.accounts.models import User
+from apps.core.errors import NotFoundError
+from apps.core.types import Id
 from apps.orders.models import ServiceItem, ServiceOrder
-from apps.sites.errors import NotFoundError
 from apps.sites.models import Site
 from apps.sites.scoping import access_site, held_roles, is_global, scope_queryset
 
@@ -19,12 +21,12 @@ MIN_RATINGS = 5
 UNUSED_DAYS = 90
 
 
-def report_sites(user: Any) -> QuerySet[Site]:
+def report_sites(user: User | AnonymousUser) -> QuerySet[Site]:
     """Sites a user may report on: the sites of their scope, bases aside."""
     return scope_queryset(Site.objects.exclude(level="base").order_by("path"), user, site_field="")
 
 
-def default_report_site(user: Any) -> Site:
+def default_report_site(user: User | AnonymousUser) -> Site:
     """The top of the caller's scope (the county center for county staff)."""
     if is_global(user):
         site = Site.objects.filter(parent__isnull=True).order_by("path").first()
@@ -39,14 +41,14 @@ def default_report_site(user: Any) -> Site:
     return site
 
 
-def report_site(user: Any, site_id: Any) -> Site:
+def report_site(user: User | AnonymousUser, site_id: Id | None) -> Site:
     """``site_id`` if in the caller's scope, else the default; 404 when out of scope."""
     if site_id in (None, ""):
         return default_report_site(user)
     return access_site(user, site_id)
 
 
-def overdue_orders(*, fetched_by: Any, site: Site) -> QuerySet[ServiceOrder]:
+def overdue_orders(*, fetched_by: User | AnonymousUser, site: Site) -> QuerySet[ServiceOrder]:
     """Orders flagged overdue at the county level (nowhere higher to escalate to) that
     are still waiting for dispatch, in the caller's scope and under ``site``."""
     return (
@@ -60,7 +62,7 @@ def overdue_orders(*, fetched_by: Any, site: Site) -> QuerySet[ServiceOrder]:
 
 
 def items_needing_attention(
-    *, fetched_by: Any, now: dt.datetime | None = None
+    *, fetched_by: User | AnonymousUser, now: dt.datetime | None = None
 ) -> QuerySet[ServiceItem]:
     """Active items in scope rated below 3.5 (over ≥5 ratings) or with no orders in 90
     days (items published more than 90 days ago). One query, annotated."""

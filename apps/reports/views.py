@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.actors import signed_in
+from apps.core.errors import DomainError
 from apps.orders.services import service_item_update
-from apps.sites.errors import DomainError
 from apps.sites.scoping import is_manager
 
 from .figures import summary
@@ -101,7 +102,7 @@ def items(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             item = service_item_update(
-                actor=request.user, item_id=request.POST.get("item"), is_active=False
+                actor=signed_in(request), item_id=request.POST.get("item"), is_active=False
             )
         except (DomainError, ValidationError) as exc:
             messages.error(request, getattr(exc, "message", None) or "；".join(exc.messages))  # type: ignore[union-attr]

@@ -12,12 +12,18 @@ and depends on ``sites``): it reads roles through the ``user.roles`` relation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
 
-from .errors import NotFoundError
+from apps.core.errors import NotFoundError
+from apps.core.types import Id
+
 from .models import Site
+
+if TYPE_CHECKING:  # type-only: sites sits below accounts and never imports it
+    from apps.accounts.models import User
 
 MANAGER_ROLES = frozenset({"staff", "county_admin"})
 _CACHE_ATTR = "_portal_role_cache"
@@ -34,9 +40,9 @@ class HeldRole:
     site_level: str
 
 
-def held_roles(user: Any) -> list[HeldRole]:
+def held_roles(user: User | AnonymousUser | None) -> list[HeldRole]:
     """The roles ``user`` holds, with their sites' paths. One query, then cached."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return []
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
@@ -48,22 +54,22 @@ def held_roles(user: Any) -> list[HeldRole]:
     return list(cached)
 
 
-def forget_roles(user: Any) -> None:
+def forget_roles(user: User | AnonymousUser | None) -> None:
     """Drop the cached roles (after granting or revoking one)."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
 
 
-def has_role(user: Any, *roles: str) -> bool:
+def has_role(user: User | AnonymousUser | None, *roles: str) -> bool:
     return any(r.role in roles for r in held_roles(user))
 
 
-def is_global(user: Any) -> bool:
+def is_global(user: User | AnonymousUser | None) -> bool:
     """Superusers see everything (the portal's operators, not county staff)."""
-    return bool(getattr(user, "is_superuser", False) and user.is_active)
+    return bool(user is not None and user.is_superuser and user.is_active)
 
 
-def managed_paths(user: Any) -> list[str]:
+def managed_paths(user: User | AnonymousUser | None) -> list[str]:
     """Path prefixes of the subtrees ``user`` manages, with nested ones folded away."""
     paths = sorted({r.site_path for r in held_roles(user) if r.role in MANAGER_ROLES})
     folded: list[str] = []
@@ -73,11 +79,11 @@ def managed_paths(user: Any) -> list[str]:
     return folded
 
 
-def is_manager(user: Any) -> bool:
+def is_manager(user: User | AnonymousUser | None) -> bool:
     return is_global(user) or bool(managed_paths(user))
 
 
-def can_manage_site(user: Any, site: Site | None) -> bool:
+def can_manage_site(user: User | AnonymousUser | None, site: Site | None) -> bool:
     """True when ``site`` lies in a subtree ``user`` manages."""
     if site is None:
         return False
@@ -95,7 +101,9 @@ def path_q(paths: list[str], site_field: str) -> Q:
     return q
 
 
-def scope_queryset(qs: QuerySet[M], user: Any, *, site_field: str = "site") -> QuerySet[M]:
+def scope_queryset(
+    qs: QuerySet[M], user: User | AnonymousUser, *, site_field: str = "site"
+) -> QuerySet[M]:
     """Restrict ``qs`` to rows whose site lies in ``user``'s managed subtrees.
 
     ``site_field`` is the lookup path from the model to its ``Site`` (``""`` when the
@@ -109,7 +117,7 @@ def scope_queryset(qs: QuerySet[M], user: Any, *, site_field: str = "site") -> Q
     return qs.filter(path_q(paths, site_field))
 
 
-def access_site(user: Any, site_id: Any) -> Site:
+def access_site(user: User | AnonymousUser, site_id: Id) -> Site:
     """The site ``site_id`` if ``user`` manages it; otherwise NotFoundError (not yours
     and not there answer the same)."""
     try:

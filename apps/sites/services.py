@@ -4,14 +4,20 @@ their subtree; a site's place in the tree follows the level rules."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .errors import PermissionDeniedError
+from apps.core.errors import PermissionDeniedError
+
 from .models import Site, check_parent_level
 from .scoping import has_role, held_roles, is_global
+
+if TYPE_CHECKING:  # type-only: sites sits below accounts and never imports it
+    from django.contrib.auth.models import AnonymousUser
+
+    from apps.accounts.models import User
 
 EDITABLE_FIELDS = (
     "name",
@@ -24,7 +30,7 @@ EDITABLE_FIELDS = (
 )
 
 
-def _check_county_admin_over(actor: Any, site: Site | None) -> None:
+def _check_county_admin_over(actor: User | AnonymousUser, site: Site | None) -> None:
     """Only county admins whose subtree holds ``site`` (or superusers) may edit there."""
     if is_global(actor):
         return
@@ -37,7 +43,7 @@ def _check_county_admin_over(actor: Any, site: Site | None) -> None:
 
 def site_create(
     *,
-    actor: Any,
+    actor: User | AnonymousUser,
     name: str,
     level: str,
     parent: Site | None,
@@ -72,7 +78,7 @@ def site_create(
     return site
 
 
-def site_update(*, actor: Any, site: Site, **fields: Any) -> Site:
+def site_update(*, actor: User | AnonymousUser, site: Site, **fields: Any) -> Site:
     """Edit a site's details (not its level or place in the tree)."""
     _check_county_admin_over(actor, site)
     unknown = set(fields) - set(EDITABLE_FIELDS)

@@ -6,12 +6,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from apps.core.errors import DomainError
+from apps.core.pages import add_service_errors, paginate
+
 from . import selectors, services
-from .errors import DomainError
 from .forms import SiteForm
 from .models import Site
 from .scoping import access_site, has_role, is_global, is_manager, scope_queryset
-from .web import add_service_errors, paginate
 
 
 def directory(request: HttpRequest) -> HttpResponse:

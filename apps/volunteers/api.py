@@ -12,8 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.sites.api_conventions import problem_response
-from apps.sites.errors import NotFoundError
+from apps.accounts.actors import signed_in
+from apps.core.api import problem_response
+from apps.core.errors import NotFoundError
 from apps.sites.scoping import access_site, is_manager
 
 from . import selectors, services
@@ -79,7 +80,7 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
     def apply(self, request: Request) -> Response:
         data = ApplySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        volunteer = services.volunteer_apply(user=request.user, **data.validated_data)
+        volunteer = services.volunteer_apply(user=signed_in(request), **data.validated_data)
         volunteer = selectors.access_volunteer(request.user, volunteer.pk)
         return Response(
             VolunteerMeSerializer(volunteer, context={"request": request}).data,
@@ -103,7 +104,7 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
         data = VolunteerReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.volunteer_withdraw(
-            volunteer=volunteer, actor=request.user, reason=data.validated_data["reason"]
+            volunteer=volunteer, actor=signed_in(request), reason=data.validated_data["reason"]
         )
         volunteer = selectors.volunteer_of(request.user)
         return Response(VolunteerMeSerializer(volunteer, context={"request": request}).data)
@@ -116,7 +117,7 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
         data = VolunteerReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         kwargs = {"reason": data.validated_data["reason"]} if needs_reason else {}
-        func(volunteer=volunteer, actor=request.user, **kwargs)
+        func(volunteer=volunteer, actor=signed_in(request), **kwargs)
         return Response(self.get_serializer(selectors.access_volunteer(request.user, pk)).data)
 
     @extend_schema(request=None, responses=VolunteerSerializer)
@@ -143,7 +144,7 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
             data.is_valid(raise_exception=True)
             site = access_site(request.user, data.validated_data["site"].pk)
             record, _ = services.service_record_add(
-                actor=request.user,
+                actor=signed_in(request),
                 volunteer=volunteer,
                 site=site,
                 service_date=data.validated_data["service_date"],
@@ -162,7 +163,9 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
         _require_manager(request)
         body: Any = request.data
         notes = str(body.get("notes", ""))[:1000] if hasattr(body, "get") else ""
-        cert = services.certificate_issue(actor=request.user, volunteer=volunteer, notes=notes)
+        cert = services.certificate_issue(
+            actor=signed_in(request), volunteer=volunteer, notes=notes
+        )
         return Response(CertificateSerializer(cert).data, status=status.HTTP_201_CREATED)
 
 
@@ -185,7 +188,7 @@ class TeamViewSet(viewsets.GenericViewSet[Any]):
         data.is_valid(raise_exception=True)
         site = access_site(request.user, data.validated_data["site"].pk)
         team = services.team_create(
-            actor=request.user,
+            actor=signed_in(request),
             site=site,
             name=data.validated_data["name"],
             kind=data.validated_data["kind"],
@@ -207,7 +210,7 @@ class TeamViewSet(viewsets.GenericViewSet[Any]):
         data = TeamSerializer(team, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         fields = {k: v for k, v in data.validated_data.items() if k != "site"}
-        services.team_update(actor=request.user, team=team, **fields)
+        services.team_update(actor=signed_in(request), team=team, **fields)
         return Response(TeamSerializer(self.get_queryset().get(pk=team.pk)).data)
 
     @extend_schema(request=TeamMemberWriteSerializer, responses=TeamMemberSerializer)
@@ -218,7 +221,7 @@ class TeamViewSet(viewsets.GenericViewSet[Any]):
         data.is_valid(raise_exception=True)
         volunteer = selectors.access_volunteer(request.user, data.validated_data["volunteer"])
         membership = services.team_add_member(
-            actor=request.user,
+            actor=signed_in(request),
             team=team,
             volunteer=volunteer,
             is_leader=data.validated_data["is_leader"],
@@ -230,7 +233,7 @@ class TeamViewSet(viewsets.GenericViewSet[Any]):
     def remove_member(self, request: Request, pk: str, volunteer_id: str) -> Response:
         team = selectors.access_team(request.user, pk)
         volunteer = selectors.access_volunteer(request.user, volunteer_id)
-        services.team_remove_member(actor=request.user, team=team, volunteer=volunteer)
+        services.team_remove_member(actor=signed_in(request), team=team, volunteer=volunteer)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
 from apps.accounts.mobile import mask_mobile
-from apps.sites.errors import NotFoundError
+from apps.accounts.models import User
+from apps.core.errors import NotFoundError
+from apps.core.types import Id
 from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, scope_queryset
 
@@ -15,20 +18,20 @@ from .idcard import mask_id_number
 from .models import Certificate, ServiceRecord, Team, TeamMembership, Volunteer, VolunteerSkill
 
 
-def personal_data_visible(viewer: Any, volunteer: Volunteer) -> bool:
+def personal_data_visible(viewer: User | AnonymousUser | None, volunteer: Volunteer) -> bool:
     """The volunteer and staff in scope of the volunteer's site see ID and mobile whole."""
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return False
     return viewer.pk == volunteer.user_id or can_manage_site(viewer, volunteer.site)
 
 
-def id_number_for(viewer: Any, volunteer: Volunteer) -> str:
+def id_number_for(viewer: User | AnonymousUser | None, volunteer: Volunteer) -> str:
     if personal_data_visible(viewer, volunteer):
         return volunteer.id_number
     return mask_id_number(volunteer.id_number)
 
 
-def volunteer_mobile_for(viewer: Any, volunteer: Volunteer) -> str:
+def volunteer_mobile_for(viewer: User | AnonymousUser | None, volunteer: Volunteer) -> str:
     if personal_data_visible(viewer, volunteer):
         return volunteer.mobile
     return mask_mobile(volunteer.mobile)
@@ -51,7 +54,7 @@ def _as_int(value: Any) -> int | None:
 
 
 def volunteer_list(
-    *, fetched_by: Any, filters: dict[str, Any] | None = None
+    *, fetched_by: User | AnonymousUser, filters: dict[str, Any] | None = None
 ) -> QuerySet[Volunteer]:
     """The roster of ``fetched_by``'s scope. Query count is fixed whatever the page size:
     one for the page, one per prefetched relation."""
@@ -86,7 +89,7 @@ def volunteer_list(
     return _with_relations(qs).order_by(order, "id")
 
 
-def access_volunteer(user: Any, volunteer_id: Any) -> Volunteer:
+def access_volunteer(user: User | AnonymousUser, volunteer_id: Id) -> Volunteer:
     """A volunteer in ``user``'s scope (or the user's own record); else NotFoundError."""
     try:
         volunteer = _with_relations(Volunteer.objects.all()).get(pk=int(volunteer_id))
@@ -97,13 +100,15 @@ def access_volunteer(user: Any, volunteer_id: Any) -> Volunteer:
     return volunteer
 
 
-def volunteer_of(user: Any) -> Volunteer | None:
-    if not getattr(user, "is_authenticated", False):
+def volunteer_of(user: User | AnonymousUser) -> Volunteer | None:
+    if isinstance(user, AnonymousUser) or not user.is_authenticated:
         return None
     return _with_relations(Volunteer.objects.filter(user=user)).first()
 
 
-def team_list(*, fetched_by: Any, filters: dict[str, Any] | None = None) -> QuerySet[Team]:
+def team_list(
+    *, fetched_by: User | AnonymousUser, filters: dict[str, Any] | None = None
+) -> QuerySet[Team]:
     from django.db.models import Count
 
     filters = filters or {}
@@ -116,7 +121,7 @@ def team_list(*, fetched_by: Any, filters: dict[str, Any] | None = None) -> Quer
     return qs.annotate(member_count=Count("memberships")).order_by("site__path", "kind", "name")
 
 
-def access_team(user: Any, team_id: Any) -> Team:
+def access_team(user: User | AnonymousUser, team_id: Id) -> Team:
     try:
         team = Team.objects.select_related("site").get(pk=int(team_id))
     except (Team.DoesNotExist, TypeError, ValueError):
@@ -142,7 +147,7 @@ def service_records_of(volunteer: Volunteer) -> QuerySet[ServiceRecord]:
     )
 
 
-def access_certificate(user: Any, number: str) -> Certificate:
+def access_certificate(user: User | AnonymousUser, number: str) -> Certificate:
     """The printable certificate: its volunteer and staff in scope of the issuer."""
     cert = (
         Certificate.objects.select_related("volunteer", "issuing_site", "issued_by")

@@ -21,9 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.mobile import normalize_mobile
-from apps.accounts.models import Role, RoleName
+from apps.accounts.models import Role, RoleName, User
+from apps.core.errors import ConflictError, NotFoundError, PermissionDeniedError
 from apps.notifications.services import notify
-from apps.sites.errors import ConflictError, NotFoundError, PermissionDeniedError
 from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, forget_roles, held_roles, is_global
 
@@ -56,7 +56,9 @@ REAPPLY_FROM = frozenset({S.REJECTED, S.WITHDRAWN})
 MAX_SERVICE_HOURS_PER_RECORD = Decimal("24")
 
 
-def _require_manager(actor: Any, site: Site, message: str = "该志愿者不在您的管理范围内。") -> None:
+def _require_manager(
+    actor: User, site: Site, message: str = "该志愿者不在您的管理范围内。"
+) -> None:
     if not can_manage_site(actor, site):
         # Out of scope answers like "not there": scope must not leak.
         raise NotFoundError(message, code="not_found")
@@ -65,7 +67,7 @@ def _require_manager(actor: Any, site: Site, message: str = "该志愿者不在�
 # --- application ----------------------------------------------------------------------
 def volunteer_apply(
     *,
-    user: Any,
+    user: User,
     site: Site | None,
     real_name: str,
     mobile: str,
@@ -167,7 +169,7 @@ def volunteer_apply(
 
 
 # --- review transitions ---------------------------------------------------------------
-def _transition(*, volunteer: Volunteer, actor: Any, action: str, reason: str = "") -> Volunteer:
+def _transition(*, volunteer: Volunteer, actor: User, action: str, reason: str = "") -> Volunteer:
     allowed_from, to_status = TRANSITIONS[action]
     with transaction.atomic():
         # Lock the row: two staff reviewing the same application act one after another,
@@ -213,26 +215,26 @@ def _transition(*, volunteer: Volunteer, actor: Any, action: str, reason: str = 
     return locked
 
 
-def volunteer_approve(*, volunteer: Volunteer, actor: Any) -> Volunteer:
+def volunteer_approve(*, volunteer: Volunteer, actor: User) -> Volunteer:
     _require_manager(actor, volunteer.site)
     return _transition(volunteer=volunteer, actor=actor, action="approve")
 
 
-def volunteer_reject(*, volunteer: Volunteer, actor: Any, reason: str) -> Volunteer:
+def volunteer_reject(*, volunteer: Volunteer, actor: User, reason: str) -> Volunteer:
     _require_manager(actor, volunteer.site)
     if not (reason or "").strip():
         raise ValidationError({"reason": ["请填写未通过的原因。"]})
     return _transition(volunteer=volunteer, actor=actor, action="reject", reason=reason.strip())
 
 
-def volunteer_suspend(*, volunteer: Volunteer, actor: Any, reason: str) -> Volunteer:
+def volunteer_suspend(*, volunteer: Volunteer, actor: User, reason: str) -> Volunteer:
     _require_manager(actor, volunteer.site)
     if not (reason or "").strip():
         raise ValidationError({"reason": ["请填写暂停的原因。"]})
     return _transition(volunteer=volunteer, actor=actor, action="suspend", reason=reason.strip())
 
 
-def volunteer_withdraw(*, volunteer: Volunteer, actor: Any, reason: str = "") -> Volunteer:
+def volunteer_withdraw(*, volunteer: Volunteer, actor: User, reason: str = "") -> Volunteer:
     if volunteer.user_id != getattr(actor, "pk", None):
         raise PermissionDeniedError("只有志愿者本人可以退出。", code="not_owner")
     return _transition(volunteer=volunteer, actor=actor, action="withdraw", reason=reason.strip())
@@ -241,7 +243,7 @@ def volunteer_withdraw(*, volunteer: Volunteer, actor: Any, reason: str = "") ->
 # --- teams ----------------------------------------------------------------------------
 def team_create(
     *,
-    actor: Any,
+    actor: User,
     site: Site,
     name: str,
     kind: str = TeamKind.STANDING,
@@ -273,7 +275,7 @@ def team_create(
         raise ValidationError({"name": ["本阵地已有同名服务队。"]}) from None
 
 
-def team_update(*, actor: Any, team: Team, **fields: Any) -> Team:
+def team_update(*, actor: User, team: Team, **fields: Any) -> Team:
     _require_manager(actor, team.site, "服务队不存在。")
     allowed = {"name", "kind", "category", "description", "is_active"}
     with transaction.atomic():
@@ -288,7 +290,7 @@ def team_update(*, actor: Any, team: Team, **fields: Any) -> Team:
 
 
 def team_add_member(
-    *, actor: Any, team: Team, volunteer: Volunteer, is_leader: bool = False
+    *, actor: User, team: Team, volunteer: Volunteer, is_leader: bool = False
 ) -> TeamMembership:
     _require_manager(actor, team.site, "服务队不存在。")
     # The team's own subtree only, whatever else the actor manages (a county admin still
@@ -306,7 +308,7 @@ def team_add_member(
     return membership
 
 
-def team_remove_member(*, actor: Any, team: Team, volunteer: Volunteer) -> None:
+def team_remove_member(*, actor: User, team: Team, volunteer: Volunteer) -> None:
     _require_manager(actor, team.site, "服务队不存在。")
     TeamMembership.objects.filter(team=team, volunteer=volunteer).delete()
 
@@ -314,7 +316,7 @@ def team_remove_member(*, actor: Any, team: Team, volunteer: Volunteer) -> None:
 # --- service records and hours --------------------------------------------------------
 def service_record_add(
     *,
-    actor: Any,
+    actor: User,
     volunteer: Volunteer,
     site: Site,
     service_date: dt.date,
@@ -417,7 +419,7 @@ def volunteers_recompute_hours(*, volunteer_ids: Iterable[int] | Any = None) -> 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
 
-def issuing_site_for(actor: Any, volunteer: Volunteer) -> Site:
+def issuing_site_for(actor: User, volunteer: Volunteer) -> Site:
     """The deepest site where ``actor`` holds a managing role covering the volunteer."""
     candidates = [
         r
@@ -433,7 +435,7 @@ def issuing_site_for(actor: Any, volunteer: Volunteer) -> Site:
     raise NotFoundError("该志愿者不在您的管理范围内。", code="not_found")
 
 
-def certificate_issue(*, actor: Any, volunteer: Volunteer, notes: str = "") -> Certificate:
+def certificate_issue(*, actor: User, volunteer: Volunteer, notes: str = "") -> Certificate:
     """Issue a service record certificate listing the confirmed services recorded in
     the issuing site's subtree, frozen as issued."""
     _require_manager(actor, volunteer.site)

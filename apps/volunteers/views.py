@@ -14,10 +14,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from apps.sites.errors import DomainError
+from apps.accounts.actors import signed_in
+from apps.core.errors import DomainError
+from apps.core.pages import add_service_errors, paginate, query_without_page
 from apps.sites.models import Site
 from apps.sites.scoping import is_manager, scope_queryset
-from apps.sites.web import add_service_errors, paginate, query_without_page
 
 from . import selectors, services
 from .forms import (
@@ -90,7 +91,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         data["availability"] = mask_from_slots(data["availability"])
         try:
-            services.volunteer_apply(user=request.user, **data)
+            services.volunteer_apply(user=signed_in(request), **data)
         except (ValidationError, DomainError) as exc:
             add_service_errors(form, exc)
         else:
@@ -144,7 +145,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             services.volunteer_withdraw(
-                volunteer=volunteer, actor=request.user, reason=request.POST.get("reason", "")
+                volunteer=volunteer, actor=signed_in(request), reason=request.POST.get("reason", "")
             )
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -220,12 +221,14 @@ def review(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     volunteer = _access(request, pk)
     reason = request.POST.get("reason", "")
     funcs = {
-        "approve": lambda: services.volunteer_approve(volunteer=volunteer, actor=request.user),
+        "approve": lambda: services.volunteer_approve(
+            volunteer=volunteer, actor=signed_in(request)
+        ),
         "reject": lambda: services.volunteer_reject(
-            volunteer=volunteer, actor=request.user, reason=reason
+            volunteer=volunteer, actor=signed_in(request), reason=reason
         ),
         "suspend": lambda: services.volunteer_suspend(
-            volunteer=volunteer, actor=request.user, reason=reason
+            volunteer=volunteer, actor=signed_in(request), reason=reason
         ),
     }
     if action not in funcs or volunteer.user_id == request.user.pk:
@@ -253,7 +256,7 @@ def record_service(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.service_record_add(
-                actor=request.user, volunteer=volunteer, **form.cleaned_data
+                actor=signed_in(request), volunteer=volunteer, **form.cleaned_data
             )
         except (ValidationError, DomainError) as exc:
             add_service_errors(form, exc)
@@ -277,7 +280,7 @@ def issue_certificate(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             cert = services.certificate_issue(
-                actor=request.user, volunteer=volunteer, notes=form.cleaned_data["notes"]
+                actor=signed_in(request), volunteer=volunteer, notes=form.cleaned_data["notes"]
             )
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -297,7 +300,7 @@ def teams(request: HttpRequest) -> HttpResponse:
     form = TeamForm(request.POST or None, sites=sites)
     if request.method == "POST" and form.is_valid():
         try:
-            team = services.team_create(actor=request.user, **form.cleaned_data)
+            team = services.team_create(actor=signed_in(request), **form.cleaned_data)
         except (ValidationError, DomainError) as exc:
             add_service_errors(form, exc)
         else:
@@ -335,7 +338,7 @@ def team(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             try:
                 services.team_add_member(
-                    actor=request.user,
+                    actor=signed_in(request),
                     team=obj,
                     volunteer=candidate,
                     is_leader=form.cleaned_data["is_leader"],
@@ -367,7 +370,7 @@ def team_remove(request: HttpRequest, pk: int, volunteer_id: int) -> HttpRespons
     except DomainError:
         raise Http404 from None
     if request.method == "POST":
-        services.team_remove_member(actor=request.user, team=obj, volunteer=volunteer)
+        services.team_remove_member(actor=signed_in(request), team=obj, volunteer=volunteer)
         messages.success(request, f"{volunteer.real_name} 已移出 {obj.name}")
         return redirect("volunteers:team", pk=pk)
     return render(request, "volunteers/team_remove_confirm.html", {"team": obj, "v": volunteer})

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from apps.accounts.models import Role
-from apps.sites.errors import NotFoundError
+from apps.core.errors import NotFoundError
 from apps.sites.models import Site
 from apps.sites.scoping import access_site, can_manage_site, managed_paths, scope_queryset
 

@@ -16,7 +16,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.utils import timezone
 
-from apps.notifications import services, tasks
+from apps.notifications import delivery, services, tasks
 from apps.notifications.models import Channel, Delivery, DeliveryStatus
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +49,7 @@ def email(subject: str = "新派单：助老上门服务", **kw: Any) -> Deliver
 def clock(monkeypatch: Any) -> list[dt.datetime]:
     """The services module's notion of now: ``clock[0] = …`` moves time."""
     now = [timezone.now()]
-    monkeypatch.setattr(services, "timezone", SimpleNamespace(now=lambda: now[0]))
+    monkeypatch.setattr(delivery, "timezone", SimpleNamespace(now=lambda: now[0]))
     return now
 
 

@@ -148,7 +148,7 @@ def test_declined_back_at_the_parent_restarts_the_clock(
 def test_beat_task_runs_the_service(flow: Any, cast: Any, monkeypatch: Any) -> None:
     order = flow("submitted")
     later = waited(order, 121)
-    monkeypatch.setattr(services.timezone, "now", lambda: later)
+    monkeypatch.setattr(timezone, "now", lambda: later)
     assert escalate_overdue_orders.delay().get() == {"escalated": 1, "flagged": 0}
     assert len(notes(cast.town1, "order_escalated")) == 1
 

@@ -21,6 +21,7 @@ from apps.notifications.services import notify, notify_site_staff
 from apps.orders import notify as order_notify
 from apps.orders import services
 from apps.orders.models import OrderEvent, OrderStatus
+from apps.orders.services import workflow as order_workflow
 from apps.points import services as points
 from apps.points.models import Reward
 from apps.volunteers import services as volunteers
@@ -249,7 +250,7 @@ def test_a_transition_failing_after_notify_leaves_no_notification(
         calls.append(Notification.objects.filter(user=v.vol1.user).count())
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "order_event_notify", notify_then_fail)
+    monkeypatch.setattr(order_workflow, "order_event_notify", notify_then_fail)
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(RuntimeError, match="disk full"),

@@ -16,7 +16,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.notifications import services, tasks
+from apps.notifications import delivery, services, tasks
 from apps.notifications.models import Channel, Delivery, DeliveryStatus, SiteWebhook
 from apps.orders import services as orders
 
@@ -199,7 +199,7 @@ def test_hanging_robot_times_out_and_blocks_nothing(
     monkeypatch: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    monkeypatch.setattr(services, "WEBHOOK_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(delivery, "WEBHOOK_TIMEOUT_SECONDS", 1)
     hanging = robot(("hang", 4))
     started = time.monotonic()
     d = accept_with_webhook(flow, v, tree, hanging.url, django_capture_on_commit_callbacks)

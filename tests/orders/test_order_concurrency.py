@@ -17,9 +17,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from apps.core.errors import ConflictError
 from apps.orders import services
 from apps.orders.models import OrderAssignment, OrderEvent, ServiceOrder
-from apps.sites.errors import ConflictError
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

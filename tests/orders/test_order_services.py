@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from apps.core.errors import ConflictError, NotFoundError, PermissionDeniedError
 from apps.orders import services
 from apps.orders.models import (
     OrderAssignment,
@@ -20,7 +21,6 @@ from apps.orders.models import (
     OrderStatus,
     ServiceOrder,
 )
-from apps.sites.errors import ConflictError, NotFoundError, PermissionDeniedError
 from apps.volunteers.models import availability_bit
 
 from .conftest import window

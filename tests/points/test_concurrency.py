@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from django.db import connections
 
+from apps.core.errors import ConflictError
 from apps.points import services
 from apps.points.models import AccountKind, Redemption, Reward
 from apps.points.verification import verify_ledger
-from apps.sites.errors import ConflictError
 
 from .conftest import balance, require_postgres, site_balance
 from .factories import PointsVolunteerFactory

@@ -18,11 +18,11 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from apps.core.errors import ConflictError
 from apps.points import services
 from apps.points.models import Account, AccountKind, Redemption, Reward
 from apps.points.settlement import settle
 from apps.points.verification import verify_ledger
-from apps.sites.errors import ConflictError
 
 from .factories import PointsVolunteerFactory, ServiceItemFactory, assessed_order, local
 

@@ -1,4 +1,4 @@
-"""Every API error answers the problem-style body of apps.sites.api_conventions:
+"""Every API error answers the problem-style body of apps.core.api:
 ``{"code": <stable>, "message": <human>}`` (plus ``errors`` for field errors)."""
 
 from __future__ import annotations

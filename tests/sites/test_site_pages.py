@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.sites.errors import NotFoundError
+from apps.core.errors import NotFoundError
 from apps.sites.models import Site, SiteLevel
 from apps.sites.scoping import access_site
 

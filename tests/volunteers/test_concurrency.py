@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from apps.sites.errors import ConflictError
+from apps.core.errors import ConflictError
 from apps.volunteers import services
 from apps.volunteers.models import ServiceRecord, Volunteer, VolunteerEvent
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apps.sites.errors import NotFoundError
+from apps.core.errors import NotFoundError
 from apps.volunteers import services
 from apps.volunteers.models import ServiceRecord, Volunteer
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from apps.accounts.models import Role, RoleName
-from apps.sites.errors import ConflictError, PermissionDeniedError
+from apps.core.errors import ConflictError, PermissionDeniedError
 from apps.volunteers import services
 from apps.volunteers.models import Volunteer, VolunteerEvent, VolunteerStatus
 

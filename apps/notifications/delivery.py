@@ -1,0 +1,133 @@
+"""Sending one delivery: claim it (a conditional UPDATE), send it by its channel,
+record the result, or schedule a retry with backoff. Also which rows the sweep picks up."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import urllib.error
+import urllib.request
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import Channel, Delivery, DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = getattr(settings, "NOTIFY_MAX_ATTEMPTS", 5)
+# Backoff between attempts: 1, 2, 4, 8 … minutes (capped at an hour).
+BACKOFF_BASE_SECONDS = getattr(settings, "NOTIFY_BACKOFF_SECONDS", 60)
+WEBHOOK_TIMEOUT_SECONDS = getattr(settings, "NOTIFY_WEBHOOK_TIMEOUT", 10)
+# A claim lasts longer than the slowest send (webhook timeout, SMTP timeout).
+CLAIM_SECONDS = 120
+
+
+class DeliveryError(Exception):
+    pass
+
+
+def _send_email(delivery: Delivery) -> None:
+    send_mail(delivery.subject, delivery.body, None, [delivery.recipient], fail_silently=False)
+
+
+def webhook_payload(delivery: Delivery) -> dict[str, Any]:
+    """The text message shape both WeCom and DingTalk group robots accept."""
+    return {"msgtype": "text", "text": {"content": f"【{delivery.subject}】\n{delivery.body}"}}
+
+
+def _send_webhook(delivery: Delivery) -> None:
+    data = json.dumps(webhook_payload(delivery), ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(  # noqa: S310 - URL configured by county staff
+        delivery.recipient,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+            raw = response.read(65536)
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"HTTP {exc.code}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DeliveryError(f"连接失败：{reason}") from None
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        body = {}
+    # Both robots answer 200 with {"errcode": 0} on success and a non-zero errcode otherwise.
+    if isinstance(body, dict) and body.get("errcode", 0) not in (0, "0"):
+        raise DeliveryError(f"机器人返回错误 {body.get('errcode')}: {body.get('errmsg', '')}")
+
+
+SENDERS = {Channel.EMAIL: _send_email, Channel.WEBHOOK: _send_webhook}
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), 3600))
+
+
+def delivery_claim(delivery_id: int, *, now: dt.datetime | None = None) -> bool:
+    """Claim a due delivery for sending: a conditional UPDATE that touches exactly one
+    row for exactly one worker. Two workers running the same task: one claims, the
+    other sees 0 rows and does nothing — a task run twice sends once."""
+    now = now or timezone.now()
+    due = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRY]) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    expired = Q(status=DeliveryStatus.SENDING, locked_until__lte=now)
+    return (
+        Delivery.objects.filter(due | expired, pk=delivery_id).update(
+            status=DeliveryStatus.SENDING,
+            attempts=F("attempts") + 1,
+            locked_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
+        )
+        == 1
+    )
+
+
+def delivery_send(delivery_id: int) -> str:
+    """Claim and send one delivery; record success, or schedule a retry with backoff,
+    or give up after MAX_ATTEMPTS. Returns the new status."""
+    if not delivery_claim(delivery_id):
+        return "skipped"
+    delivery = Delivery.objects.get(pk=delivery_id)
+    try:
+        SENDERS[Channel(delivery.channel)](delivery)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
+        now = timezone.now()
+        gave_up = delivery.attempts >= MAX_ATTEMPTS
+        Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.RETRY,
+            next_attempt_at=None if gave_up else now + backoff(delivery.attempts),
+            locked_until=None,
+            last_error=str(exc)[:500] or exc.__class__.__name__,
+        )
+        return DeliveryStatus.FAILED if gave_up else DeliveryStatus.RETRY
+    Delivery.objects.filter(pk=delivery_id).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), locked_until=None, last_error=""
+    )
+    return DeliveryStatus.SENT
+
+
+def deliveries_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
+    """Ids the sweep should (re)enqueue: pending or retry rows that are due, and
+    ``sending`` rows whose claim expired (the worker died mid-send)."""
+    now = now or timezone.now()
+    # A pending row younger than this is most likely still in the broker's queue.
+    grace = now - dt.timedelta(seconds=getattr(settings, "NOTIFY_SWEEP_GRACE_SECONDS", 30))
+    q = (
+        Q(status=DeliveryStatus.PENDING, created_at__lte=grace)
+        # next_attempt_at NULL: "resend now" from the admin (its enqueue may have failed).
+        | Q(status=DeliveryStatus.RETRY, next_attempt_at__isnull=True)
+        | Q(status=DeliveryStatus.RETRY, next_attempt_at__lte=now)
+        | Q(status=DeliveryStatus.SENDING, locked_until__lte=now)
+    )
+    return list(
+        Delivery.objects.filter(q).order_by("created_at").values_list("pk", flat=True)[:limit]
+    )

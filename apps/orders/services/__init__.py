@@ -1,0 +1,79 @@
+"""Order workflow and service menu writes, one module per stage.
+
+- ``workflow``: the transition table (``TRANSITIONS``) and the lock / check / record
+  helpers every move uses;
+- ``menu``: service menu writes;
+- ``placing``: placing an order (点单, 代点单);
+- ``dispatch``: staff assign volunteers (派单);
+- ``serving``: the volunteer accepts, declines, checks in and out;
+- ``feedback``: the resident rates, disputes, nudges;
+- ``closing``: cancel and reject;
+- ``escalation``: escalating by hand and the periodic escalation job;
+- ``assessment``: assessing (考核定单) and the unrated-order lapse job;
+- ``offers``: which actions a page offers.
+
+Callers import from ``apps.orders.services``; the names below are the public surface.
+"""
+
+from .assessment import assessing_site_id, can_assess, order_assess, orders_lapse_unrated
+from .closing import order_cancel, order_reject
+from .dispatch import order_dispatch
+from .escalation import escalation_limit, order_escalate, orders_escalate_overdue
+from .feedback import order_dispute, order_nudge, order_rate
+from .menu import service_item_create, service_item_update
+from .offers import actions_for
+from .placing import order_place
+from .serving import (
+    MAX_PHOTOS,
+    clean_photos,
+    default_hours,
+    order_accept,
+    order_complete,
+    order_decline,
+    order_start,
+)
+from .workflow import (
+    ACTION_LABELS,
+    NUDGE_INTERVAL,
+    RATING_WINDOW,
+    TRANSITIONS,
+    TooSoonError,
+    order_visible_to,
+    resident_points,
+    slot_bit_for,
+)
+
+__all__ = [
+    "ACTION_LABELS",
+    "MAX_PHOTOS",
+    "NUDGE_INTERVAL",
+    "RATING_WINDOW",
+    "TRANSITIONS",
+    "TooSoonError",
+    "actions_for",
+    "assessing_site_id",
+    "can_assess",
+    "clean_photos",
+    "default_hours",
+    "escalation_limit",
+    "order_accept",
+    "order_assess",
+    "order_cancel",
+    "order_complete",
+    "order_decline",
+    "order_dispatch",
+    "order_dispute",
+    "order_escalate",
+    "order_nudge",
+    "order_place",
+    "order_rate",
+    "order_reject",
+    "order_start",
+    "order_visible_to",
+    "orders_escalate_overdue",
+    "orders_lapse_unrated",
+    "resident_points",
+    "service_item_create",
+    "service_item_update",
+    "slot_bit_for",
+]

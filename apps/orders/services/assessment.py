@@ -1,0 +1,206 @@
+"""Assessment (考核定单): confirm the hours, and the job that sends unrated orders on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.errors import ConflictError, PermissionDeniedError
+from apps.core.types import Id
+from apps.sites.models import SiteLevel
+from apps.sites.scoping import held_roles, is_global
+
+from ..models import (
+    AssessmentQueue,
+    OrderAssignment,
+    OrderEvent,
+    ServiceOrder,
+)
+from .workflow import (
+    RATING_WINDOW,
+    A,
+    S,
+    check_transition,
+    clean_hours,
+    clean_text,
+    lock_visible,
+    record,
+)
+
+
+def can_assess(user: User, order: ServiceOrder) -> bool:
+    """Township or county staff whose scope holds the order's point; complaints
+    (the county queue) only county staff."""
+    if is_global(user):
+        return True
+    levels = (
+        {SiteLevel.COUNTY}
+        if order.assessment_queue == AssessmentQueue.COUNTY
+        else {SiteLevel.COUNTY, SiteLevel.TOWNSHIP}
+    )
+    return any(
+        r.role in ("staff", "county_admin")
+        and r.site_level in levels
+        and order.site.path.startswith(r.site_path)
+        for r in held_roles(user)
+    )
+
+
+def assessing_site_id(user: User, order: ServiceOrder) -> int:
+    """The site on whose behalf ``user`` assesses ``order``: the deepest township or
+    county site where they hold a staff role covering the order's point (for a
+    superuser, the county center)."""
+    candidates = [
+        r
+        for r in held_roles(user)
+        if r.role in ("staff", "county_admin")
+        and r.site_level in (SiteLevel.COUNTY, SiteLevel.TOWNSHIP)
+        and order.site.path.startswith(r.site_path)
+    ]
+    if candidates:
+        return max(candidates, key=lambda r: len(r.site_path)).site_id
+    return order.site.ancestor_ids()[0]
+
+
+def order_assess(
+    *,
+    order_id: Id,
+    actor: User,
+    approved: bool,
+    hours: Mapping[Any, Any] | None = None,
+    comment: str = "",
+) -> ServiceOrder:
+    """考核定单: confirm the service hours (per volunteer; service time only, defaults
+    to the reported hours). Approved → ``assessed`` with ``assessed_at`` (the nightly
+    settlement's key); not approved → ``rejected``, nothing to settle."""
+    if not isinstance(approved, bool):
+        raise ValidationError({"approved": ["请选择通过或不通过。"]})
+    comment = clean_text(
+        comment,
+        field="comment",
+        required=not approved,
+        max_length=500,
+        message="不通过时请填写考核意见。",
+    )
+    given: dict[int, Decimal] = {}
+    for key, value in (hours or {}).items():
+        try:
+            vid = int(key)
+        except (TypeError, ValueError):
+            raise ValidationError({"hours": [f"志愿者编号无效：{key}"]}) from None
+        given[vid] = clean_hours(value, field="hours", allow_zero=True)
+    with transaction.atomic():
+        order = lock_visible(order_id, actor)
+        check_transition(order, "assess")
+        if not can_assess(actor, order):
+            raise PermissionDeniedError(
+                "只有乡镇实践所或县级中心的工作人员可以考核"
+                + (
+                    "；有投诉的订单由县级中心考核。" if order.assessment_queue == "county" else "。"
+                ),
+                code="not_assessor",
+            )
+        if order.assessment_queue == AssessmentQueue.NONE:
+            raise ConflictError(
+                "订单尚未进入考核：请等待群众评价（或完成满 7 天）。",
+                code="not_ready_for_assessment",
+            )
+        served = list(
+            OrderAssignment.objects.select_related("volunteer").filter(
+                order_id=order.pk, status=A.ACCEPTED, checked_out_at__isnull=False
+            )
+        )
+        by_volunteer = {a.volunteer_id: a for a in served}
+        unknown = sorted(set(given) - set(by_volunteer))
+        if unknown:
+            raise ValidationError(
+                {"hours": [f"志愿者 {'、'.join(map(str, unknown))} 没有参与这张单的服务。"]}
+            )
+        now = timezone.now()
+        order.assessed_by, order.assessed_at = actor, now
+        order.assessed_site_id = assessing_site_id(actor, order)
+        order.assessment_approved, order.assessment_comment = approved, comment
+        fields = [
+            "assessed_by",
+            "assessed_at",
+            "assessed_site",
+            "assessment_approved",
+            "assessment_comment",
+        ]
+        if approved:
+            for a in served:
+                a.confirmed_hours = given.get(a.volunteer_id, a.reported_hours)
+            OrderAssignment.objects.bulk_update(served, ["confirmed_hours"])
+            total = sum((a.confirmed_hours or Decimal("0") for a in served), Decimal("0"))
+            detail = "，".join(f"{a.volunteer.real_name} {a.confirmed_hours} 小时" for a in served)
+            record(
+                order,
+                action="assess",
+                actor=actor,
+                to=S.ASSESSED,
+                now=now,
+                note=f"考核通过，确认服务 {total} 小时（{detail}）"
+                + (f"：{comment}" if comment else ""),
+                fields=fields,
+            )
+        else:
+            order.closed_at, order.close_reason = now, comment
+            record(
+                order,
+                action="assess",
+                actor=actor,
+                to=S.REJECTED,
+                now=now,
+                note=f"考核不通过：{comment}",
+                fields=[*fields, "closed_at", "close_reason"],
+            )
+    return order
+
+
+def orders_lapse_unrated(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
+    """Completed orders the resident did not rate within 7 days move on to assessment,
+    unrated (the township queue). Set-based, in batches, idempotent: an order is
+    claimed only while ``assessment_queue`` is empty, so a rerun claims nothing twice.
+    Rows locked by a resident rating right now are skipped and seen on the next run."""
+    now = now or timezone.now()
+    cutoff = now - RATING_WINDOW
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                ServiceOrder.objects.select_for_update(skip_locked=True)
+                .filter(
+                    status=S.COMPLETED,
+                    assessment_queue=AssessmentQueue.NONE,
+                    completed_at__lte=cutoff,
+                )
+                .order_by("completed_at", "pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return total
+            ServiceOrder.objects.filter(pk__in=ids).update(
+                assessment_queue=AssessmentQueue.TOWNSHIP, rating_lapsed_at=now
+            )
+            OrderEvent.objects.bulk_create(
+                [
+                    OrderEvent(
+                        order_id=pk,
+                        actor=None,
+                        action="lapse_rating",
+                        from_status=S.COMPLETED,
+                        to_status=S.COMPLETED,
+                        note="完成 7 天未评价，转入考核",
+                        created_at=now,
+                    )
+                    for pk in ids
+                ]
+            )
+        total += len(ids)

@@ -1,0 +1,178 @@
+"""Placing an order (点单), by a resident or by staff for a resident (代点单)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.mobile import normalize_mobile
+from apps.accounts.models import Role, RoleName, User
+from apps.core.errors import ConflictError, NotFoundError, PermissionDeniedError
+from apps.sites.models import Site
+from apps.sites.scoping import can_manage_site
+
+from ..models import (
+    MAX_VOLUNTEERS_PER_ORDER,
+    OrderEvent,
+    ServiceItem,
+    ServiceOrder,
+)
+from .workflow import (
+    S,
+    resident_points,
+    slot_bit_for,
+)
+
+# Preferred times: not more than an hour in the past (a phone order for "right now"
+# is entered a little late) and not more than 90 days ahead.
+PREFERRED_PAST_SLACK = dt.timedelta(hours=1)
+
+
+PREFERRED_MAX_AHEAD = dt.timedelta(days=90)
+
+
+PREFERRED_MAX_LENGTH = dt.timedelta(days=7)
+
+
+_KEY_RE = re.compile(r"^[\x21-\x7e]{1,100}$")  # printable ASCII, no spaces
+
+
+def order_place(
+    *,
+    actor: User,
+    service: ServiceItem | None,
+    address: str,
+    contact_mobile: str,
+    preferred_start: dt.datetime | None,
+    preferred_end: dt.datetime | None,
+    site: Site | None = None,
+    note: str = "",
+    volunteers_needed: int | None = None,
+    resident: User | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[ServiceOrder, bool]:
+    """Place an order (点单): a resident at their point, or staff for a resident (代点单).
+
+    With an ``idempotency_key`` a repeat by the same user returns the first order and
+    ``created=False`` — also when two requests with the same key race (the unique
+    index on (placed_by, idempotency_key) lets exactly one insert through)."""
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not _KEY_RE.match(idempotency_key):
+            raise ValidationError(
+                {"idempotency_key": ["Idempotency-Key 应为 1 到 100 个可见 ASCII 字符。"]}
+            )
+        existing = _order_by_key(actor, idempotency_key)
+        if existing is not None:
+            _check_same_request(existing, service)
+            return existing, False
+
+    # Who orders for whom, and at which point.
+    if resident is None or resident.pk == actor.pk:
+        resident = actor
+        points = resident_points(actor)
+        if not points:
+            raise PermissionDeniedError("只有登记为群众的用户可以点单。", code="not_resident")
+        if site is None:
+            site = Site.objects.get(pk=points[0])
+        elif site.pk not in points:
+            raise ValidationError({"site": ["请选择您登记所在的实践站。"]})
+    else:
+        if site is None:
+            raise ValidationError({"site": ["代点单请选择群众所在的实践站。"]})
+        if not can_manage_site(actor, site):
+            raise NotFoundError("阵地不存在。", code="site_not_found")
+        if not Role.objects.filter(user=resident, site=site, role=RoleName.RESIDENT).exists():
+            raise ValidationError({"resident": ["该用户不是这个实践站登记的群众。"]})
+
+    errors: dict[str, list[str]] = {}
+    if service is None:
+        errors["service"] = ["请选择服务项目。"]
+    elif not service.is_active or not site.path.startswith(service.site.path):
+        errors["service"] = ["该服务不在本站的服务菜单上。"]
+    address = (address or "").strip()
+    if not address:
+        errors["address"] = ["请填写服务地址。"]
+    elif len(address) > 200:
+        errors["address"] = ["地址不能超过 200 个字。"]
+    mobile = ""
+    try:
+        mobile = normalize_mobile(contact_mobile)
+    except ValidationError as exc:
+        errors["contact_mobile"] = list(exc.messages)
+    now = timezone.now()
+    if preferred_start is None:
+        errors["preferred_start"] = ["请填写期望开始时间。"]
+    elif not (now - PREFERRED_PAST_SLACK <= preferred_start <= now + PREFERRED_MAX_AHEAD):
+        errors["preferred_start"] = ["期望时间应在现在到 90 天之内。"]
+    if preferred_end is None:
+        errors["preferred_end"] = ["请填写期望结束时间。"]
+    elif preferred_start is not None and not (
+        preferred_start < preferred_end <= preferred_start + PREFERRED_MAX_LENGTH
+    ):
+        errors["preferred_end"] = ["结束时间应晚于开始时间，且不超过 7 天。"]
+    note = (note or "").strip()
+    if len(note) > 500:
+        errors["note"] = ["备注不能超过 500 个字。"]
+    needed = volunteers_needed or (service.volunteers_needed if service else 1)
+    if not 1 <= int(needed) <= MAX_VOLUNTEERS_PER_ORDER:
+        errors["volunteers_needed"] = [f"人数应在 1 到 {MAX_VOLUNTEERS_PER_ORDER} 之间。"]
+    if errors:
+        raise ValidationError(errors)
+    assert service is not None and preferred_start is not None and preferred_end is not None
+
+    try:
+        with transaction.atomic():
+            order = ServiceOrder.objects.create(
+                service=service,
+                site=site,
+                handling_site=site,
+                resident=resident,
+                placed_by=actor,
+                idempotency_key=idempotency_key,
+                address=address,
+                contact_mobile=mobile,
+                preferred_start=preferred_start,
+                preferred_end=preferred_end,
+                preferred_slot_bit=slot_bit_for(preferred_start),
+                note=note,
+                volunteers_needed=int(needed),
+                status=S.SUBMITTED,
+            )
+            by = "" if resident.pk == actor.pk else f"工作人员代点单（{actor}）"
+            OrderEvent.objects.create(
+                order=order,
+                actor=actor,
+                action="place",
+                from_status="",
+                to_status=S.SUBMITTED,
+                note=by,
+                created_at=order.created_at,
+            )
+    except IntegrityError:
+        # Lost the race for the same Idempotency-Key: the winner's order is committed
+        # (our INSERT waited on the unique index until it was), so return it.
+        existing = _order_by_key(actor, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        _check_same_request(existing, service)
+        return existing, False
+    return order, True
+
+
+def _check_same_request(existing: ServiceOrder, service: ServiceItem | None) -> None:
+    """A repeated Idempotency-Key must repeat the same request: a key reused for another
+    service is a client error, not a silent return of an unrelated order."""
+    if service is not None and existing.service_id != service.pk:
+        raise ConflictError(
+            "该 Idempotency-Key 已用于另一张点单，请为新的点单使用新的键。",
+            code="idempotency_key_reused",
+        )
+
+
+def _order_by_key(actor: User, key: str) -> ServiceOrder | None:
+    return ServiceOrder.objects.filter(placed_by=actor, idempotency_key=key).first()

@@ -1,0 +1,222 @@
+"""The volunteer's moves: accept or decline (接单), check in (签到) and check out (签退)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.errors import ConflictError
+from apps.core.types import Id
+from apps.core.uploads import CleanImage, clean_image
+
+from ..models import (
+    MAX_HOURS_PER_ASSIGNMENT,
+    OrderAssignment,
+    OrderPhoto,
+    ServiceOrder,
+)
+from .workflow import (
+    A,
+    S,
+    check_transition,
+    clean_hours,
+    clean_text,
+    lapse_assignments,
+    lock_visible,
+    my_assignment,
+    record,
+    require_open,
+)
+
+MAX_PHOTOS = 9
+
+
+def order_accept(*, order_id: Id, actor: User) -> ServiceOrder:
+    """An assigned volunteer accepts (接单). The order is ``accepted`` once as many
+    volunteers as it needs have accepted; the other open assignments then lapse."""
+    with transaction.atomic():
+        order = lock_visible(order_id, actor)
+        mine = my_assignment(order, actor)
+        check_transition(order, "accept")
+        require_open(mine, "接单")
+        now = timezone.now()
+        mine.status, mine.responded_at = A.ACCEPTED, now
+        mine.save(update_fields=["status", "responded_at"])
+        accepted = OrderAssignment.objects.filter(order_id=order.pk, status=A.ACCEPTED).count()
+        name = mine.volunteer.real_name
+        if accepted >= order.volunteers_needed:
+            lapse_assignments(order, now, A.ASSIGNED)
+            order.accepted_at = now
+            record(
+                order,
+                action="accept",
+                actor=actor,
+                to=S.ACCEPTED,
+                now=now,
+                note=f"{name} 接单",
+                fields=["accepted_at"],
+            )
+        else:
+            record(
+                order,
+                action="accept",
+                actor=actor,
+                to=S.DISPATCHED,
+                now=now,
+                note=f"{name} 接单（{accepted}/{order.volunteers_needed}）",
+            )
+    return order
+
+
+def order_decline(*, order_id: Id, actor: User, reason: str) -> ServiceOrder:
+    """An assigned volunteer declines (with a reason). When too few volunteers remain
+    the order returns to ``submitted`` for the staff to dispatch again."""
+    reason = clean_text(
+        reason, field="reason", required=True, max_length=300, message="请填写谢绝的原因。"
+    )
+    with transaction.atomic():
+        order = lock_visible(order_id, actor)
+        mine = my_assignment(order, actor)
+        check_transition(order, "decline")
+        require_open(mine, "谢绝")
+        now = timezone.now()
+        mine.status, mine.responded_at, mine.decline_reason = A.DECLINED, now, reason
+        mine.save(update_fields=["status", "responded_at", "decline_reason"])
+        still = OrderAssignment.objects.filter(
+            order_id=order.pk, status__in=[A.ASSIGNED, A.ACCEPTED]
+        ).count()
+        note = f"{mine.volunteer.real_name} 谢绝：{reason}"
+        if still >= order.volunteers_needed:
+            record(order, action="decline", actor=actor, to=S.DISPATCHED, now=now, note=note)
+        else:
+            # Volunteers who already accepted stay on it; the open requests lapse.
+            lapse_assignments(order, now, A.ASSIGNED)
+            record(
+                order,
+                action="decline",
+                actor=actor,
+                to=S.SUBMITTED,
+                now=now,
+                note=note + "；订单退回待派单",
+            )
+    return order
+
+
+def order_start(*, order_id: Id, actor: User) -> ServiceOrder:
+    """An accepted volunteer checks in (签到); the first check-in starts the service."""
+    with transaction.atomic():
+        order = lock_visible(order_id, actor)
+        mine = my_assignment(order, actor)
+        check_transition(order, "start")
+        if mine.status != A.ACCEPTED:
+            raise ConflictError("您没有接这张单，不能签到。", code="assignment_not_accepted")
+        if mine.checked_in_at is not None:
+            raise ConflictError("您已经签到过了。", code="already_checked_in")
+        now = timezone.now()
+        mine.checked_in_at = now
+        mine.save(update_fields=["checked_in_at"])
+        fields = []
+        if order.started_at is None:
+            order.started_at = now
+            fields.append("started_at")
+        record(
+            order,
+            action="start",
+            actor=actor,
+            to=S.IN_SERVICE,
+            now=now,
+            note=f"{mine.volunteer.real_name} 签到",
+            fields=fields,
+        )
+    return order
+
+
+def default_hours(checked_in_at: dt.datetime, checked_out_at: dt.datetime) -> Decimal:
+    """Elapsed time rounded up to the half hour, at least half an hour, at most 24."""
+    halves = max(1, math.ceil((checked_out_at - checked_in_at).total_seconds() / 1800))
+    return min(Decimal(halves) / 2, MAX_HOURS_PER_ASSIGNMENT)
+
+
+def clean_photos(photos: Sequence[UploadedFile]) -> list[CleanImage]:
+    """Validate and re-encode photos before any lock is taken (Pillow work is slow)."""
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationError({"photos": [f"最多上传 {MAX_PHOTOS} 张照片。"]})
+    cleaned = []
+    for upload in photos:
+        try:
+            cleaned.append(clean_image(upload))
+        except ValidationError as exc:
+            raise ValidationError(
+                {"photos": [f"{upload.name}：{m}" for m in exc.messages]}
+            ) from None
+    return cleaned
+
+
+def order_complete(
+    *,
+    order_id: Id,
+    actor: User,
+    summary: str,
+    hours: Any = None,
+    photos: Sequence[UploadedFile] = (),
+) -> ServiceOrder:
+    """A volunteer checks out (签退) with hours (service time only), a summary and
+    optional photos. The order is ``completed`` when every accepted volunteer has
+    checked out."""
+    summary = clean_text(
+        summary, field="summary", required=True, max_length=2000, message="请填写服务小结。"
+    )
+    reported = None if hours in (None, "") else clean_hours(hours, field="hours")
+    images = clean_photos(photos)
+    with transaction.atomic():
+        order = lock_visible(order_id, actor)
+        mine = my_assignment(order, actor)
+        check_transition(order, "complete")
+        if mine.status != A.ACCEPTED or mine.checked_in_at is None:
+            raise ConflictError("请先签到，再签退。", code="not_checked_in")
+        if mine.checked_out_at is not None:
+            raise ConflictError("您已经签退过了。", code="already_checked_out")
+        now = timezone.now()
+        mine.checked_out_at = now
+        mine.reported_hours = reported or default_hours(mine.checked_in_at, now)
+        mine.summary = summary
+        mine.save(update_fields=["checked_out_at", "reported_hours", "summary"])
+        # Files are written to storage as the rows are saved; if the transaction rolls
+        # back the files stay behind unreferenced (harmless, swept by storage hygiene).
+        for img in images:
+            OrderPhoto.objects.create(
+                order=order,
+                assignment=mine,
+                image=img.image,
+                thumbnail=img.thumbnail,
+                uploaded_by=actor,
+            )
+        open_ = OrderAssignment.objects.filter(
+            order_id=order.pk, status=A.ACCEPTED, checked_out_at__isnull=True
+        ).exists()
+        note = f"{mine.volunteer.real_name} 签退，服务 {mine.reported_hours} 小时"
+        if images:
+            note += f"，上传照片 {len(images)} 张"
+        if open_:
+            record(order, action="complete", actor=actor, to=S.IN_SERVICE, now=now, note=note)
+        else:
+            order.completed_at = now
+            record(
+                order,
+                action="complete",
+                actor=actor,
+                to=S.COMPLETED,
+                now=now,
+                note=note,
+                fields=["completed_at"],
+            )
+    return order
