@@ -73,3 +73,17 @@ def test_no_module_over_the_limit() -> None:
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_type_only_imports_are_not_dependencies() -> None:
+    import ast
+
+    from .imports import _runtime_nodes
+
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from apps.accounts.models import User\n"
+        "from apps.core.errors import NotFoundError\n"
+    )
+    names = [n.module for n in _runtime_nodes(tree) if isinstance(n, ast.ImportFrom)]
+    assert sorted(names) == ["apps.core.errors", "typing"]
