@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run serve migrate seed test lint typecheck messages worker beat clean
+.PHONY: venv run serve migrate seed test lint typecheck messages worker beat lock smoke clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ worker: venv
 
 beat: venv
 	$(VENV)/bin/celery -A practice_portal beat -l info
+
+# The image's dependencies, pinned with hashes (README: The lock file).
+lock: venv
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
+	  --no-emit-find-links $(PIP_COMPILE_ARGS) --output-file requirements/prod.txt pyproject.toml
+
+# docker-compose.yml's stack run natively behind nginx (README: The production smoke test).
+smoke: venv
+	$(PY) deploy/smoke/run_stack.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

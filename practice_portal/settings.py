@@ -17,6 +17,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.breaker import FailFastConnection
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -37,6 +39,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
 
 
 DJANGO_ENV = os.environ.get("DJANGO_ENV", "development").strip().lower()
@@ -82,7 +89,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: one log line per request (with its request id), whatever answers it.
+    "practice_portal.requestlog.RequestLogMiddleware",
+    # Before host validation (CommonMiddleware): the container health check probes
+    # /healthz as localhost whatever ALLOWED_HOSTS holds.
+    "practice_portal.health.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A database that is down answers 503 (problem JSON or a plain page), never a 500.
+    "apps.core.unavailable.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "apps.accounts.middleware.PortalLanguageMiddleware",
@@ -128,6 +142,12 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600), conn_health_checks=True
         )
     }
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # An unreachable server fails the connection in seconds (answered as 503), not
+        # after the kernel's TCP timeout of minutes.
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+            "DB_CONNECT_TIMEOUT", 3
+        )
 else:
     DATABASES = {
         "default": {
@@ -146,11 +166,14 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                # A cache outage must not take the portal down: throttling and
-                # sessions degrade instead of raising.
+                # A cache outage must not take the portal down: throttling degrades
+                # to no throttling instead of raising. Half a second at most per call,
+                # and after a failure the breaker skips Redis for a few seconds, so a
+                # frozen Redis costs a request one timeout, not one per cache call.
                 "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 2,
-                "SOCKET_TIMEOUT": 2,
+                "SOCKET_CONNECT_TIMEOUT": env_float("CACHE_SOCKET_TIMEOUT", 0.5),
+                "SOCKET_TIMEOUT": env_float("CACHE_SOCKET_TIMEOUT", 0.5),
+                "CONNECTION_POOL_KWARGS": {"connection_class": FailFastConnection},
             },
         }
     }
@@ -171,7 +194,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Worker and beat: bounded waits on a broker that stopped answering (they reconnect).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": env_float("BROKER_SOCKET_TIMEOUT", 2),
+    "socket_timeout": env_float("BROKER_SOCKET_TIMEOUT", 2),
+    "health_check_interval": 25,
+}
+# Publishing from a request (apps.notifications.outbox): half a second at most, no
+# retries; what is not enqueued stays in the outbox for the sweep.
+CELERY_PUBLISH_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": env_float("BROKER_PUBLISH_TIMEOUT", 0.5),
+    "socket_timeout": env_float("BROKER_PUBLISH_TIMEOUT", 0.5),
+}
+CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 2)
+# Beat's scheduler writes a heartbeat to Redis at every tick (practice_portal/heartbeat.py):
+# /healthz and beat's own health check read it.
+CELERY_BEAT_SCHEDULER = "practice_portal.heartbeat:HeartbeatScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("BEAT_SCHEDULE_FILE", "/tmp/celerybeat-schedule")  # noqa: S108
+# Beat wakes at least this often, so a live beat's heartbeat is never older than this.
+CELERY_BEAT_MAX_LOOP_INTERVAL = 30
+# A heartbeat older than this reads "stale" (four missed wake-ups).
+BEAT_STALE_SECONDS = env_int("BEAT_STALE_SECONDS", 120)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # Orders completed but not rated within 7 days move on to assessment unrated.
 CELERY_BEAT_SCHEDULE["orders-lapse-unrated"] = {
@@ -181,7 +225,7 @@ CELERY_BEAT_SCHEDULE["orders-lapse-unrated"] = {
 # Re-enqueue notification deliveries the broker lost and retries that are due.
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
     "task": "apps.notifications.tasks.sweep_deliveries",
-    "schedule": 60.0,
+    "schedule": float(env_int("NOTIFY_SWEEP_SECONDS", 60)),
 }
 # Orders waiting past their site's dispatch limit escalate (county level: flagged).
 CELERY_BEAT_SCHEDULE["orders-escalate-overdue"] = {
@@ -289,8 +333,13 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Nothing serves MEDIA_URL: uploads are private. Each kind of upload has a view that
+# checks who may see it (order photos: apps.orders.views.photo) and hands the file to
+# nginx through X-Accel-Redirect to this internal location (deploy/nginx/); with it
+# empty (development, tests) the view streams the file itself.
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_INTERNAL_URL = os.environ.get("MEDIA_INTERNAL_URL", "/_protected/" if PRODUCTION else "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -339,14 +388,50 @@ if PRODUCTION:
     # /healthz is probed over plain HTTP by the container health check.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# One line per request (practice_portal.requestlog) and per Celery task
+# (practice_portal.celery) on stdout, each with the request id; errors with tracebacks.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "practice_portal.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's own handlers print only with DEBUG on; its records reach the root's.
+        "django": {"handlers": [], "level": "INFO"},
+        # 4xx/5xx lines come from our request log; errors with tracebacks still pass.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        # Celery's "Task … succeeded" duplicates our task line; failures still pass.
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
+
+# Error reporting when a DSN is given (nothing is sent otherwise).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", DJANGO_ENV),
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+        send_default_pii=False,  # residents' names, mobiles and addresses stay here
+    )
 
 # --- Portal ---------------------------------------------------------------------------
 PORTAL_NAME = _("新时代文明实践志愿服务平台")
@@ -372,6 +457,8 @@ PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
 NOTIFY_BACKOFF_SECONDS = env_int("NOTIFY_BACKOFF_SECONDS", 60)
 NOTIFY_WEBHOOK_TIMEOUT = env_int("NOTIFY_WEBHOOK_TIMEOUT", 10)
+# The sweep leaves pending rows younger than this alone (most likely still queued).
+NOTIFY_SWEEP_GRACE_SECONDS = env_int("NOTIFY_SWEEP_GRACE_SECONDS", 30)
 
 # Orders left undispatched this long at a site escalate to its parent (per-site
 # override: Site.escalation_minutes).

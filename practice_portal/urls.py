@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -30,6 +28,8 @@ urlpatterns = [
 
 # Unknown URLs under /api/ answer problem JSON like every other API error.
 handler404 = "apps.core.api.page_not_found"
+# A database that is down answers 503 wherever the error was raised.
+handler500 = "apps.core.unavailable.server_error"
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploads are never served from MEDIA_URL, not even with DEBUG on: each kind has a view
+# that checks who may see it (order photos: /orders/photos/<id>/).

@@ -58,6 +58,19 @@ def _clear_cache() -> Any:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _close_breakers() -> Any:
+    # A Redis failure in one test (a stopped server) must not make the next test's
+    # cache and enqueue skip Redis for the breaker's cooldown.
+    from apps.core.breaker import BROKER_BREAKER, CACHE_BREAKER
+
+    for breaker in (CACHE_BREAKER, BROKER_BREAKER):
+        breaker.reset()
+    yield
+    for breaker in (CACHE_BREAKER, BROKER_BREAKER):
+        breaker.reset()
+
+
 @pytest.fixture
 def tree(db: Any) -> Tree:
     def make(name: str, level: str, parent: Site | None) -> Site:

@@ -8,7 +8,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import IntegrityError, transaction
+
+from apps.core.breaker import BROKER_BREAKER
 
 from .delivery import delivery_send
 from .models import Delivery
@@ -50,21 +53,33 @@ def enqueue_delivery(delivery_id: int) -> None:
     enqueue_deliveries([delivery_id])
 
 
-def enqueue_deliveries(delivery_ids: list[int]) -> int:
+def enqueue_deliveries(delivery_ids: list[int], *, background: bool = False) -> int:
     """Hand deliveries to Celery over one broker connection; returns how many went.
-    Never raises: with the broker down the rows stay pending for the sweep."""
+    Never raises: with the broker down the rows stay pending for the sweep.
+
+    From a request (the default) a broker that failed moments ago is not tried again
+    (``BROKER_BREAKER``); the sweep (``background=True``) always tries."""
     if not delivery_ids:
+        return 0
+    eager = bool(deliver.app.conf.task_always_eager)  # embedded default: no broker at all
+    if not eager and not background and BROKER_BREAKER.is_open():
+        # The broker failed moments ago: do not make this request wait for it again.
+        log.info("%d deliveries left for the sweep (broker failed moments ago)", len(delivery_ids))
         return 0
     sent = 0
     try:
         # Do not block the request retrying a dead broker: retry=False stops the
         # publish retries, max_retries=0 the connection retries (kombu otherwise keeps
-        # reconnecting for ~6 s per call, inside the request that committed).
-        with deliver.app.connection_for_write(transport_options={"max_retries": 0}) as conn:
+        # reconnecting for ~6 s per call, inside the request that committed), and the
+        # socket timeouts bound a broker that accepts connections but never answers.
+        options = {"max_retries": 0, **settings.CELERY_PUBLISH_TRANSPORT_OPTIONS}
+        with deliver.app.connection_for_write(transport_options=options) as conn:
             for delivery_id in delivery_ids:
                 deliver.apply_async(args=[delivery_id], retry=False, connection=conn)
                 sent += 1
     except Exception as exc:  # noqa: BLE001 - any broker failure is handled the same way
+        if not eager:
+            BROKER_BREAKER.trip()
         log.warning(
             "%d of %d deliveries not enqueued (%s); the sweep will send them",
             len(delivery_ids) - sent,

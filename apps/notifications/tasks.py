@@ -13,5 +13,5 @@ def sweep_deliveries() -> int:
     """Every minute: re-enqueue deliveries the broker lost, retries now due and sends a
     killed worker left half-done."""
     ids = deliveries_due()
-    enqueue_deliveries(ids)  # one broker connection for the whole batch
+    enqueue_deliveries(ids, background=True)  # one broker connection for the whole batch
     return len(ids)

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .models import OrderAssignment, OrderEvent, OrderPhoto, ServiceItem, ServiceOrder
 
@@ -50,7 +52,17 @@ class EventInline(ReadOnlyInline):
 
 class PhotoInline(ReadOnlyInline):
     model = OrderPhoto
-    fields = ["thumbnail", "created_at"]
+    fields = ["preview", "created_at"]
+    readonly_fields = ["preview", "created_at"]
+
+    @admin.display(description="照片")
+    def preview(self, obj: OrderPhoto) -> str:
+        # Through the checked view: uploads are never served from MEDIA_URL.
+        return format_html(
+            '<a href="{}"><img src="{}" alt="" style="max-height:80px"></a>',
+            reverse("orders:photo", args=[obj.pk]),
+            reverse("orders:photo_thumb", args=[obj.pk]),
+        )
 
 
 @admin.register(ServiceOrder)

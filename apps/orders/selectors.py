@@ -209,6 +209,18 @@ def access_order(user: User | AnonymousUser, order_id: Id) -> ServiceOrder:
     return order
 
 
+def access_photo(user: User | AnonymousUser, photo_id: Id) -> OrderPhoto:
+    """A service photo if ``user`` may see its order (the same rule as the order
+    itself); otherwise NotFoundError, for anonymous visitors too."""
+    try:
+        photo = OrderPhoto.objects.select_related("order", "order__site").get(pk=int(photo_id))
+    except (OrderPhoto.DoesNotExist, TypeError, ValueError):
+        raise NotFoundError("照片不存在。", code="not_found") from None
+    if not order_visible_to(photo.order, user):
+        raise NotFoundError("照片不存在。", code="not_found")
+    return photo
+
+
 def my_tasks(user: User, *, open_only: bool = False) -> QuerySet[OrderAssignment]:
     """A volunteer's assignments: waiting for an answer first, then the work in hand,
     then the rest, newest first within each group."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from apps.accounts.models import User
@@ -119,9 +120,24 @@ class EventSerializer(serializers.ModelSerializer[OrderEvent]):
 
 
 class PhotoSerializer(serializers.ModelSerializer[OrderPhoto]):
+    # The checked views, never the storage path: photos are as private as the order.
+    image = serializers.SerializerMethodField()
+    thumbnail = serializers.SerializerMethodField()
+
     class Meta:
         model = OrderPhoto
         fields = ["id", "image", "thumbnail", "width", "height", "created_at"]
+
+    def _url(self, name: str, obj: OrderPhoto) -> str:
+        url = reverse(name, args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+    def get_image(self, obj: OrderPhoto) -> str:
+        return self._url("orders:photo", obj)
+
+    def get_thumbnail(self, obj: OrderPhoto) -> str:
+        return self._url("orders:photo_thumb", obj)
 
 
 class OrderSerializer(serializers.ModelSerializer[ServiceOrder]):

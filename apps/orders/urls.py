@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import photos, views
 
 app_name = "orders"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("items/", views.items, name="items"),
     path("items/new/", views.item_edit, name="item_create"),
     path("items/<int:pk>/edit/", views.item_edit, name="item_edit"),
+    path("photos/<int:pk>/", photos.photo, name="photo"),
+    path("photos/<int:pk>/thumb/", photos.photo, {"variant": "thumb"}, name="photo_thumb"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/<slug:action>/", views.order_action, name="action"),
 ]

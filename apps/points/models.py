@@ -80,6 +80,9 @@ class SettlementStatus(models.TextChoices):
     RUNNING = "running", _("进行中")
     SUCCEEDED = "succeeded", _("已完成")
     FAILED = "failed", _("失败")
+    # The process running it died (killed, out of memory): its transaction rolled back,
+    # so it wrote nothing; a rerun settles the date.
+    ABANDONED = "abandoned", _("已中断")
 
 
 class SettlementRun(models.Model):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from .models import Leg, Redemption, Reward, SettlementRun
@@ -42,7 +43,7 @@ class LegSerializer(serializers.ModelSerializer[Leg]):
 
 class RewardSerializer(serializers.ModelSerializer[Reward]):
     site_name = serializers.CharField(source="site.name", read_only=True)
-    photo = serializers.ImageField(read_only=True)
+    photo = serializers.SerializerMethodField()
 
     class Meta:
         model = Reward
@@ -58,6 +59,14 @@ class RewardSerializer(serializers.ModelSerializer[Reward]):
             "per_volunteer_limit",
             "is_active",
         ]
+
+    def get_photo(self, obj: Reward) -> str | None:
+        """The reward's picture through the checked view (uploads are never public)."""
+        if not obj.photo:
+            return None
+        url = reverse("points:reward_photo", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
 
 
 class RedemptionSerializer(serializers.ModelSerializer[Redemption]):

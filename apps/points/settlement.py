@@ -12,6 +12,13 @@ the data. Idempotent: every credit and record has a unique source key and the in
 skip keys already written, so a rerun adds nothing. All writes of a run happen in one
 database transaction: a run killed halfway leaves nothing behind, and the rerun ends
 in the state one clean run gives.
+
+A run row says "running" while its process lives: the process holds a PostgreSQL
+session advisory lock on the run's id from before the row is visible until the run
+ends, and PostgreSQL drops it when the process's connection goes, however it died.
+``abandon_dead_runs`` (called when a run starts and when the settlements page is shown)
+marks a "running" row whose lock is free as abandoned. Nothing is guessed from how long
+a run has taken: a slow run keeps its lock and stays "running".
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -36,6 +43,9 @@ from .models import Account, LedgerTransaction, Leg, SettlementRun, SettlementSt
 LOCAL_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 # Advisory-lock namespace for settlement runs (PostgreSQL): one run per date at a time.
 _LOCK_NAMESPACE = 5_310_001
+# Session advisory locks held by a live run, keyed on the run's id (one run a night:
+# ids stay far below the 2**31 an int4 key allows).
+_RUN_LOCK_NAMESPACE = 5_310_002
 
 StepCallback = Callable[[int, int, str], None]
 
@@ -88,11 +98,52 @@ def _source() -> str:
     """
 
 
+def _locks_available() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def abandon_dead_runs() -> int:
+    """Mark "running" runs whose process is gone as abandoned; returns how many.
+
+    A live run holds its session lock, so ``pg_try_advisory_lock`` fails for it; when
+    it succeeds nobody holds the run any more and the row is marked (then the probe's
+    own lock is released). Without PostgreSQL (the embedded single-process default)
+    there is no such lock and nothing is marked."""
+    if not _locks_available():
+        return 0
+    marked = 0
+    running = SettlementRun.objects.filter(status=SettlementStatus.RUNNING)
+    for run_id in running.values_list("pk", flat=True):
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [_RUN_LOCK_NAMESPACE, run_id])
+            if not cur.fetchone()[0]:
+                continue  # its process is alive and holds it
+            try:
+                marked += SettlementRun.objects.filter(
+                    pk=run_id, status=SettlementStatus.RUNNING
+                ).update(
+                    status=SettlementStatus.ABANDONED,
+                    finished_at=timezone.now(),
+                    error="结算进程已中断（进程退出时未完成），本次结算未写入任何数据；请重新结算该日期。",
+                )
+            finally:
+                cur.execute("SELECT pg_advisory_unlock(%s, %s)", [_RUN_LOCK_NAMESPACE, run_id])
+    return marked
+
+
 def settle(
     day: dt.date, *, triggered_by: Any = None, on_step: StepCallback | None = None
 ) -> SettlementRun:
     """Settle ``day``. Returns the run row (status succeeded or failed)."""
-    run = SettlementRun.objects.create(settlement_date=day, triggered_by=triggered_by)
+    abandon_dead_runs()
+    with transaction.atomic():
+        run = SettlementRun.objects.create(settlement_date=day, triggered_by=triggered_by)
+        if _locks_available():
+            # Taken before the row commits, so no one ever sees it "running" unlocked.
+            # A session lock: it outlives this transaction and ends with the run below,
+            # or with the connection if the process dies.
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_lock(%s, %s)", [_RUN_LOCK_NAMESPACE, run.pk])
     try:
         _settle_in_transaction(run, day, on_step)
     except Exception as exc:
@@ -103,6 +154,13 @@ def settle(
         )
         run.refresh_from_db()
         raise
+    finally:
+        if _locks_available():
+            try:
+                with connection.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_unlock(%s, %s)", [_RUN_LOCK_NAMESPACE, run.pk])
+            except DatabaseError:
+                pass  # the connection is gone, and the lock with it
     run.refresh_from_db()
     return run
 

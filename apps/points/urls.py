@@ -13,5 +13,6 @@ urlpatterns = [
     path("redemptions/<int:pk>/hand-over/", views.hand_over, name="hand_over"),
     path("rewards/", views.rewards, name="rewards"),
     path("rewards/<int:pk>/", views.rewards, name="reward_edit"),
+    path("rewards/<int:pk>/photo/", views.reward_photo, name="reward_photo"),
     path("settlements/", views.settlements, name="settlements"),
 ]

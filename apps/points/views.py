@@ -10,11 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from apps.accounts.actors import signed_in
 from apps.core.errors import DomainError
+from apps.core.media import protected_file
 from apps.core.pages import add_service_errors, paginate, query_without_page
 from apps.sites.models import Site
 from apps.sites.scoping import has_role, is_global, is_manager, scope_queryset
@@ -22,8 +24,8 @@ from apps.volunteers.selectors import volunteer_of
 
 from . import selectors, services
 from .forms import RerunForm, RewardForm
-from .models import RedemptionStatus
-from .settlement import settle
+from .models import RedemptionStatus, Reward
+from .settlement import abandon_dead_runs, settle
 
 
 def _volunteer_or_404(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -201,6 +203,18 @@ def rewards(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     )
 
 
+@require_safe
+def reward_photo(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A reward's picture (goods in a shop, nothing personal): for signed-in users, who
+    are the ones the shop and the rewards API show it to; 404 for anyone else."""
+    if not request.user.is_authenticated:
+        raise Http404
+    reward = Reward.objects.filter(pk=pk).only("photo").first()
+    if reward is None:
+        raise Http404
+    return protected_file(reward.photo.name)
+
+
 @login_required
 def settlements(request: HttpRequest) -> HttpResponse:
     """County staff: settlement runs, and a rerun for a date (idempotent)."""
@@ -219,6 +233,8 @@ def settlements(request: HttpRequest) -> HttpResponse:
                 f"{day} 结算完成：新增流水 {run.entries_created} 笔，积分 {run.points_credited}。",
             )
         return redirect("points:settlements")
+    # A run whose process died (killed, out of memory) shows as abandoned, not running.
+    abandon_dead_runs()
     return render(
         request,
         "points/settlements.html",

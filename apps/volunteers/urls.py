@@ -17,5 +17,6 @@ urlpatterns = [
     path("teams/<int:pk>/", views.team, name="team"),
     path("teams/<int:pk>/remove/<int:volunteer_id>/", views.team_remove, name="team_remove"),
     path("certificates/<str:number>/", views.certificate, name="certificate"),
+    path("certificates/<str:number>/seal/", views.certificate_seal, name="certificate_seal"),
     path("verify/", views.verify, name="verify"),
 ]

@@ -10,12 +10,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from apps.accounts.actors import signed_in
 from apps.core.errors import DomainError
+from apps.core.media import protected_file
 from apps.core.pages import add_service_errors, paginate, query_without_page
 from apps.sites.models import Site
 from apps.sites.scoping import is_manager, scope_queryset
@@ -399,6 +401,17 @@ def certificate(request: HttpRequest, number: str) -> HttpResponse:
             "columns": columns,
         },
     )
+
+
+@require_safe
+def certificate_seal(request: HttpRequest, number: str) -> HttpResponseBase:
+    """The issuing site's seal printed on a certificate: for whoever may see the
+    certificate, 404 for anyone else (a seal image is not for strangers to copy)."""
+    try:
+        cert = selectors.access_certificate(request.user, number)
+    except DomainError:
+        raise Http404 from None
+    return protected_file(cert.content.get("issuer", {}).get("seal"))
 
 
 def verify(request: HttpRequest) -> HttpResponse:

@@ -21,7 +21,12 @@ def test_healthz_embedded_default(client, settings):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "eager"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "eager",
+        "beat": "off",
+    }
 
 
 @pytest.mark.django_db
