@@ -108,15 +108,32 @@ def access_service_item(user: User | AnonymousUser, item_id: Id) -> ServiceItem:
 
 # --- orders -------------------------------------------------------------------------------
 def _visible_q(user: User) -> Q:
-    """Residents their own orders, volunteers their assignments, staff their subtree."""
+    """Residents their own orders, volunteers their assignments, staff their subtree.
+
+    One query reads the ids of the sites the user manages and of the orders the user
+    is assigned to, so the filter is plain indexed columns (``site_id IN (…)``,
+    ``resident_id``, ``placed_by_id``, ``id IN (…)``): PostgreSQL can combine their
+    indexes, and estimates how many rows match, instead of testing a path join and a
+    correlated subquery on every order."""
     if is_global(user):
         return Q()
-    mine = Q(resident=user) | Q(placed_by=user)
-    assigned = Exists(OrderAssignment.objects.filter(order=OuterRef("pk"), volunteer__user=user))
-    q = mine | Q(assigned)
     paths = managed_paths(user)
-    if paths:
-        q |= path_q(paths, "site")
+    path_sql = " OR ".join(["path LIKE %s"] * len(paths)) or "1 = 0"
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT 's', id FROM sites_site WHERE {path_sql}"
+            " UNION ALL SELECT 'a', a.order_id FROM orders_orderassignment a"
+            " JOIN volunteers_volunteer v ON v.id = a.volunteer_id WHERE v.user_id = %s",
+            [*(p + "%" for p in paths), user.pk],
+        )
+        rows = cur.fetchall()
+    site_ids = [i for kind, i in rows if kind == "s"]
+    assigned = [i for kind, i in rows if kind == "a"]
+    q = Q(resident=user) | Q(placed_by=user)
+    if assigned:
+        q |= Q(pk__in=assigned)
+    if site_ids:
+        q |= Q(site_id__in=site_ids)
     return q
 
 
