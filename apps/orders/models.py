@@ -207,7 +207,20 @@ class ServiceOrder(models.Model):
             models.Index(fields=["closed_at"], name="order_closed_at_idx"),
             models.Index(fields=["rated_at"], name="order_rated_at_idx"),
             models.Index(fields=["escalated_at"], name="order_escalated_at_idx"),
-            models.Index(fields=["created_at"], name="order_created_at_idx"),
+            # The order list, newest first: (created_at, id) read backwards is its order.
+            models.Index(fields=["created_at", "id"], name="order_created_id_idx"),
+            # The dispatch board: open orders, oldest first (a small part of the table).
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(status__in=["submitted", "dispatched", "accepted", "in_service"]),
+                name="order_open_created_idx",
+            ),
+            # The dashboard's overdue list: flagged orders still waiting for dispatch.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="submitted", overdue_at__isnull=False),
+                name="order_overdue_idx",
+            ),
             # Assessment queues.
             models.Index(
                 fields=["assessment_queue", "status"],

@@ -405,6 +405,7 @@ def volunteer_id_from_key(key: int) -> int:
 # full ranking key then orders the union. Below this many per tier the result is
 # the same as ranking everyone.
 CANDIDATES_PER_TIER = 50
+# (The SQL below is built from constants only; every value is a query parameter.)
 _ASKED = "('assigned', 'accepted', 'declined')"
 
 
@@ -458,7 +459,7 @@ def _candidate_ids(
     # accepts a LIMIT there, not on a bare member of a compound SELECT).
     sql = " UNION ".join(f"SELECT id FROM ({t}) c{i}" for i, (t, _) in enumerate(tiers))
     params = [p for _, ps in tiers for p in ps]
-    return RawSQL(sql, params)  # noqa: S611  (every value is a parameter)
+    return RawSQL(sql, params)  # noqa: S611  (constant SQL; every value is a parameter)
 
 
 def _suggestion_queryset(
@@ -530,9 +531,7 @@ def board_orders(
     else:
         paths = managed_paths(fetched_by)
         dispatchable = Q(status=S.SUBMITTED) & path_q(paths, "handling_site")
-    suggest = Case(
-        When(dispatchable, then=Value(1)), default=Value(0), output_field=IntegerField()
-    )
+    suggest = Case(When(dispatchable, then=Value(1)), default=Value(0), output_field=IntegerField())
     return _list_relations(qs).annotate(suggest=suggest).order_by("created_at", "pk")
 
 
@@ -543,7 +542,8 @@ def attach_suggestions(orders: list[ServiceOrder]) -> None:
     marked = [o for o in orders if getattr(o, "suggest", 0)]
     keyed: dict[int, list[int]] = {o.pk: [] for o in orders}
     if marked:
-        parts, params = [], []
+        parts: list[str] = []
+        params: list[Any] = []
         for i, o in enumerate(marked):
             ranked = (
                 _suggestion_queryset(o, None)
