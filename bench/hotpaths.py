@@ -54,6 +54,7 @@ LARGE_URL = os.environ.get("BENCH_LARGE_URL", PG + "bench_large")
 SMALL_URL = os.environ.get("BENCH_SMALL_URL", PG + "bench_small")
 SECRET = "bench-only-secret-key-not-for-production-0123456789abcdef"
 PORTS = {"small": 8761, "large": 8762}
+STATIC_ROOT = "/tmp/bench_hotpaths_static"  # collected once per run (manifest storage)
 SMALL = {"volunteers": 2_000, "pts_orders": 1_000, "rpt_orders": 10_000}
 
 
@@ -70,6 +71,7 @@ def server_env(db_url: str) -> dict[str, str]:
         THROTTLE_USER="100000000/min",
         THROTTLE_ANON="100000000/min",
         LOG_LEVEL="WARNING",
+        STATIC_ROOT=STATIC_ROOT,
     )
     env.pop("REDIS_URL", None)
     return env
