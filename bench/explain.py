@@ -9,9 +9,6 @@ change), records its queries and prints, per request, the wall time, the number 
 queries, the slowest one's SQL and its plan with ``EXPLAIN (ANALYZE, BUFFERS)``. A
 statement running longer than ``--timeout`` seconds is cancelled; its plan is then
 printed without ANALYZE (estimates only) and marked so.
-
-``--src DIR`` imports the project from DIR instead of this checkout (e.g. an export of
-another branch, to see the plans before a change on the same data).
 """
 
 from __future__ import annotations
@@ -26,13 +23,7 @@ HERE = Path(__file__).resolve().parent
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--only", help="regex: the hot paths to explain")
 parser.add_argument("--timeout", type=int, default=60, help="statement timeout, seconds")
-parser.add_argument("--src", help="import the project from this directory")
 args = parser.parse_args()
-if args.src:
-    sys.path.insert(0, args.src)
-    import _setup
-
-    _setup.ROOT = Path(args.src)
 
 sys.path.insert(0, str(HERE))
 from _setup import setup  # noqa: E402
