@@ -148,6 +148,25 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
             "DB_CONNECT_TIMEOUT", 3
         )
+        # No JIT for page queries: compiling them cost more than running them (a
+        # suggestions query 1.9 s with JIT, 0.10 s without). Per connection, not global.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Reports may read a streaming replica (apps.reports.routers): the roll-up tables
+    # only, and only while it keeps up; otherwise the primary.
+    DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+    if DATABASE_REPLICA_URL:
+        DATABASES["replica"] = dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
+            conn_health_checks=True,
+        )
+        DATABASES["replica"]["OPTIONS"] = {
+            "options": "-c jit=off",
+            "connect_timeout": DATABASES["default"]["OPTIONS"]["connect_timeout"],
+        }
+        # Tests run against the primary's test database under this alias too.
+        DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+        DATABASE_ROUTERS = ["apps.reports.routers.ReportReplicaRouter"]
 else:
     DATABASES = {
         "default": {

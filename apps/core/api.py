@@ -13,9 +13,14 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from .errors import DomainError
+from .pages import EstimatedCountPaginator
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
+    """Page-number pages; ``count`` is exact up to 10,000 rows, PostgreSQL's estimate
+    above (``EstimatedCountPaginator``)."""
+
+    django_paginator_class = EstimatedCountPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200

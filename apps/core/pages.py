@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.db import connections
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 
 from .errors import DomainError
 
@@ -33,8 +37,39 @@ def add_service_errors(
             form.add_error(target if target in form.fields else None, message)
 
 
+# Up to this many rows a list's total is exact; above it, PostgreSQL's estimate.
+EXACT_COUNT_UP_TO = 10_000
+
+
+class EstimatedCountPaginator(Paginator):
+    """A paginator that never counts millions of rows to print a total.
+
+    The count is exact up to ``EXACT_COUNT_UP_TO`` (``COUNT(*)`` over the first that
+    many + 1 rows, so it stops early); beyond that it is the planner's estimate of the
+    filtered rows (``EXPLAIN``, nothing executed), never below the exact bound. Pages
+    and their links work the same; a page past the real end of an over-estimated list
+    is empty. Other databases (SQLite) count exactly."""
+
+    @cached_property
+    def count(self) -> int:
+        qs = self.object_list
+        if not isinstance(qs, QuerySet) or connections[qs.db].vendor != "postgresql":
+            return super().count
+        ids = qs.order_by().values("pk")
+        capped = ids[: EXACT_COUNT_UP_TO + 1].count()
+        if capped <= EXACT_COUNT_UP_TO:
+            return capped
+        sql, params = ids.query.sql_with_params()
+        with connections[qs.db].cursor() as cur:
+            cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            plan = cur.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return max(int(plan[0]["Plan"]["Plan Rows"]), capped)
+
+
 def paginate(request: HttpRequest, qs: Any, per_page: int = PAGE_SIZE) -> Page:
-    return Paginator(qs, per_page).get_page(request.GET.get("page"))
+    return EstimatedCountPaginator(qs, per_page).get_page(request.GET.get("page"))
 
 
 def query_without_page(request: HttpRequest) -> str:

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.db.models import (
     Avg,
     BigIntegerField,
@@ -30,6 +31,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Least, Round
 from django.utils import timezone
 
@@ -106,15 +108,32 @@ def access_service_item(user: User | AnonymousUser, item_id: Id) -> ServiceItem:
 
 # --- orders -------------------------------------------------------------------------------
 def _visible_q(user: User) -> Q:
-    """Residents their own orders, volunteers their assignments, staff their subtree."""
+    """Residents their own orders, volunteers their assignments, staff their subtree.
+
+    One query reads the ids of the sites the user manages and of the orders the user
+    is assigned to, so the filter is plain indexed columns (``site_id IN (…)``,
+    ``resident_id``, ``placed_by_id``, ``id IN (…)``): PostgreSQL can combine their
+    indexes, and estimates how many rows match, instead of testing a path join and a
+    correlated subquery on every order."""
     if is_global(user):
         return Q()
-    mine = Q(resident=user) | Q(placed_by=user)
-    assigned = Exists(OrderAssignment.objects.filter(order=OuterRef("pk"), volunteer__user=user))
-    q = mine | Q(assigned)
     paths = managed_paths(user)
-    if paths:
-        q |= path_q(paths, "site")
+    path_sql = " OR ".join(["path LIKE %s"] * len(paths)) or "1 = 0"
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT 's', id FROM sites_site WHERE {path_sql}"
+            " UNION ALL SELECT 'a', a.order_id FROM orders_orderassignment a"
+            " JOIN volunteers_volunteer v ON v.id = a.volunteer_id WHERE v.user_id = %s",
+            [*(p + "%" for p in paths), user.pk],
+        )
+        rows = cur.fetchall()
+    site_ids = [i for kind, i in rows if kind == "s"]
+    assigned = [i for kind, i in rows if kind == "a"]
+    q = Q(resident=user) | Q(placed_by=user)
+    if assigned:
+        q |= Q(pk__in=assigned)
+    if site_ids:
+        q |= Q(site_id__in=site_ids)
     return q
 
 
@@ -390,25 +409,106 @@ def volunteer_id_from_key(key: int) -> int:
     return _ID_SPAN - 1 - key % _ID_SPAN
 
 
-def dispatch_suggestions(
-    *, order: ServiceOrder, fetched_by: User | AnonymousUser, limit: int = 10
-) -> list[Volunteer]:
-    """Approved volunteers to dispatch to ``order``, best first: those of the handling
-    site's subtree (the point; after an escalation the township or county) within the
-    dispatcher's scope. Volunteers elsewhere in the scope can still be dispatched by id;
-    an order the point cannot staff is escalated, which widens the candidates. Bounding
-    the candidates by the handling subtree keeps the board's per-row ranking cheap.
-    One query (plus one for skills)."""
-    qs = scope_queryset(
-        Volunteer.objects.filter(site__path__startswith=order.handling_site.path), fetched_by
+# Ranking runs over a bounded candidate set, never over every volunteer of the
+# handling subtree (a county-level order would rank 1,000,000): up to this many
+# approved, not-yet-asked volunteers from each of four indexed tiers — the order's own
+# point, the subtree's volunteers with the matching skill, members of a matching
+# active team, and the rest of the subtree — lowest ids first in each tier. The
+# full ranking key then orders the union. Below this many per tier the result is
+# the same as ranking everyone.
+CANDIDATES_PER_TIER = 50
+# (The SQL below is built from constants only; every value is a query parameter.)
+_ASKED = "('assigned', 'accepted', 'declined')"
+
+
+def _candidate_ids(
+    *, order_id: int, point_id: int, handling_path: str, category: str, scope: list[str] | None
+) -> RawSQL:
+    """The candidate volunteer ids for one order, as a subquery (see CANDIDATES_PER_TIER).
+    ``scope`` is the dispatcher's managed path prefixes (None: everything)."""
+    where_scope, scope_params = "", []
+    if scope is not None:
+        where_scope = " AND (" + " OR ".join(["s.path LIKE %s"] * len(scope) or ["1 = 0"]) + ")"
+        scope_params = [p + "%" for p in scope]
+    not_asked = (
+        "NOT EXISTS (SELECT 1 FROM orders_orderassignment a WHERE a.order_id = %s"
+        f" AND a.volunteer_id = v.id AND a.status IN {_ASKED})"
     )
-    ranked = _ranked(
-        qs,
+    in_subtree = "s.path LIKE %s" + where_scope
+    n = int(CANDIDATES_PER_TIER)
+    tiers = [
+        (
+            "SELECT v.id FROM volunteers_volunteer v JOIN sites_site s ON s.id = v.site_id"
+            f" WHERE v.site_id = %s AND v.status = 'approved' AND {in_subtree} AND {not_asked}"
+            f" ORDER BY v.id LIMIT {n}",
+            [point_id, handling_path + "%", *scope_params, order_id],
+        ),
+        (
+            "SELECT v.id FROM volunteers_volunteerskill k"
+            " JOIN volunteers_volunteer v ON v.id = k.volunteer_id"
+            " JOIN sites_site s ON s.id = v.site_id"
+            f" WHERE k.category = %s AND v.status = 'approved' AND {in_subtree} AND {not_asked}"
+            f" ORDER BY k.volunteer_id LIMIT {n}",
+            [category, handling_path + "%", *scope_params, order_id],
+        ),
+        (
+            "SELECT v.id FROM volunteers_teammembership m"
+            " JOIN volunteers_team t ON t.id = m.team_id"
+            " JOIN volunteers_volunteer v ON v.id = m.volunteer_id"
+            " JOIN sites_site s ON s.id = v.site_id"
+            " WHERE t.category = %s AND t.is_active AND v.status = 'approved'"
+            f" AND {in_subtree} AND {not_asked} ORDER BY m.volunteer_id LIMIT {n}",
+            [category, handling_path + "%", *scope_params, order_id],
+        ),
+        (
+            "SELECT v.id FROM volunteers_volunteer v JOIN sites_site s ON s.id = v.site_id"
+            f" WHERE v.status = 'approved' AND {in_subtree} AND {not_asked}"
+            f" ORDER BY v.id LIMIT {n}",
+            [handling_path + "%", *scope_params, order_id],
+        ),
+    ]
+    # Each tier in its own derived table: its LIMIT applies to it alone (and SQLite
+    # accepts a LIMIT there, not on a bare member of a compound SELECT).
+    sql = " UNION ".join(f"SELECT id FROM ({t}) c{i}" for i, (t, _) in enumerate(tiers))
+    params = [p for _, ps in tiers for p in ps]
+    return RawSQL(sql, params)  # noqa: S611  (constant SQL; every value is a parameter)
+
+
+def _suggestion_queryset(
+    order: ServiceOrder, fetched_by: User | AnonymousUser | None
+) -> QuerySet[Volunteer]:
+    handling_path = order.handling_site.path
+    qs = Volunteer.objects.filter(site__path__startswith=handling_path)
+    scope: list[str] | None = None
+    if fetched_by is not None:
+        qs = scope_queryset(qs, fetched_by)
+        scope = None if is_global(fetched_by) else managed_paths(fetched_by)
+    candidates = _candidate_ids(
+        order_id=order.pk,
+        point_id=order.site_id,
+        handling_path=handling_path,
+        category=order.service.category,
+        scope=scope,
+    )
+    return _ranked(
+        qs.filter(pk__in=candidates),
         order_ref=order.pk,
         site_ref=order.site_id,
         category_ref=order.service.category,
         slot_ref=order.preferred_slot_bit,
     )
+
+
+def dispatch_suggestions(
+    *, order: ServiceOrder, fetched_by: User | AnonymousUser, limit: int = 10
+) -> list[Volunteer]:
+    """Approved volunteers to dispatch to ``order``, best first: those of the handling
+    site's subtree (the point; after an escalation the township or county) within the
+    dispatcher's scope, ranked over a bounded candidate set (``CANDIDATES_PER_TIER``).
+    Volunteers elsewhere in the scope can still be dispatched by id; an order the
+    point cannot staff is escalated, which widens the candidates.
+    One query (plus one for skills)."""
+    ranked = _suggestion_queryset(order, fetched_by)
     return list(ranked.select_related("site").prefetch_related("skills")[:limit])
 
 
@@ -418,10 +518,9 @@ def board_orders(
     """The dispatch board: orders of ``fetched_by``'s subtree, oldest first.
 
     Filters: status (default: all open ones), age_hours (waiting at least that long),
-    nudged. Orders waiting for dispatch at a site ``fetched_by`` handles carry the ids
-    of the top suggested volunteers (``suggestion_0`` …) from correlated subqueries in
-    the same SQL statement, so the board costs the same number of queries whatever
-    its page size."""
+    nudged. Orders waiting for dispatch at a site ``fetched_by`` handles are marked
+    (``suggest``); ``attach_suggestions`` ranks volunteers for the marked rows of a
+    page, once per row, in one statement."""
     filters = filters or {}
     qs = scope_queryset(ServiceOrder.objects.all(), fetched_by, site_field="site")
     statuses = filters.get("status") or OPEN_STATUSES
@@ -444,38 +543,39 @@ def board_orders(
     else:
         paths = managed_paths(fetched_by)
         dispatchable = Q(status=S.SUBMITTED) & path_q(paths, "handling_site")
-    # The ranking runs as a subquery of each order row: OuterRef reads the order.
-    candidates = Volunteer.objects.filter(site__path__startswith=OuterRef("handling_site__path"))
-    ranked = _ranked(
-        candidates,
-        order_ref=OuterRef("pk"),
-        site_ref=OuterRef("site_id"),
-        category_ref=OuterRef("service__category"),
-        slot_ref=OuterRef("preferred_slot_bit"),
-    )
-    annotations = {
-        f"suggestion_{i}": Case(
-            When(dispatchable, then=Subquery(ranked.values("rank_key")[i : i + 1])),  # type: ignore[misc]  # annotation
-            default=Value(None),
-            output_field=BigIntegerField(),
-        )
-        for i in range(SUGGESTIONS_ON_BOARD)
-    }
-    return _list_relations(qs).annotate(**annotations).order_by("created_at", "pk")
+    suggest = Case(When(dispatchable, then=Value(1)), default=Value(0), output_field=IntegerField())
+    return _list_relations(qs).annotate(suggest=suggest).order_by("created_at", "pk")
 
 
 def attach_suggestions(orders: list[ServiceOrder]) -> None:
-    """Turn the ``suggestion_<i>`` rank keys of board rows into volunteers: one query."""
-    keyed = {
-        o.pk: [
-            volunteer_id_from_key(k)
-            for i in range(SUGGESTIONS_ON_BOARD)
-            if (k := getattr(o, f"suggestion_{i}", None)) is not None
-        ]
-        for o in orders
-    }
+    """The top suggested volunteers of each marked board row (``o.suggested``): one
+    statement ranks every marked row of the page (a UNION ALL of one bounded ranking
+    per row), one more loads the volunteers."""
+    marked = [o for o in orders if getattr(o, "suggest", 0)]
+    keyed: dict[int, list[int]] = {o.pk: [] for o in orders}
+    if marked:
+        parts: list[str] = []
+        params: list[Any] = []
+        for i, o in enumerate(marked):
+            ranked = (
+                _suggestion_queryset(o, None)
+                .annotate(board_order=Value(o.pk, output_field=BigIntegerField()))
+                .values_list("board_order", "pk", "rank_key")[:SUGGESTIONS_ON_BOARD]
+            )
+            sql, p = ranked.query.sql_with_params()
+            parts.append(f"SELECT * FROM ({sql}) b{i}")
+            params.extend(p)
+        with connection.cursor() as cur:
+            cur.execute(" UNION ALL ".join(parts), params)
+            rows = sorted(cur.fetchall(), key=lambda r: (r[0], -r[2]))
+        for order_id, volunteer_id, _key in rows:
+            keyed[order_id].append(volunteer_id)
     ids = {vid for vids in keyed.values() for vid in vids}
-    volunteers = {v.pk: v for v in Volunteer.objects.filter(pk__in=ids).select_related("site")}
+    volunteers = (
+        {v.pk: v for v in Volunteer.objects.filter(pk__in=ids).select_related("site")}
+        if ids
+        else {}
+    )
     for o in orders:
         o.suggested = [  # type: ignore[attr-defined]
             volunteers[vid] for vid in keyed[o.pk] if vid in volunteers

@@ -90,8 +90,14 @@ class Volunteer(models.Model):
         indexes = [
             models.Index(fields=["site", "status"], name="vol_site_status_idx"),
             models.Index(fields=["status", "applied_at"], name="vol_status_applied_idx"),
+            # The roster's order (newest application first, then id), whole and by status.
+            models.Index(fields=["-applied_at", "id"], name="vol_applied_id_idx"),
+            models.Index(fields=["status", "-applied_at", "id"], name="vol_status_applied_id_idx"),
             models.Index(fields=["star_level"], name="vol_star_idx"),
-            models.Index(fields=["mobile"], name="vol_mobile_idx"),
+            # Equality and the roster's prefix search (mobile LIKE '139%').
+            models.Index(
+                fields=["mobile"], name="vol_mobile_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(hours__gte=0), name="vol_hours_nonnegative"),

@@ -1,0 +1,7 @@
+"""Settings for the HTTP benchmark's servers: the product's settings (production when
+``DJANGO_ENV=production``), with the benchmark's URLconf on top (``bench_urls``: the
+lean comparison views, then every product URL unchanged). Never used by the product."""
+
+from practice_portal.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench_urls"
