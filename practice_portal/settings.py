@@ -162,7 +162,7 @@ if DATABASE_URL:
         )
         DATABASES["replica"]["OPTIONS"] = {
             "options": "-c jit=off",
-            "connect_timeout": DATABASES["default"]["OPTIONS"]["connect_timeout"],
+            "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 3),
         }
         # Tests run against the primary's test database under this alias too.
         DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
