@@ -255,6 +255,11 @@ REST_FRAMEWORK = {
         "register": os.environ.get("THROTTLE_REGISTER", "20/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Reverse proxies in front of the app that append to X-Forwarded-For. 0 (default):
+    # trust no such header and throttle by the socket's address; production behind one
+    # proxy: NUM_PROXIES=1 (the address that proxy saw). DRF trusts the whole header
+    # when this is None, which lets a client pick its own throttle bucket.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "新时代文明实践志愿服务平台 API",
@@ -376,3 +381,8 @@ NOTIFY_WEBHOOK_TIMEOUT = env_int("NOTIFY_WEBHOOK_TIMEOUT", 10)
 # Orders left undispatched this long at a site escalate to its parent (per-site
 # override: Site.escalation_minutes).
 ORDER_ESCALATION_MINUTES = env_int("ORDER_ESCALATION_MINUTES", 120)
+# Check-in opens this many minutes before an order's preferred start.
+ORDER_CHECK_IN_OPENS_MINUTES = env_int("ORDER_CHECK_IN_OPENS_MINUTES", 60)
+# A volunteer who has not answered a dispatch (accept or decline) this long lapses; the
+# order returns to the queue when too few volunteers remain.
+ORDER_ASSIGNMENT_ANSWER_MINUTES = env_int("ORDER_ASSIGNMENT_ANSWER_MINUTES", 60)

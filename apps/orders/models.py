@@ -6,6 +6,8 @@ move); this module holds the data and the invariants the database can keep.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,6 +21,16 @@ from apps.volunteers.models import ServiceCategory, Volunteer
 # Same limit as a volunteer service record (apps.volunteers): one service of one
 # volunteer is at most a day of service time.
 MAX_HOURS_PER_ASSIGNMENT = Decimal("24")
+
+
+def measured_hours(checked_in_at: dt.datetime, checked_out_at: dt.datetime) -> Decimal:
+    """The hours rule: the time between check-in and check-out rounded up to the next
+    half hour (a started half hour counts: 1 s → 0.5 h, 31 min → 1 h), at most 24.
+    Reported and confirmed hours may not exceed it."""
+    halves = max(1, math.ceil((checked_out_at - checked_in_at).total_seconds() / 1800))
+    return min(Decimal(halves) / 2, MAX_HOURS_PER_ASSIGNMENT).quantize(Decimal("0.1"))
+
+
 MAX_VOLUNTEERS_PER_ORDER = 10
 
 
@@ -318,6 +330,19 @@ class OrderAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.volunteer} → #{self.order_id}"
+
+    @property
+    def measured_hours(self) -> Decimal | None:
+        """Check-in to check-out under the hours rule; None until checked out."""
+        if self.checked_in_at is None or self.checked_out_at is None:
+            return None
+        return measured_hours(self.checked_in_at, self.checked_out_at)
+
+    @property
+    def hours_differ(self) -> bool:
+        """Reported hours differ from the measured time (flagged on the assessment page)."""
+        measured = self.measured_hours
+        return measured is not None and self.reported_hours != measured
 
 
 class OrderEvent(models.Model):

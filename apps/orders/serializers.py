@@ -78,6 +78,11 @@ class AssignmentSerializer(serializers.ModelSerializer[OrderAssignment]):
     volunteer_name = serializers.CharField(source="volunteer.real_name", read_only=True)
     volunteer_mobile = serializers.SerializerMethodField()
     status_display = serializers.CharField(source="get_status_display", read_only=True)
+    # The hours rule: check-in to check-out rounded up to the half hour.
+    measured_hours = serializers.DecimalField(
+        max_digits=4, decimal_places=1, read_only=True, allow_null=True
+    )
+    hours_differ = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = OrderAssignment
@@ -94,6 +99,8 @@ class AssignmentSerializer(serializers.ModelSerializer[OrderAssignment]):
             "checked_in_at",
             "checked_out_at",
             "reported_hours",
+            "measured_hours",
+            "hours_differ",
             "confirmed_hours",
             "summary",
         ]

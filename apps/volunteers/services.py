@@ -27,6 +27,7 @@ from apps.notifications.services import notify
 from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, forget_roles, held_roles, is_global
 
+from .hooks import volunteer_deactivated
 from .idcard import mask_id_number, normalize_id_number
 from .models import (
     Certificate,
@@ -199,6 +200,10 @@ def _transition(*, volunteer: Volunteer, actor: User, action: str, reason: str =
         event = VolunteerEvent.objects.create(
             volunteer=locked, actor=actor, from_status=from_status, to_status=to_status, note=reason
         )
+        if to_status in (S.SUSPENDED, S.WITHDRAWN):
+            # Suspension and withdrawal end the volunteer's open order assignments in
+            # this transaction (the orders app registers the handler).
+            volunteer_deactivated(volunteer=locked, actor=actor, reason=reason)
         if action in ("approve", "reject"):
             # Written in this transaction, delivered after commit.
             kind = (
@@ -316,7 +321,7 @@ def team_remove_member(*, actor: User, team: Team, volunteer: Volunteer) -> None
 # --- service records and hours --------------------------------------------------------
 def service_record_add(
     *,
-    actor: User,
+    actor: User | None,
     volunteer: Volunteer,
     site: Site,
     service_date: dt.date,
@@ -330,7 +335,17 @@ def service_record_add(
     order was assessed). Idempotent by ``source_key``: the second call with the same
     key changes nothing and returns ``(existing, False)``."""
     if actor is not None:
+        if actor.pk == volunteer.user_id:
+            # Hours are money-like: nobody records service for themselves.
+            raise PermissionDeniedError("不能为自己记录服务时长。", code="own_record")
         _require_manager(actor, site, "该阵地不在您的管理范围内。")
+        _require_manager(actor, volunteer.site)
+        if not (
+            volunteer.site.path.startswith(site.path) or site.path.startswith(volunteer.site.path)
+        ):
+            # The site served must be on the volunteer's own branch of the tree: their
+            # point, a site above it, or a base under it.
+            raise ValidationError({"site": ["服务阵地须为志愿者所在阵地、其上级或下属阵地。"]})
     hours = Decimal(str(hours))
     errors: dict[str, list[str]] = {}
     if hours <= 0 or hours > MAX_SERVICE_HOURS_PER_RECORD:

@@ -38,7 +38,23 @@ def import_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {m: set() for m in modules}
     for module, path in modules.items():
         is_package = path.name == "__init__.py"
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        # Type-only imports (``if TYPE_CHECKING:``) are not dependencies
+        # (docs/architecture.md): leave those blocks out of the walk.
+        type_only = {
+            id(inner)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.If)
+            and (
+                (isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING")
+                or (isinstance(block.test, ast.Attribute) and block.test.attr == "TYPE_CHECKING")
+            )
+            for stmt in block.body
+            for inner in ast.walk(stmt)
+        }
+        for node in ast.walk(tree):
+            if id(node) in type_only:
+                continue
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
