@@ -132,6 +132,9 @@ class ServiceOrder(models.Model):
     # Idempotency-Key of the request that created the order, unique per placing user:
     # a repeated POST finds the first order instead of creating a second one.
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)
+    # SHA-256 of the normalised request that placed it with an Idempotency-Key: a repeat
+    # with the same key must carry the same fingerprint (rows from before it: blank).
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     address = models.CharField(_("服务地址"), max_length=200)
     contact_mobile = models.CharField(_("联系电话"), max_length=11)
     preferred_start = models.DateTimeField(_("期望开始时间"))
