@@ -21,6 +21,7 @@ from .models import (
     ServiceItem,
     ServiceOrder,
 )
+from .privacy import contact_mobile_for
 
 
 # --- menu ----------------------------------------------------------------------------------
@@ -141,6 +142,16 @@ class OrderSerializer(serializers.ModelSerializer[ServiceOrder]):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     assignments = AssignmentSerializer(many=True, read_only=True)
     nudged = serializers.BooleanField(source="is_nudged", read_only=True)
+    contact_mobile = serializers.SerializerMethodField(
+        help_text="全号：群众本人、管辖范围内的工作人员、接单后至签退前的志愿者；其余遮蔽"
+    )
+
+    def get_contact_mobile(self, obj: ServiceOrder) -> str:
+        request = self.context.get("request")
+        viewer = getattr(request, "user", None)
+        return contact_mobile_for(
+            viewer, obj, source=request.path if request is not None else "api"
+        )
 
     class Meta:
         model = ServiceOrder

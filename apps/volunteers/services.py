@@ -20,8 +20,9 @@ from django.db.models.functions import Round
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.access_log import log_reveals
 from apps.accounts.mobile import normalize_mobile
-from apps.accounts.models import Role, RoleName, User
+from apps.accounts.models import RevealedField, Role, RoleName, User
 from apps.core.errors import ConflictError, NotFoundError, PermissionDeniedError
 from apps.notifications.services import notify
 from apps.sites.models import Site
@@ -243,6 +244,23 @@ def volunteer_withdraw(*, volunteer: Volunteer, actor: User, reason: str = "") -
     if volunteer.user_id != getattr(actor, "pk", None):
         raise PermissionDeniedError("只有志愿者本人可以退出。", code="not_owner")
     return _transition(volunteer=volunteer, actor=actor, action="withdraw", reason=reason.strip())
+
+
+def volunteer_reveal(*, actor: User, volunteer: Volunteer, field: str, source: str) -> str:
+    """The explicit "show" action: the full ID-card number or mobile of a volunteer, for
+    staff whose scope holds the volunteer's site, written to the personal-data access
+    log (who, whose, which field, when, from where)."""
+    if field not in RevealedField.values:
+        raise ValidationError({"field": ["请选择要查看的信息：id_number 或 mobile。"]})
+    if actor.pk != volunteer.user_id:
+        _require_manager(actor, volunteer.site)
+        log_reveals(
+            viewer=actor,
+            field=field,
+            subjects=[(volunteer.user_id, volunteer.real_name)],
+            source=source,
+        )
+    return volunteer.id_number if field == RevealedField.ID_NUMBER else volunteer.mobile
 
 
 # --- teams ----------------------------------------------------------------------------
