@@ -12,7 +12,7 @@ from django.db import connection, transaction
 
 from apps.accounts.models import PersonalDataAccess
 from apps.orders import services
-from tests.orders.factories import served_for
+from tests.orders.factories import make_due, served_for
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,7 @@ def test_a_volunteer_sees_the_full_mobile_only_while_serving(
     assert f'href="tel:{FULL}"' in tasks
     logged = PersonalDataAccess.objects.filter(viewer=cast.vol1, field="mobile")
     assert logged.count() >= 3 and logged.first().subject_id == cast.res1.pk
+    make_due(order.pk)
     services.order_start(order_id=order.pk, actor=cast.vol1)
     served_for(order.pk, hours=1)
     services.order_complete(order_id=order.pk, actor=cast.vol1, summary="x")
@@ -99,12 +100,18 @@ def test_the_access_log_is_append_only(cast: Any, v: Any) -> None:
     with pytest.raises(PermissionError):
         PersonalDataAccess.objects.update(source="x")
     if connection.vendor == "postgresql":
-        with pytest.raises(Exception, match="append-only"), transaction.atomic():
-            with connection.cursor() as cur:
-                cur.execute("UPDATE accounts_personaldataaccess SET source = 'x'")
-        with pytest.raises(Exception, match="append-only"), transaction.atomic():
-            with connection.cursor() as cur:
-                cur.execute("DELETE FROM accounts_personaldataaccess")
+        with (
+            pytest.raises(Exception, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cur,
+        ):
+            cur.execute("UPDATE accounts_personaldataaccess SET source = 'x'")
+        with (
+            pytest.raises(Exception, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cur,
+        ):
+            cur.execute("DELETE FROM accounts_personaldataaccess")
     assert PersonalDataAccess.objects.get().source == "/t"
 
 
