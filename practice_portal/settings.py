@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Writes the personal-data reveals a request queued, in one INSERT.
+    "apps.accounts.access_log.AccessLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Axes last: it turns a locked-out login into a lockout response.
     "axes.middleware.AxesMiddleware",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
@@ -41,6 +42,51 @@ def log_reveals(
     ]
     PersonalDataAccess.objects.bulk_create(rows)
     return len(rows)
+
+
+def defer_reveal(
+    request: Any,
+    *,
+    viewer: User | AnonymousUser,
+    field: str,
+    subject_id: int | None,
+    label: str,
+) -> None:
+    """Queue one reveal on ``request`` (Django's or DRF's); ``AccessLogMiddleware``
+    writes a request's reveals in one INSERT once the response is ready. Without a
+    request the reveal is written at once."""
+    django_request = getattr(request, "_request", request)
+    if django_request is None or not hasattr(django_request, "path"):
+        log_reveals(viewer=viewer, field=field, subjects=[(subject_id, label)], source="")
+        return
+    queue = django_request.__dict__.setdefault("_personal_data_reveals", [])
+    queue.append((viewer, field, subject_id, label))
+
+
+class AccessLogMiddleware:
+    """Writes the reveals a request queued (``defer_reveal``), one INSERT per request."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        response = self.get_response(request)
+        queue = request.__dict__.pop("_personal_data_reveals", None)
+        if queue:
+            PersonalDataAccess.objects.bulk_create(
+                [
+                    PersonalDataAccess(
+                        viewer_id=viewer.pk,
+                        subject_id=subject_id,
+                        subject_label=label[:100],
+                        field=field,
+                        source=request.path[:200],
+                    )
+                    for viewer, field, subject_id, label in queue
+                    if subject_id != viewer.pk
+                ]
+            )
+        return response
 
 
 def can_read_access_log(user: User | AnonymousUser | None) -> bool:

@@ -149,9 +149,7 @@ class OrderSerializer(serializers.ModelSerializer[ServiceOrder]):
     def get_contact_mobile(self, obj: ServiceOrder) -> str:
         request = self.context.get("request")
         viewer = getattr(request, "user", None)
-        return contact_mobile_for(
-            viewer, obj, source=request.path if request is not None else "api"
-        )
+        return contact_mobile_for(viewer, obj, request=request)
 
     class Meta:
         model = ServiceOrder

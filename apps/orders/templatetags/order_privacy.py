@@ -14,11 +14,10 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def contact_mobile(context: Any, order: Any) -> str:
+def contact_mobile(context: Any, order: Any, assignment: Any = None) -> str:
     request = context.get("request")
     viewer = getattr(request, "user", None)
-    source = request.path if request is not None else "template"
-    shown = contact_mobile_for(viewer, order, source=source)
+    shown = contact_mobile_for(viewer, order, request=request, assignment=assignment)
     if "*" in shown:
         return format_html("{}", shown)
     return format_html('<a href="tel:{}">{}</a>', shown, shown)
