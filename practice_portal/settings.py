@@ -98,12 +98,16 @@ MIDDLEWARE = [
     # A database that is down answers 503 (problem JSON or a plain page), never a 500.
     "apps.core.unavailable.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL byte anywhere in the request answers 400 before a view runs.
+    "apps.core.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "apps.accounts.middleware.PortalLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Writes the personal-data reveals a request queued, in one INSERT.
+    "apps.accounts.access_log.AccessLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Axes last: it turns a locked-out login into a lockout response.
     "axes.middleware.AxesMiddleware",
@@ -318,6 +322,11 @@ REST_FRAMEWORK = {
         "register": os.environ.get("THROTTLE_REGISTER", "20/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Reverse proxies in front of the app that append to X-Forwarded-For. 0 (default):
+    # trust no such header and throttle by the socket's address; production behind one
+    # proxy: NUM_PROXIES=1 (the address that proxy saw). DRF trusts the whole header
+    # when this is None, which lets a client pick its own throttle bucket.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "新时代文明实践志愿服务平台 API",
@@ -329,6 +338,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.schema.add_problem_responses",
+    ],
     # Several models have a "status" or "category": give each choice set its own name.
     "ENUM_NAME_OVERRIDES": {
         "ServiceCategoryEnum": "apps.volunteers.models.ServiceCategory",
@@ -482,3 +495,8 @@ NOTIFY_SWEEP_GRACE_SECONDS = env_int("NOTIFY_SWEEP_GRACE_SECONDS", 30)
 # Orders left undispatched this long at a site escalate to its parent (per-site
 # override: Site.escalation_minutes).
 ORDER_ESCALATION_MINUTES = env_int("ORDER_ESCALATION_MINUTES", 120)
+# Check-in opens this many minutes before an order's preferred start.
+ORDER_CHECK_IN_OPENS_MINUTES = env_int("ORDER_CHECK_IN_OPENS_MINUTES", 60)
+# A volunteer who has not answered a dispatch (accept or decline) this long lapses; the
+# order returns to the queue when too few volunteers remain.
+ORDER_ASSIGNMENT_ANSWER_MINUTES = env_int("ORDER_ASSIGNMENT_ANSWER_MINUTES", 60)

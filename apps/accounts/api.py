@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, permissions, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from apps.core.api import problem_response
+from apps.core.params import TextParam, clean_query
 from apps.sites.scoping import is_manager
 
 from . import selectors, services
@@ -82,21 +83,23 @@ class MeView(APIView):
         return Response(MeSerializer(user).data)
 
 
+class UserFilterSerializer(serializers.Serializer[Any]):
+    role = TextParam(max_length=20)
+    q = TextParam(max_length=100)
+
+
 class UserDirectoryView(generics.ListAPIView[User]):
     """Staff only: users holding a role in the caller's subtree."""
 
     serializer_class = UserDirectorySerializer
 
     def get_queryset(self) -> Any:
+        p = clean_query(UserFilterSerializer, self.request.query_params)
         return selectors.user_list(
-            fetched_by=self.request.user,
-            filters={
-                "role": self.request.query_params.get("role"),
-                "q": self.request.query_params.get("q"),
-            },
+            fetched_by=self.request.user, filters={"role": p.get("role"), "q": p.get("q")}
         )
 
-    @extend_schema(parameters=[OpenApiParameter("role", str), OpenApiParameter("q", str)])
+    @extend_schema(parameters=[UserFilterSerializer])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not is_manager(request.user):
             return problem_response(403, "permission_denied", "仅阵地工作人员可以查看用户名册。")

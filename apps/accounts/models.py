@@ -57,3 +57,49 @@ class Role(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} @ {self.site}"
+
+
+class RevealedField(models.TextChoices):
+    MOBILE = "mobile", _("手机号")
+    ID_NUMBER = "id_number", _("身份证号")
+
+
+class AppendOnlyQuerySet(models.QuerySet["PersonalDataAccess"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("the personal-data access log is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the personal-data access log is append-only")
+
+
+class PersonalDataAccess(models.Model):
+    """One reveal of a full mobile or ID-card number to someone other than its owner
+    (PIPL): who saw whose which field, when, and from which page or endpoint.
+    Append-only: ``save`` refuses updates, deletes are refused, and on PostgreSQL a
+    trigger refuses UPDATE and DELETE (migration 0002)."""
+
+    viewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    # For people without an account of their own (an order's contact number).
+    subject_label = models.CharField(max_length=100, blank=True)
+    field = models.CharField(max_length=16, choices=RevealedField.choices)
+    source = models.CharField(_("页面或接口"), max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("个人信息查看记录")
+        verbose_name_plural = _("个人信息查看记录")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.viewer_id} → {self.subject_id or self.subject_label} · {self.field}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("the personal-data access log is append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the personal-data access log is append-only")

@@ -30,10 +30,13 @@ def mobile_visible_to(viewer: User | AnonymousUser | None, owner: User) -> bool:
 
 
 def mobile_for(viewer: User | AnonymousUser | None, owner: User) -> str:
-    """The owner's mobile number as ``viewer`` may see it: whole or 138****5678."""
+    """The owner's mobile number as ``viewer`` may see it: whole to its owner only,
+    138****5678 to everyone else (full numbers are revealed only through an explicit,
+    logged action)."""
     if not owner.mobile:
         return ""
-    return owner.mobile if mobile_visible_to(viewer, owner) else mask_mobile(owner.mobile)
+    own = viewer is not None and viewer.pk == owner.pk
+    return owner.mobile if own else mask_mobile(owner.mobile)
 
 
 def user_list(

@@ -21,6 +21,8 @@ class RoleSerializer(serializers.ModelSerializer[Role]):
 
 class MeSerializer(serializers.ModelSerializer[User]):
     roles = RoleSerializer(many=True, read_only=True)
+    # Blank when the user gave none: documented as a plain string, not format "email".
+    email = serializers.CharField(read_only=True)
 
     class Meta:
         model = User
@@ -51,8 +53,10 @@ class RegisterSerializer(serializers.Serializer[Any]):
 
 
 class TokenRequestSerializer(serializers.Serializer[Any]):
-    username = serializers.CharField(help_text="用户名或手机号")
-    password = serializers.CharField(style={"input_type": "password"})
+    # 150: the username column (and django-axes' column for failed attempts) is
+    # bounded; a longer name can match no account and must not reach the database.
+    username = serializers.CharField(help_text="用户名或手机号", max_length=150)
+    password = serializers.CharField(style={"input_type": "password"}, max_length=128)
 
 
 class TokenResponseSerializer(serializers.Serializer[Any]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -47,7 +48,10 @@ def user_register_resident(
         errors.setdefault("mobile", []).extend(exc.messages)
     else:
         if User.objects.filter(Q(mobile=normalized) | Q(username=normalized)).exists():
-            errors.setdefault("mobile", []).append("该手机号已被注册。")
+            # Helpful for a real resident (who may have forgotten an old account); the
+            # registration endpoints are throttled per address, so this cannot be
+            # used to sweep numbers (README: registration).
+            errors.setdefault("mobile", []).append("该手机号已被注册，请直接登录或联系实践站找回。")
     # Login takes a username or a mobile number and tries the username first: a
     # username that is someone else's number would shadow that person's mobile login.
     if looks_like_mobile(username) and normalize_mobile(username) != normalized:
@@ -61,6 +65,10 @@ def user_register_resident(
     except ValidationError as exc:
         errors.setdefault("password", []).extend(exc.messages)
     if errors:
+        # The same work on every path: a refused registration (a taken mobile
+        # included) hashes the password like a successful one, so the answer's
+        # timing does not tell whether a number is registered.
+        make_password(password or "")
         raise ValidationError(errors)
 
     assert site is not None  # checked above

@@ -28,4 +28,5 @@ urlpatterns = [
         name="password_change",
     ),
     path("large-text/", views.toggle_large_text, name="large_text"),
+    path("access-log/", views.access_log, name="access_log"),
 ]

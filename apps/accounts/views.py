@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -35,9 +35,28 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def register_attempt_allowed(request: HttpRequest) -> bool:
+    """The registration page shares the API's ``register`` rate (THROTTLE_REGISTER,
+    default 20/hour) per client address, as DRF computes it (NUM_PROXIES)."""
+    from rest_framework.request import Request
+    from rest_framework.throttling import ScopedRateThrottle
+    from rest_framework.views import APIView
+
+    view = APIView()
+    view.throttle_scope = "register"  # type: ignore[attr-defined]
+    return ScopedRateThrottle().allow_request(Request(request), view)
+
+
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
+    if request.method == "POST" and not register_attempt_allowed(request):
+        return render(
+            request,
+            "accounts/register.html",
+            {"form": RegisterForm(), "throttled": True},
+            status=429,
+        )
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -84,3 +103,20 @@ def toggle_large_text(request: HttpRequest) -> HttpResponse:
     else:
         response.delete_cookie(settings.LARGE_TEXT_COOKIE)
     return response
+
+
+@login_required
+def access_log(request: HttpRequest) -> HttpResponse:
+    """County admins read (and export as CSV) the personal-data access log."""
+    from django.core.paginator import Paginator
+
+    from .access_log import access_log_csv, can_read_access_log
+    from .models import PersonalDataAccess
+
+    if not can_read_access_log(request.user):
+        raise Http404
+    rows = PersonalDataAccess.objects.select_related("viewer", "subject")
+    if request.GET.get("format") == "csv":
+        return access_log_csv(rows)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/access_log.html", {"page": page})

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, pagination, status
@@ -14,6 +15,10 @@ from rest_framework.views import exception_handler
 
 from .errors import DomainError
 from .pages import EstimatedCountPaginator
+
+# Viewsets set ``lookup_value_regex = NUMERIC_ID``: a non-numeric id in a path (``abc``,
+# ``null,null``) matches no route and answers 404, never reaches a query.
+NUMERIC_ID = r"[0-9]{1,19}"
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -65,6 +70,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         return problem_response(400, "invalid", _message_from(errors), errors)
+    if isinstance(exc, DataError | OverflowError):
+        # Backstop: a value the database cannot hold (a number or a date past its
+        # range) is the client's error; apps.core.params refuses most before this.
+        return problem_response(400, "invalid_value", "请求中的数值或日期超出范围。")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -98,6 +107,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 __all__ = [
+    "NUMERIC_ID",
     "PageNumberPagination",
     "page_not_found",
     "problem_exception_handler",

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.actors import signed_in
+from apps.core.api import NUMERIC_ID
 
 from . import selectors, services
 from .models import Notification
@@ -26,6 +27,7 @@ class NotificationSerializer(serializers.ModelSerializer[Notification]):
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
+    lookup_value_regex = NUMERIC_ID
     serializer_class = NotificationSerializer
 
     def get_queryset(self) -> Any:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 import urllib.error
 import urllib.request
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -31,13 +33,32 @@ class DeliveryError(Exception):
     pass
 
 
+def message_id(delivery: Delivery) -> str:
+    """A stable id per delivery, the same on every attempt, so a receiver can drop a
+    duplicate if a message is ever sent twice (e-mail Message-ID, webhook header)."""
+    domain = settings.PORTAL_BASE_URL.split("//")[-1].split("/")[0].split(":")[0] or "portal"
+    return f"<delivery-{delivery.pk}@{domain}>"
+
+
 def _send_email(delivery: Delivery) -> None:
-    send_mail(delivery.subject, delivery.body, None, [delivery.recipient], fail_silently=False)
+    EmailMessage(
+        delivery.subject,
+        delivery.body,
+        None,
+        [delivery.recipient],
+        headers={"Message-ID": message_id(delivery), "X-Delivery-Id": str(delivery.pk)},
+    ).send(fail_silently=False)
 
 
 def webhook_payload(delivery: Delivery) -> dict[str, Any]:
-    """The text message shape both WeCom and DingTalk group robots accept."""
-    return {"msgtype": "text", "text": {"content": f"【{delivery.subject}】\n{delivery.body}"}}
+    """The text message shape both WeCom and DingTalk group robots accept. The robots
+    cannot deduplicate; receivers that can (a relay, a bot gateway) read the
+    ``X-Delivery-Id`` header or ``delivery_id`` (robots ignore unknown keys)."""
+    return {
+        "msgtype": "text",
+        "text": {"content": f"【{delivery.subject}】\n{delivery.body}"},
+        "delivery_id": str(delivery.pk),
+    }
 
 
 def _send_webhook(delivery: Delivery) -> None:
@@ -46,7 +67,10 @@ def _send_webhook(delivery: Delivery) -> None:
         delivery.recipient,
         data=data,
         method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8"},
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Delivery-Id": str(delivery.pk),
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
@@ -109,10 +133,38 @@ def delivery_send(delivery_id: int) -> str:
             last_error=str(exc)[:500] or exc.__class__.__name__,
         )
         return DeliveryStatus.FAILED if gave_up else DeliveryStatus.RETRY
-    Delivery.objects.filter(pk=delivery_id).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), locked_until=None, last_error=""
-    )
+    _mark_sent(delivery_id)
     return DeliveryStatus.SENT
+
+
+# Retrying the mark-sent UPDATE: a database blip between sending and recording must
+# not leave a sent message "sending" (the sweep would send it again once the claim
+# expires). 0.2 + 0.4 + 0.8 + 1.6 + 3.2 s ≈ 6 s of patience, well inside the claim.
+MARK_SENT_DELAYS = (0.2, 0.4, 0.8, 1.6, 3.2)
+
+
+def _mark_sent(delivery_id: int) -> None:
+    for delay in (*MARK_SENT_DELAYS, None):
+        try:
+            Delivery.objects.filter(pk=delivery_id).update(
+                status=DeliveryStatus.SENT,
+                sent_at=timezone.now(),
+                locked_until=None,
+                last_error="",
+            )
+            return
+        except (OperationalError, InterfaceError):
+            if delay is None or connection.in_atomic_block:
+                raise  # inside a transaction a reconnect cannot help: the caller's call
+            log.warning(
+                "delivery %s sent but not yet marked sent; retrying in %.1f s", delivery_id, delay
+            )
+            time.sleep(delay)
+            # Drop the broken connection; the next query opens a fresh one.
+            connection.close_if_unusable_or_obsolete()
+            close_old_connections()
+            if connection.connection is not None and not connection.is_usable():
+                connection.close()
 
 
 def deliveries_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:

@@ -14,7 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.actors import signed_in
+from apps.core.api import NUMERIC_ID
 from apps.core.errors import NotFoundError, PermissionDeniedError
+from apps.core.params import DateParam, IdParam, TextParam, id_or_none
 from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, is_manager
 from apps.volunteers.models import ServiceCategory
@@ -51,6 +53,8 @@ class ServiceItemViewSet(viewsets.GenericViewSet[ServiceItem]):
     of its township and the county). Without it: staff get the items they manage,
     residents the menu of their point."""
 
+    lookup_value_regex = NUMERIC_ID
+
     serializer_class = ServiceItemSerializer
 
     def get_queryset(self) -> Any:
@@ -68,8 +72,8 @@ class ServiceItemViewSet(viewsets.GenericViewSet[ServiceItem]):
         site_id = params.get("site")
         if site_id:
             try:
-                site = Site.objects.get(pk=int(site_id), is_active=True)
-            except (Site.DoesNotExist, ValueError):
+                site = Site.objects.get(pk=id_or_none(site_id) or 0, is_active=True)
+            except Site.DoesNotExist:
                 raise NotFoundError("阵地不存在。", code="site_not_found") from None
             qs = selectors.menu_for_site(site)
         elif is_manager(request.user):
@@ -108,11 +112,11 @@ class ServiceItemViewSet(viewsets.GenericViewSet[ServiceItem]):
 
 
 class OrderFilterSerializer(serializers.Serializer[Any]):
-    status = serializers.CharField(required=False)
-    site = serializers.IntegerField(required=False)
-    service = serializers.IntegerField(required=False)
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
+    status = TextParam()
+    site = IdParam()
+    service = IdParam()
+    date_from = DateParam()
+    date_to = DateParam()
     mine = serializers.BooleanField(required=False, default=False)
 
     def validate_status(self, value: str) -> list[str]:
@@ -127,6 +131,8 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
     """Orders: residents see their own, volunteers those dispatched to them, staff
     those of their subtree. Every action is one service call; illegal moves answer
     409 ``illegal_transition``, out of scope 404, not your role 403."""
+
+    lookup_value_regex = NUMERIC_ID
 
     serializer_class = OrderSerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]

@@ -18,7 +18,7 @@ from PIL import Image
 from apps.volunteers.models import Volunteer
 
 from . import services
-from .models import OrderEvent, ServiceItem, ServiceOrder
+from .models import OrderAssignment, OrderEvent, ServiceItem, ServiceOrder
 
 # (site key, title, category, description, hours, points per hour, volunteers)
 ITEMS = [
@@ -136,12 +136,32 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         actor = vols[who].user if who in vols else users[who]
         return lambda pk: fn(order_id=pk, actor=actor, **kw)
 
+    def due(pk: int) -> None:
+        # Demo orders are booked for tomorrow; the served ones are moved to "now" so
+        # check-in (open an hour before the preferred start) is allowed.
+        now = timezone.now()
+        ServiceOrder.objects.filter(pk=pk).update(
+            preferred_start=now, preferred_end=now + dt.timedelta(hours=4)
+        )
+
+    def served_for(hours: str) -> Callable[[int], Any]:
+        # Reported hours may not exceed the time checked in: the demo's check-ins are
+        # moved back by the hours served.
+        def run(pk: int) -> None:
+            OrderAssignment.objects.filter(order_id=pk, checked_in_at__isnull=False).update(
+                checked_in_at=timezone.now() - dt.timedelta(hours=float(hours))
+            )
+
+        return run
+
     def serve(
         who: str, hours: str, summary: str, photo: bool = False
     ) -> list[Callable[[int], Any]]:
         return [
             act(services.order_accept, who),
+            due,
             act(services.order_start, who),
+            served_for(hours),
             act(
                 services.order_complete,
                 who,
@@ -193,7 +213,12 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         "res2",
         "助老上门服务",
         0,
-        [dispatch("vol1"), act(services.order_accept, "vol1"), act(services.order_start, "vol1")],
+        [
+            dispatch("vol1"),
+            act(services.order_accept, "vol1"),
+            due,
+            act(services.order_start, "vol1"),
+        ],
     )
     flow(
         "completed",

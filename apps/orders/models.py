@@ -6,6 +6,8 @@ move); this module holds the data and the invariants the database can keep.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,6 +21,16 @@ from apps.volunteers.models import ServiceCategory, Volunteer
 # Same limit as a volunteer service record (apps.volunteers): one service of one
 # volunteer is at most a day of service time.
 MAX_HOURS_PER_ASSIGNMENT = Decimal("24")
+
+
+def measured_hours(checked_in_at: dt.datetime, checked_out_at: dt.datetime) -> Decimal:
+    """The hours rule: the time between check-in and check-out rounded up to the next
+    half hour (a started half hour counts: 1 s → 0.5 h, 31 min → 1 h), at most 24.
+    Reported and confirmed hours may not exceed it."""
+    halves = max(1, math.ceil((checked_out_at - checked_in_at).total_seconds() / 1800))
+    return min(Decimal(halves) / 2, MAX_HOURS_PER_ASSIGNMENT).quantize(Decimal("0.1"))
+
+
 MAX_VOLUNTEERS_PER_ORDER = 10
 
 
@@ -124,6 +136,9 @@ class ServiceOrder(models.Model):
     # Idempotency-Key of the request that created the order, unique per placing user:
     # a repeated POST finds the first order instead of creating a second one.
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)
+    # SHA-256 of the normalised request that placed it with an Idempotency-Key: a repeat
+    # with the same key must carry the same fingerprint (rows from before it: blank).
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     address = models.CharField(_("服务地址"), max_length=200)
     contact_mobile = models.CharField(_("联系电话"), max_length=11)
     preferred_start = models.DateTimeField(_("期望开始时间"))
@@ -346,6 +361,19 @@ class OrderAssignment(models.Model):
 
     def get_status_display(self) -> str:  # type: ignore[no-redef]
         return str(_ASSIGNMENT_STATUS_LABELS.get(self.status, self.status))
+
+    @property
+    def measured_hours(self) -> Decimal | None:
+        """Check-in to check-out under the hours rule; None until checked out."""
+        if self.checked_in_at is None or self.checked_out_at is None:
+            return None
+        return measured_hours(self.checked_in_at, self.checked_out_at)
+
+    @property
+    def hours_differ(self) -> bool:
+        """Reported hours differ from the measured time (flagged on the assessment page)."""
+        measured = self.measured_hours
+        return measured is not None and self.reported_hours != measured
 
 
 class OrderEvent(models.Model):

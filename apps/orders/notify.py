@@ -110,6 +110,10 @@ def order_event_notify(order: ServiceOrder, event: OrderEvent) -> None:
             url=detail,
             dedupe_key=key,
         )
+    elif action == "release":
+        notify_site_staff(
+            site=order.handling_site, kind="order_released", context=ctx, url=detail, dedupe_key=key
+        )
     elif action == "nudge":
         notify_site_staff(
             site=order.handling_site, kind="order_nudged", context=ctx, url=detail, dedupe_key=key

@@ -22,6 +22,7 @@ from .models import (
     ServiceItem,
     ServiceOrder,
 )
+from .privacy import contact_mobile_for
 
 
 # --- menu ----------------------------------------------------------------------------------
@@ -79,6 +80,11 @@ class AssignmentSerializer(serializers.ModelSerializer[OrderAssignment]):
     volunteer_name = serializers.CharField(source="volunteer.real_name", read_only=True)
     volunteer_mobile = serializers.SerializerMethodField()
     status_display = serializers.CharField(source="get_status_display", read_only=True)
+    # The hours rule: check-in to check-out rounded up to the half hour.
+    measured_hours = serializers.DecimalField(
+        max_digits=4, decimal_places=1, read_only=True, allow_null=True
+    )
+    hours_differ = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = OrderAssignment
@@ -95,6 +101,8 @@ class AssignmentSerializer(serializers.ModelSerializer[OrderAssignment]):
             "checked_in_at",
             "checked_out_at",
             "reported_hours",
+            "measured_hours",
+            "hours_differ",
             "confirmed_hours",
             "summary",
         ]
@@ -150,6 +158,14 @@ class OrderSerializer(serializers.ModelSerializer[ServiceOrder]):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     assignments = AssignmentSerializer(many=True, read_only=True)
     nudged = serializers.BooleanField(source="is_nudged", read_only=True)
+    contact_mobile = serializers.SerializerMethodField(
+        help_text="全号：群众本人、管辖范围内的工作人员、接单后至签退前的志愿者；其余遮蔽"
+    )
+
+    def get_contact_mobile(self, obj: ServiceOrder) -> str:
+        request = self.context.get("request")
+        viewer = getattr(request, "user", None)
+        return contact_mobile_for(viewer, obj, request=request)
 
     class Meta:
         model = ServiceOrder

@@ -15,5 +15,8 @@ def lapse_unrated_orders() -> int:
 
 @shared_task(name="apps.orders.tasks.escalate_overdue_orders", acks_late=True)
 def escalate_overdue_orders() -> dict[str, int]:
-    """Orders undispatched past their site's limit go up a level (county: flagged)."""
-    return services.orders_escalate_overdue()
+    """Dispatches unanswered past ``ORDER_ASSIGNMENT_ANSWER_MINUTES`` lapse (the order
+    returns to the queue), then orders undispatched past their site's limit, counted
+    from placement, go up a level (county: flagged)."""
+    lapsed = services.assignments_lapse_unanswered()
+    return {**services.orders_escalate_overdue(), "lapsed": lapsed}

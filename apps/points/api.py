@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status, viewsets
+from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.actors import signed_in
-from apps.core.api import problem_response
+from apps.core.api import NUMERIC_ID, problem_response
 from apps.core.errors import NotFoundError
+from apps.core.params import IdParam, clean_query
 from apps.sites.scoping import is_manager
 from apps.volunteers.selectors import access_volunteer, volunteer_of
 
@@ -38,6 +39,14 @@ class BalanceView(APIView):
         return Response(BalanceSerializer(selectors.balance_of(volunteer)).data)
 
 
+class LedgerFilterSerializer(serializers.Serializer[Any]):
+    volunteer = IdParam()
+
+
+class RewardFilterSerializer(serializers.Serializer[Any]):
+    site = IdParam(help_text="兑换点（阵地）")
+
+
 class LedgerView(generics.ListAPIView[Any]):
     """Own entries; staff also see the entries of volunteers in their scope
     (``?volunteer=<id>`` narrows to one)."""
@@ -45,31 +54,31 @@ class LedgerView(generics.ListAPIView[Any]):
     serializer_class = LegSerializer
 
     def get_queryset(self) -> Any:
-        vid = self.request.query_params.get("volunteer")
+        vid = clean_query(LedgerFilterSerializer, self.request.query_params).get("volunteer")
         volunteer = access_volunteer(self.request.user, vid) if vid else None
         return selectors.ledger_entries(fetched_by=self.request.user, volunteer=volunteer)
 
-    @extend_schema(parameters=[OpenApiParameter("volunteer", int)])
+    @extend_schema(parameters=[LedgerFilterSerializer])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
 
 class RewardViewSet(viewsets.ReadOnlyModelViewSet[Any]):
-    serializer_class = RewardSerializer
     # Ids only: a non-numeric id is a 404 at the router, not a ValueError (500) in
     # the service's lookup.
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = NUMERIC_ID
+    serializer_class = RewardSerializer
 
     def get_queryset(self) -> Any:
-        site_id = self.request.query_params.get("site")
+        site_id = clean_query(RewardFilterSerializer, self.request.query_params).get("site")
         if site_id:
-            return selectors.rewards_for(site_id=int(site_id) if site_id.isdigit() else 0)
+            return selectors.rewards_for(site_id=site_id)
         volunteer = volunteer_of(self.request.user)
         if volunteer is not None:
             return selectors.rewards_for(volunteer=volunteer)
         return selectors.rewards_managed(fetched_by=self.request.user)
 
-    @extend_schema(parameters=[OpenApiParameter("site", int, description="兑换点（阵地）")])
+    @extend_schema(parameters=[RewardFilterSerializer])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
@@ -92,8 +101,8 @@ class RewardViewSet(viewsets.ReadOnlyModelViewSet[Any]):
 
 
 class RedemptionViewSet(viewsets.ReadOnlyModelViewSet[Any]):
+    lookup_value_regex = NUMERIC_ID
     serializer_class = RedemptionSerializer
-    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user

@@ -124,11 +124,23 @@ def reward_redeem(
             )
             if reward is None or not reward_available_to(volunteer, reward):
                 raise NotFoundError("兑换商品不存在。", code="not_found")
+            account = ledger.lock_volunteer_account(volunteer)
+            if key:
+                # Stripe's rule under races: a repeat that waited on these locks while
+                # the first request committed must return the first redemption, not
+                # fail the stock or balance check the first one used up. Every
+                # redemption of this volunteer holds their account lock, so the key is
+                # re-read here after any racing first request has committed.
+                existing = Redemption.objects.filter(
+                    volunteer=volunteer, idempotency_key=key
+                ).first()
+                if existing:
+                    _check_same_reward(existing, reward_id)
+                    return existing, False
             if not reward.is_active:
                 raise ConflictError("该商品已下架。", code="reward_inactive")
             if reward.stock <= 0:
                 raise ConflictError("该商品已兑完。", code="out_of_stock")
-            account = ledger.lock_volunteer_account(volunteer)
             if reward.per_volunteer_limit is not None:
                 taken = (
                     Redemption.objects.filter(volunteer=volunteer, reward=reward)

@@ -10,6 +10,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from apps.core.params import MAX_DATE, MIN_DATE
+
 MAX_DAYS = 3 * 366
 
 
@@ -29,6 +31,9 @@ def parse_range(params: Any) -> tuple[dt.date, dt.date]:
         )
     except ValueError:
         raise ValidationError({"from": ["日期格式应为 YYYY-MM-DD。"]}) from None
+    for name, day in (("from", day_from), ("to", day_to)):
+        if not MIN_DATE <= day <= MAX_DATE:
+            raise ValidationError({name: [f"日期应在 {MIN_DATE} 到 {MAX_DATE} 之间。"]})
     if day_from > day_to:
         raise ValidationError({"from": ["开始日期不能晚于结束日期。"]})
     if (day_to - day_from).days > MAX_DAYS:
@@ -37,6 +42,9 @@ def parse_range(params: Any) -> tuple[dt.date, dt.date]:
 
 
 def parse_period(period: str) -> tuple[dt.date, dt.date]:
+    year_match = re.match(r"(\d{4})", period)
+    if year_match and not MIN_DATE.year <= int(year_match.group(1)) <= MAX_DATE.year:
+        raise ValidationError({"period": [f"年份应在 {MIN_DATE.year} 到 {MAX_DATE.year} 之间。"]})
     m = re.fullmatch(r"(\d{4})-(\d{1,2})", period)
     if m:
         year, month = int(m.group(1)), int(m.group(2))

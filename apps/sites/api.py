@@ -4,28 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, permissions, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from apps.core.api import NUMERIC_ID
+from apps.core.params import IdParam, TextParam, clean_query
 
 from . import selectors, services
 from .models import Site, SiteLevel
 from .serializers import SiteSerializer, SiteUpdateSerializer, SiteWriteSerializer
 
 
-def _id_param(params: Any, name: str) -> int | None:
-    """A site id filter; a malformed one answers 400, not a 500 from the ORM."""
-    raw = params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise exceptions.ValidationError({name: ["请填写阵地编号（整数）。"]}) from None
+class SiteFilterSerializer(serializers.Serializer[Any]):
+    level = serializers.ChoiceField(choices=SiteLevel.choices, required=False)
+    parent = IdParam()  # type: ignore[assignment]  # a field, popped by the metaclass
+    within = IdParam()
+    active = serializers.BooleanField(required=False, allow_null=True, default=None)
+    q = TextParam(max_length=100)
 
 
 class SiteViewSet(viewsets.ModelViewSet[Site]):
+    lookup_value_regex = NUMERIC_ID
     serializer_class = SiteSerializer
     http_method_names = ["get", "post", "patch", "put", "head", "options"]
 
@@ -35,25 +36,20 @@ class SiteViewSet(viewsets.ModelViewSet[Site]):
         return [permissions.IsAuthenticated()]
 
     def get_queryset(self) -> Any:
-        params = self.request.query_params
-        active = params.get("active")
+        params = clean_query(SiteFilterSerializer, self.request.query_params)
         return selectors.site_list(
             filters={
                 "level": params.get("level"),
-                "parent": _id_param(params, "parent"),
-                "within": _id_param(params, "within"),
+                "parent": params.get("parent"),
+                "within": params.get("within"),
                 "q": params.get("q"),
-                "active": None if active in (None, "") else active.lower() in ("1", "true"),
+                "active": params.get("active"),
             }
         )
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("level", enum=SiteLevel.values),
-            OpenApiParameter("parent", int),
-            OpenApiParameter("within", int, description="只列出该阵地及其下级"),
-            OpenApiParameter("active", bool),
-            OpenApiParameter("q", str, description="按名称搜索"),
+            SiteFilterSerializer,
         ]
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -12,7 +12,9 @@ class SiteBriefSerializer(serializers.ModelSerializer[Site]):
 
 
 class SiteSerializer(serializers.ModelSerializer[Site]):
-    parent_name = serializers.CharField(source="parent.name", read_only=True, default=None)
+    parent_name = serializers.CharField(
+        source="parent.name", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Site

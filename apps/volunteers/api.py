@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.actors import signed_in
-from apps.core.api import problem_response
+from apps.accounts.models import RevealedField
+from apps.core.api import NUMERIC_ID, problem_response
 from apps.core.errors import NotFoundError
+from apps.core.params import IdParam, TextParam, clean_query
 from apps.sites.scoping import access_site, is_manager
 
 from . import selectors, services
@@ -39,33 +41,47 @@ def _require_manager(request: Request) -> None:
         raise NotFoundError("仅阵地工作人员可以访问。", code="not_found")
 
 
+class RosterFilterSerializer(serializers.Serializer[Any]):
+    site = IdParam(help_text="阵地（含下级）")
+    status = serializers.ChoiceField(choices=VolunteerStatus.choices, required=False)
+    skill = serializers.ChoiceField(choices=ServiceCategory.choices, required=False)
+    team = IdParam()
+    star_level = serializers.IntegerField(required=False, min_value=0, max_value=10)
+    q = TextParam(max_length=100, help_text="按姓名、手机号或志愿者编号搜索")
+
+
+class CertificateQuerySerializer(serializers.Serializer[Any]):
+    number = TextParam(max_length=40, required=True, allow_blank=False)
+    code = TextParam(max_length=40, required=True, allow_blank=False)
+
+
+class RevealRequestSerializer(serializers.Serializer[Any]):
+    field = serializers.ChoiceField(choices=RevealedField.choices)
+
+
+class RevealResponseSerializer(serializers.Serializer[Any]):
+    field = serializers.ChoiceField(choices=RevealedField.choices)
+    value = serializers.CharField()
+
+
+class CertificateIssueSerializer(serializers.Serializer[Any]):
+    """The certificate's request body: an object with optional notes (备注)."""
+
+    notes = TextParam(max_length=1000, default="")
+
+
 class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
+    lookup_value_regex = NUMERIC_ID
     serializer_class = VolunteerSerializer
 
     def get_queryset(self) -> Any:
-        p = self.request.query_params
+        p = clean_query(RosterFilterSerializer, self.request.query_params)
         return selectors.volunteer_list(
             fetched_by=self.request.user,
-            filters={
-                "site": p.get("site"),
-                "status": p.get("status"),
-                "skill": p.get("skill"),
-                "team": p.get("team"),
-                "star_level": p.get("star_level"),
-                "q": p.get("q"),
-            },
+            filters={k: p.get(k) for k in ("site", "status", "skill", "team", "star_level", "q")},
         )
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("site", int, description="阵地（含下级）"),
-            OpenApiParameter("status", enum=VolunteerStatus.values),
-            OpenApiParameter("skill", enum=ServiceCategory.values),
-            OpenApiParameter("team", int),
-            OpenApiParameter("star_level", int),
-            OpenApiParameter("q", str, description="按姓名、手机号或志愿者编号搜索"),
-        ]
-    )
+    @extend_schema(parameters=[RosterFilterSerializer])
     def list(self, request: Request) -> Response:
         _require_manager(request)
         page = self.paginate_queryset(self.get_queryset())
@@ -156,20 +172,35 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
         page = self.paginate_queryset(records)
         return self.get_paginated_response(ServiceRecordSerializer(page, many=True).data)
 
-    @extend_schema(request=VolunteerReasonSerializer, responses={201: CertificateSerializer})
+    @extend_schema(request=RevealRequestSerializer, responses={200: RevealResponseSerializer})
+    @action(detail=True, methods=["post"])
+    def reveal(self, request: Request, pk: str) -> Response:
+        """Show the full ID-card number or mobile (staff in scope); logged."""
+        volunteer = selectors.access_volunteer(request.user, pk)
+        _require_manager(request)
+        data = RevealRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        field = data.validated_data["field"]
+        value = services.volunteer_reveal(
+            actor=signed_in(request), volunteer=volunteer, field=field, source=request.path
+        )
+        return Response({"field": field, "value": value})
+
+    @extend_schema(request=CertificateIssueSerializer, responses={201: CertificateSerializer})
     @action(detail=True, methods=["post"])
     def certificates(self, request: Request, pk: str) -> Response:
         volunteer = selectors.access_volunteer(request.user, pk)
         _require_manager(request)
-        body: Any = request.data
-        notes = str(body.get("notes", ""))[:1000] if hasattr(body, "get") else ""
+        data = CertificateIssueSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         cert = services.certificate_issue(
-            actor=signed_in(request), volunteer=volunteer, notes=notes
+            actor=signed_in(request), volunteer=volunteer, notes=data.validated_data["notes"]
         )
         return Response(CertificateSerializer(cert).data, status=status.HTTP_201_CREATED)
 
 
 class TeamViewSet(viewsets.GenericViewSet[Any]):
+    lookup_value_regex = NUMERIC_ID
     serializer_class = TeamSerializer
 
     def get_queryset(self) -> Any:
@@ -244,16 +275,12 @@ class CertificateVerifyView(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("number", str, required=True),
-            OpenApiParameter("code", str, required=True),
-        ],
-        responses=CertificateVerifySerializer,
+        parameters=[CertificateQuerySerializer],
+        responses={200: CertificateVerifySerializer, 404: None},
     )
     def get(self, request: Request) -> Response:
-        cert = selectors.certificate_verify(
-            number=request.query_params.get("number", ""), code=request.query_params.get("code", "")
-        )
+        params = clean_query(CertificateQuerySerializer, request.query_params)
+        cert = selectors.certificate_verify(number=params["number"], code=params["code"])
         if cert is None:
             return problem_response(
                 404, "certificate_not_found", "未找到该证明，请核对编号和验证码。"

@@ -108,6 +108,12 @@ class Volunteer(models.Model):
         return self.real_name
 
     @property
+    def mobile_masked(self) -> str:
+        from apps.accounts.mobile import mask_mobile
+
+        return mask_mobile(self.mobile)
+
+    @property
     def skill_codes(self) -> list[str]:
         return [s.category for s in self.skills.all()]
 

@@ -25,14 +25,21 @@ def personal_data_visible(viewer: User | AnonymousUser | None, volunteer: Volunt
     return viewer.pk == volunteer.user_id or can_manage_site(viewer, volunteer.site)
 
 
+def _is_owner(viewer: User | AnonymousUser | None, volunteer: Volunteer) -> bool:
+    return bool(viewer is not None and viewer.pk and viewer.pk == volunteer.user_id)
+
+
 def id_number_for(viewer: User | AnonymousUser | None, volunteer: Volunteer) -> str:
-    if personal_data_visible(viewer, volunteer):
+    """Masked for everyone but the volunteer: staff in scope use the explicit, logged
+    "show" action (``services.volunteer_reveal``)."""
+    if _is_owner(viewer, volunteer):
         return volunteer.id_number
     return mask_id_number(volunteer.id_number)
 
 
 def volunteer_mobile_for(viewer: User | AnonymousUser | None, volunteer: Volunteer) -> str:
-    if personal_data_visible(viewer, volunteer):
+    """Masked for everyone but the volunteer (reveal like the ID number)."""
+    if _is_owner(viewer, volunteer):
         return volunteer.mobile
     return mask_mobile(volunteer.mobile)
 

@@ -20,13 +20,15 @@ from django.db.models.functions import Round
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.access_log import log_reveals
 from apps.accounts.mobile import normalize_mobile
-from apps.accounts.models import Role, RoleName, User
+from apps.accounts.models import RevealedField, Role, RoleName, User
 from apps.core.errors import ConflictError, NotFoundError, PermissionDeniedError
 from apps.notifications.services import notify
 from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, forget_roles, held_roles, is_global
 
+from .hooks import volunteer_deactivated
 from .idcard import mask_id_number, normalize_id_number
 from .models import (
     Certificate,
@@ -199,6 +201,10 @@ def _transition(*, volunteer: Volunteer, actor: User, action: str, reason: str =
         event = VolunteerEvent.objects.create(
             volunteer=locked, actor=actor, from_status=from_status, to_status=to_status, note=reason
         )
+        if to_status in (S.SUSPENDED, S.WITHDRAWN):
+            # Suspension and withdrawal end the volunteer's open order assignments in
+            # this transaction (the orders app registers the handler).
+            volunteer_deactivated(volunteer=locked, actor=actor, reason=reason)
         if action in ("approve", "reject"):
             # Written in this transaction, delivered after commit.
             kind = (
@@ -238,6 +244,23 @@ def volunteer_withdraw(*, volunteer: Volunteer, actor: User, reason: str = "") -
     if volunteer.user_id != getattr(actor, "pk", None):
         raise PermissionDeniedError("只有志愿者本人可以退出。", code="not_owner")
     return _transition(volunteer=volunteer, actor=actor, action="withdraw", reason=reason.strip())
+
+
+def volunteer_reveal(*, actor: User, volunteer: Volunteer, field: str, source: str) -> str:
+    """The explicit "show" action: the full ID-card number or mobile of a volunteer, for
+    staff whose scope holds the volunteer's site, written to the personal-data access
+    log (who, whose, which field, when, from where)."""
+    if field not in RevealedField.values:
+        raise ValidationError({"field": ["请选择要查看的信息：id_number 或 mobile。"]})
+    if actor.pk != volunteer.user_id:
+        _require_manager(actor, volunteer.site)
+        log_reveals(
+            viewer=actor,
+            field=field,
+            subjects=[(volunteer.user_id, volunteer.real_name)],
+            source=source,
+        )
+    return volunteer.id_number if field == RevealedField.ID_NUMBER else volunteer.mobile
 
 
 # --- teams ----------------------------------------------------------------------------
@@ -316,7 +339,7 @@ def team_remove_member(*, actor: User, team: Team, volunteer: Volunteer) -> None
 # --- service records and hours --------------------------------------------------------
 def service_record_add(
     *,
-    actor: User,
+    actor: User | None,
     volunteer: Volunteer,
     site: Site,
     service_date: dt.date,
@@ -330,7 +353,17 @@ def service_record_add(
     order was assessed). Idempotent by ``source_key``: the second call with the same
     key changes nothing and returns ``(existing, False)``."""
     if actor is not None:
+        if actor.pk == volunteer.user_id:
+            # Hours are money-like: nobody records service for themselves.
+            raise PermissionDeniedError("不能为自己记录服务时长。", code="own_record")
         _require_manager(actor, site, "该阵地不在您的管理范围内。")
+        _require_manager(actor, volunteer.site)
+        if not (
+            volunteer.site.path.startswith(site.path) or site.path.startswith(volunteer.site.path)
+        ):
+            # The site served must be on the volunteer's own branch of the tree: their
+            # point, a site above it, or a base under it.
+            raise ValidationError({"site": ["服务阵地须为志愿者所在阵地、其上级或下属阵地。"]})
     hours = Decimal(str(hours))
     errors: dict[str, list[str]] = {}
     if hours <= 0 or hours > MAX_SERVICE_HOURS_PER_RECORD:

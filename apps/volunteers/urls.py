@@ -11,6 +11,7 @@ urlpatterns = [
     path("roster/", views.roster, name="roster"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/review/<str:action>/", views.review, name="review"),
+    path("<int:pk>/reveal/<str:field>/", views.reveal, name="reveal"),
     path("<int:pk>/records/", views.record_service, name="record"),
     path("<int:pk>/certificates/", views.issue_certificate, name="issue_certificate"),
     path("teams/", views.teams, name="teams"),

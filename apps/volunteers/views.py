@@ -191,7 +191,7 @@ def roster(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: HttpRequest, pk: int, revealed: dict[str, str] | None = None) -> HttpResponse:
     _manager_only(request)
     volunteer = _access(request, pk)
     if volunteer.user_id == request.user.pk:
@@ -204,6 +204,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "volunteers/detail.html",
         {
             "v": volunteer,
+            "shown_mobile": (revealed or {}).get("mobile")
+            or selectors.volunteer_mobile_for(request.user, volunteer),
+            "shown_id_number": (revealed or {}).get("id_number")
+            or selectors.id_number_for(request.user, volunteer),
+            "revealed": revealed or {},
             "events": volunteer.events.select_related("actor").order_by("-created_at", "-id")[:50],
             "records": selectors.service_records_of(volunteer)[:50],
             "certificates": volunteer.certificates.select_related("issuing_site").order_by("-id"),
@@ -214,6 +219,23 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "periods": PERIODS,
         },
     )
+
+
+@login_required
+@require_POST
+def reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+    """The "show" button: the full ID-card number or mobile, logged."""
+    _manager_only(request)
+    volunteer = _access(request, pk)
+    try:
+        value = services.volunteer_reveal(
+            actor=signed_in(request), volunteer=volunteer, field=field, source=request.path
+        )
+    except ValidationError:
+        raise Http404 from None
+    response = detail(request, pk, revealed={field: value})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

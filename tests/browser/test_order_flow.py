@@ -24,6 +24,7 @@ from apps.orders.models import OrderAssignment, OrderPhoto, ServiceOrder
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD
 from tests.orders.conftest import Menu, Vols, m, v  # noqa: F401 - fixtures
+from tests.orders.factories import make_due, served_for
 
 pytestmark = pytest.mark.browser
 
@@ -149,8 +150,11 @@ def test_order_flow_on_phones(
     vol.goto(f"{base}/orders/tasks/")
     vol.click("button:has-text('接单')")
     vol.wait_for_selector("text=已接单，请按约定时间前往服务")
+    make_due(order.pk)  # check-in opens an hour before the booked slot
+    vol.reload()
     vol.click("button:has-text('签到，开始服务')")
     vol.wait_for_selector("text=已签到")
+    served_for(order.pk, hours=2)  # reported hours may not exceed the time checked in
     shot(vol, "my-tasks-360")
     vol.click("a:has-text('签退，完成服务')")
     vol.fill("#id_hours", "2")

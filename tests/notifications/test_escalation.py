@@ -23,9 +23,10 @@ NOTHING = {"escalated": 0, "flagged": 0}
 
 
 def waited(order: ServiceOrder, minutes: int) -> dt.datetime:
-    """The moment ``order`` has waited ``minutes`` at its current handling site."""
+    """The moment ``order`` has waited ``minutes`` at its current handling site (since
+    placement, or since it was escalated there)."""
     order.refresh_from_db()
-    since = max(t for t in (order.escalated_at, order.status_changed_at) if t)
+    since = order.escalated_at or order.created_at
     return since + dt.timedelta(minutes=minutes)
 
 
@@ -121,35 +122,47 @@ def test_dispatched_orders_are_left_alone(flow: Any) -> None:
     assert order.status == OrderStatus.DISPATCHED and order.escalated_at is None
 
 
-def test_declined_back_at_the_parent_restarts_the_clock(
+def test_a_decline_does_not_restart_the_clock(flow: Any, v: Any, cast: Any, tree: Any) -> None:
+    # Issue #12: the clock runs from placement (or arrival by escalation); dispatching
+    # and declining in between no longer restart it.
+    order = flow("submitted")
+    ServiceOrder.objects.filter(pk=order.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=100)
+    )
+    services.order_dispatch(order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk])
+    services.order_decline(order_id=order.pk, actor=v.vol1.user, reason="太远")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SUBMITTED
+    assert services.orders_escalate_overdue(now=timezone.now()) == NOTHING  # 100 min
+    soon = timezone.now() + dt.timedelta(minutes=21)  # 121 min after placement
+    assert services.orders_escalate_overdue(now=soon) == {"escalated": 1, "flagged": 0}
+    order.refresh_from_db()
+    assert order.handling_site_id == tree.town1.pk
+
+
+def test_escalated_by_hand_the_parent_gets_its_limit_from_arrival(
     flow: Any, v: Any, cast: Any, tree: Any
 ) -> None:
     order = flow("submitted")
     services.order_escalate(order_id=order.pk, actor=cast.village1)  # → town1, now
-    # It reached town1 three hours ago; town1 dispatched it, and just now the
-    # volunteer declined, so it is back in town1's queue with a fresh clock.
+    # It reached town1 three hours ago; town1 dispatched it and the volunteer just
+    # declined: back in town1's queue, long past town1's limit, so it goes up.
     ServiceOrder.objects.filter(pk=order.pk).update(
         escalated_at=timezone.now() - dt.timedelta(hours=3)
     )
     services.order_dispatch(order_id=order.pk, actor=cast.town1, volunteer_ids=[v.vol1.pk])
     services.order_decline(order_id=order.pk, actor=v.vol1.user, reason="太远")
-    order.refresh_from_db()
-    assert order.status == OrderStatus.SUBMITTED
     soon = timezone.now() + dt.timedelta(minutes=5)
-    assert services.orders_escalate_overdue(now=soon) == NOTHING
+    assert services.orders_escalate_overdue(now=soon) == {"escalated": 1, "flagged": 0}
     order.refresh_from_db()
-    assert order.handling_site_id == tree.town1.pk
-    assert services.orders_escalate_overdue(now=waited(order, 121)) == {
-        "escalated": 1,
-        "flagged": 0,
-    }
+    assert order.handling_site_id == tree.county.pk
 
 
 def test_beat_task_runs_the_service(flow: Any, cast: Any, monkeypatch: Any) -> None:
     order = flow("submitted")
     later = waited(order, 121)
     monkeypatch.setattr(timezone, "now", lambda: later)
-    assert escalate_overdue_orders.delay().get() == {"escalated": 1, "flagged": 0}
+    assert escalate_overdue_orders.delay().get() == {"escalated": 1, "flagged": 0, "lapsed": 0}
     assert len(notes(cast.town1, "order_escalated")) == 1
 
 

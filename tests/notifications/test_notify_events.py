@@ -25,6 +25,7 @@ from apps.orders.services import workflow as order_workflow
 from apps.points import services as points
 from apps.points.models import Reward
 from apps.volunteers import services as volunteers
+from tests.orders.factories import make_due, served_for
 
 from .conftest import with_email
 
@@ -106,6 +107,7 @@ def test_volunteer_answer_notifies_the_handling_site_staff(
 
 def test_completion_notifies_the_handling_site_staff(flow: Any, v: Any, cast: Any) -> None:
     order = flow("in_service")
+    served_for(order.pk, hours=2)
     before = mark()
     services.order_complete(
         order_id=order.pk, actor=v.vol1.user, hours=Decimal("2"), summary="陪老人聊天。"
@@ -120,6 +122,7 @@ def test_completion_is_notified_when_the_last_volunteer_checks_out(
     order = flow("accepted", needed=2, volunteers=[v.vol1, v.vol2])
     for vol in (v.vol1, v.vol2):
         services.order_start(order_id=order.pk, actor=vol.user)
+    served_for(order.pk, hours=1)
     before = mark()
     services.order_complete(
         order_id=order.pk, actor=v.vol1.user, hours=Decimal("1"), summary="上午的部分"
@@ -138,7 +141,9 @@ def test_rating_notifies_the_volunteers_who_served(flow: Any, v: Any, cast: Any)
         order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk, v.vol2.pk]
     )
     services.order_accept(order_id=order.pk, actor=v.vol1.user)  # vol2's request lapses
+    make_due(order.pk)
     services.order_start(order_id=order.pk, actor=v.vol1.user)
+    served_for(order.pk, hours=1)
     services.order_complete(order_id=order.pk, actor=v.vol1.user, hours=Decimal("1"), summary="好")
     before = mark()
     services.order_rate(order_id=order.pk, actor=cast.res1, score=4, comment="很耐心")

@@ -24,7 +24,7 @@ from apps.orders import services
 from apps.orders.models import ServiceItem, ServiceOrder
 from apps.volunteers.models import Volunteer, VolunteerStatus, availability_bit
 
-from .factories import ServiceItemFactory, VolunteerFactory
+from .factories import ServiceItemFactory, VolunteerFactory, make_due, served_for
 
 
 @dataclass
@@ -131,9 +131,11 @@ def flow(tree: Any, cast: Any, v: Vols, m: Menu) -> Any:
             if target >= 2:
                 for x in vols[: order.volunteers_needed]:
                     services.order_accept(order_id=order.pk, actor=x.user)
+                make_due(order.pk)  # check-in opens an hour before the slot
             if target >= 3:
                 services.order_start(order_id=order.pk, actor=vols[0].user)
             if target >= 4:
+                served_for(order.pk, hours=2)
                 services.order_complete(
                     order_id=order.pk,
                     actor=vols[0].user,

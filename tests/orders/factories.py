@@ -61,3 +61,24 @@ class ServiceItemFactory(factory.django.DjangoModelFactory):
     duration_hours = Decimal("2")
     points_per_hour = 10
     volunteers_needed = 1
+
+
+def make_due(order_id: int, *, in_minutes: int = 30) -> None:
+    """Move an order's preferred slot to start soon, so check-in (which opens an hour
+    before the preferred start) is allowed now."""
+    from apps.orders.models import ServiceOrder
+
+    start = timezone.now() + dt.timedelta(minutes=in_minutes)
+    ServiceOrder.objects.filter(pk=order_id).update(
+        preferred_start=start, preferred_end=start + dt.timedelta(hours=2)
+    )
+
+
+def served_for(order_id: int, hours: float = 3) -> None:
+    """Backdate the check-ins of an order's volunteers, as if they had been serving for
+    ``hours`` (reported hours may not exceed the time between check-in and check-out)."""
+    from apps.orders.models import OrderAssignment
+
+    OrderAssignment.objects.filter(order_id=order_id, checked_in_at__isnull=False).update(
+        checked_in_at=timezone.now() - dt.timedelta(hours=hours)
+    )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from apps.orders.models import OrderAssignment, ServiceItem, ServiceOrder
+from tests.orders.factories import make_due, served_for
 
 from .conftest import order_payload
 
@@ -48,7 +49,9 @@ def test_happy_path_through_the_api(api_as, cast, v, m, settings, tmp_path):
     assert r.json()["assignments"][0]["volunteer"] == v.vol1.pk
 
     assert vol1.post(f"/api/v1/orders/{oid}/accept/").json()["status"] == "accepted"
+    make_due(oid)
     assert vol1.post(f"/api/v1/orders/{oid}/start/").json()["status"] == "in_service"
+    served_for(oid, hours=3)
     r = vol1.post(
         f"/api/v1/orders/{oid}/complete/",
         {"summary": "打扫卫生，陪老人聊天", "hours": "2.5", "photos": [png(), png()]},
@@ -96,7 +99,7 @@ def test_idempotent_post_returns_the_first_order(api_as, cast, m):
     )
     again = res1.post(
         "/api/v1/orders/",
-        order_payload(m.village1, note="changed"),
+        order_payload(m.village1, note="  请上门 "),  # the same request, spelt differently
         format="json",
         HTTP_IDEMPOTENCY_KEY="same-key",
     )

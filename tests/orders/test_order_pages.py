@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from apps.orders.models import OrderAssignment, OrderPhoto, ServiceItem, ServiceOrder
+from tests.orders.factories import make_due, served_for
 
 from .conftest import window
 
@@ -84,7 +85,9 @@ def test_volunteer_accepts_starts_and_completes_with_photos_on_pages(
     assert f"/orders/{order.pk}/accept/" in html
     r = client.post(f"/orders/{order.pk}/accept/", {"next": "/orders/tasks/"})
     assert r.status_code == 302 and r["Location"] == "/orders/tasks/"
+    make_due(order.pk)
     client.post(f"/orders/{order.pk}/start/")
+    served_for(order.pk, hours=2)
     buf = io.BytesIO()
     Image.new("RGB", (400, 300), (0, 80, 160)).save(buf, format="JPEG")
     photo = SimpleUploadedFile("p.jpg", buf.getvalue(), content_type="image/jpeg")

@@ -62,7 +62,7 @@ MATRIX = {
     ),
     "complete": (
         "in_service",
-        {"summary": "完成", "hours": "1"},
+        {"summary": "完成", "hours": "0.5"},  # just checked in: at most half an hour
         {
             "vol1": OK,
             "res1": FORBIDDEN,

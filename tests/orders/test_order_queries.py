@@ -9,6 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from apps.orders import services
+from tests.orders.factories import make_due
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +127,7 @@ def test_each_action_takes_a_bounded_number_of_queries(cast, v, flow, m):
     )
     run("decline", lambda: services.order_decline(order_id=o.pk, actor=v.vol2.user, reason="x"))
     run("accept", lambda: services.order_accept(order_id=o.pk, actor=cast.vol1))
+    make_due(o.pk)
     run("start", lambda: services.order_start(order_id=o.pk, actor=cast.vol1))
     run("complete", lambda: services.order_complete(order_id=o.pk, actor=cast.vol1, summary="x"))
     run("rate", lambda: services.order_rate(order_id=o.pk, actor=cast.res1, score=5))

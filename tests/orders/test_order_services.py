@@ -22,6 +22,7 @@ from apps.orders.models import (
     ServiceOrder,
 )
 from apps.volunteers.models import availability_bit
+from tests.orders.factories import make_due, served_for
 
 from .conftest import window
 from .factories import VolunteerFactory
@@ -334,6 +335,7 @@ def test_check_in_and_out_with_hours_summary_and_photos(cast, v, flow, settings,
     with pytest.raises(ConflictError) as exc:
         services.order_start(order_id=order.pk, actor=cast.vol1)
     assert exc.value.code == "already_checked_in"
+    served_for(order.pk, hours=2)
     services.order_complete(
         order_id=order.pk,
         actor=cast.vol1,
@@ -394,8 +396,10 @@ def test_completion_waits_for_every_accepted_volunteer(cast, v, flow):
     )
     for vol in (v.vol1, v.vol2):
         services.order_accept(order_id=order.pk, actor=vol.user)
+    make_due(order.pk)
     for vol in (v.vol1, v.vol2):
         services.order_start(order_id=order.pk, actor=vol.user)
+    served_for(order.pk, hours=3)
     services.order_complete(order_id=order.pk, actor=cast.vol1, summary="上午", hours=2)
     order.refresh_from_db()
     assert order.status == OrderStatus.IN_SERVICE

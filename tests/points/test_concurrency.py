@@ -142,3 +142,30 @@ def test_concurrent_cancels_refund_once(tree: Any, cast: Any, fund: Any, reward:
     assert conflict_codes(results) == ["illegal_transition"]
     assert balance(v) == 100 and Reward.objects.get(pk=rice.pk).stock == 5
     assert verify_ledger().ok
+
+
+def test_racing_repeats_of_one_key_all_return_the_first_redemption(
+    tree: Any, cast: Any, fund: Any, reward: Any
+) -> None:
+    # Issue #12 (Stripe's rule): the first request takes the last item and the last
+    # points; its concurrent repeats must return it, not 409 out_of_stock or
+    # insufficient_points.
+    vol = PointsVolunteerFactory(site=tree.village1)
+    fund(vol, 30)
+    last = reward(name="最后一桶油", points_cost=30, stock=1)
+    results = race(
+        *[
+            lambda: services.reward_redeem(
+                actor=vol.user, reward_id=last.pk, idempotency_key="redeem-once"
+            )
+            for _ in range(8)
+        ]
+    )
+    assert all(kind == "ok" for kind, _ in results), results
+    ids = {value[0].pk for _kind, value in results}
+    assert len(ids) == 1
+    assert sorted(value[1] for _kind, value in results) == [False] * 7 + [True]
+    assert Redemption.objects.filter(volunteer=vol).count() == 1
+    assert Reward.objects.get(pk=last.pk).stock == 0
+    assert balance(vol) == 0
+    assert verify_ledger().ok

@@ -38,8 +38,10 @@ def recorded(tree, cast, approved_v1):
             title=title,
             hours=Decimal(h),
         )
+    # Staff may only record at sites on the volunteer's branch (issue #12); a service
+    # elsewhere arrives through the settlement of an assessed order (the system actor).
     services.service_record_add(
-        actor=cast.town2,
+        actor=None,
         volunteer=approved_v1,
         site=tree.village2,
         service_date=day - dt.timedelta(days=5),

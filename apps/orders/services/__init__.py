@@ -8,6 +8,7 @@
 - ``serving``: the volunteer accepts, declines, checks in and out;
 - ``feedback``: the resident rates, disputes, nudges;
 - ``closing``: cancel and reject;
+- ``release``: a volunteer leaves an order (suspended, withdrawn, no answer);
 - ``escalation``: escalating by hand and the periodic escalation job;
 - ``assessment``: assessing (考核定单) and the unrated-order lapse job;
 - ``offers``: which actions a page offers.
@@ -23,6 +24,7 @@ from .feedback import order_dispute, order_nudge, order_rate
 from .menu import service_item_create, service_item_update
 from .offers import actions_for
 from .placing import order_place
+from .release import assignments_end_for_volunteer, assignments_lapse_unanswered
 from .serving import (
     MAX_PHOTOS,
     clean_photos,
@@ -51,6 +53,8 @@ __all__ = [
     "TRANSITIONS",
     "TooSoonError",
     "actions_for",
+    "assignments_end_for_volunteer",
+    "assignments_lapse_unanswered",
     "assessing_site_id",
     "can_assess",
     "clean_photos",

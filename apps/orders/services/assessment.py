@@ -22,6 +22,7 @@ from ..models import (
     OrderAssignment,
     OrderEvent,
     ServiceOrder,
+    measured_hours,
 )
 from .workflow import (
     RATING_WINDOW,
@@ -33,6 +34,12 @@ from .workflow import (
     lock_visible,
     record,
 )
+
+
+def measured_of(assignment: OrderAssignment) -> Decimal:
+    """The measured time of a checked-out assignment (the hours rule, ``measured_hours``)."""
+    assert assignment.checked_in_at is not None and assignment.checked_out_at is not None
+    return measured_hours(assignment.checked_in_at, assignment.checked_out_at)
 
 
 def can_assess(user: User, order: ServiceOrder) -> bool:
@@ -112,6 +119,12 @@ def order_assess(
                 "订单尚未进入考核：请等待群众评价（或完成满 7 天）。",
                 code="not_ready_for_assessment",
             )
+        if OrderAssignment.objects.filter(order_id=order.pk, volunteer__user=actor).exists():
+            # Hours are money-like: nobody confirms hours on an order they served on
+            # (or were dispatched to).
+            raise PermissionDeniedError(
+                "您参与了这张单的服务，不能考核自己的服务时长。", code="own_order"
+            )
         served = list(
             OrderAssignment.objects.select_related("volunteer").filter(
                 order_id=order.pk, status=A.ACCEPTED, checked_out_at__isnull=False
@@ -122,6 +135,15 @@ def order_assess(
         if unknown:
             raise ValidationError(
                 {"hours": [f"志愿者 {'、'.join(map(str, unknown))} 没有参与这张单的服务。"]}
+            )
+        over = [
+            f"{a.volunteer.real_name}（最多 {measured_of(a)} 小时）"
+            for a in served
+            if a.volunteer_id in given and given[a.volunteer_id] > measured_of(a)
+        ]
+        if over:
+            raise ValidationError(
+                {"hours": ["确认的时长不能超过签到到签退的时间：" + "、".join(over)]}
             )
         now = timezone.now()
         order.assessed_by, order.assessed_at = actor, now

@@ -7,7 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -80,14 +80,13 @@ def orders_escalate_overdue(
     notifications; a county-level order past the limit is flagged (``overdue_at``) for
     the county dashboard and its staff are told once.
 
-    Waiting starts when the order reached its handling site (``escalated_at``) or
-    last became ``submitted`` (``status_changed_at``). One query per distinct limit
+    The clock runs from placement (``created_at``), or from the moment the order
+    reached its current handling site by escalation (``escalated_at``): dispatching,
+    declines and lapsed dispatches do not restart it. One query per distinct limit
     finds candidates; each is then locked (skipping rows someone holds right now) and
     re-checked, so a concurrent dispatch wins and a rerun does nothing twice."""
     now = now or timezone.now()
-    # The later of the two: escalating keeps the status (so not status_changed_at), and
-    # an escalated order dispatched and declined again waits from its return.
-    waiting_since = Greatest("status_changed_at", Coalesce("escalated_at", "status_changed_at"))
+    waiting_since = Coalesce("escalated_at", "created_at")
     limits: set[int] = {
         m
         for m in Site.objects.exclude(escalation_minutes__isnull=True).values_list(
@@ -124,9 +123,9 @@ def orders_escalate_overdue(
             )
             if order is None or order.status != S.SUBMITTED or order.overdue_at is not None:
                 continue
-            since = max(t for t in (order.escalated_at, order.status_changed_at) if t)
+            since = order.escalated_at or order.created_at
             if since > now - escalation_limit(order.handling_site):
-                continue  # dispatched and declined again meanwhile: the clock restarted
+                continue
             if order.handling_site.parent_id:
                 _escalate(
                     order,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 
 from django.core.exceptions import ValidationError
@@ -66,9 +68,22 @@ def order_place(
             raise ValidationError(
                 {"idempotency_key": ["Idempotency-Key 应为 1 到 100 个可见 ASCII 字符。"]}
             )
+    fingerprint = request_fingerprint(
+        actor=actor,
+        service=service,
+        site=site,
+        resident=resident,
+        address=address,
+        contact_mobile=contact_mobile,
+        preferred_start=preferred_start,
+        preferred_end=preferred_end,
+        note=note,
+        volunteers_needed=volunteers_needed,
+    )
+    if idempotency_key is not None:
         existing = _order_by_key(actor, idempotency_key)
         if existing is not None:
-            _check_same_request(existing, service)
+            _check_same_request(existing, service, fingerprint)
             return existing, False
 
     # Who orders for whom, and at which point.
@@ -134,6 +149,7 @@ def order_place(
                 resident=resident,
                 placed_by=actor,
                 idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint if idempotency_key else "",
                 address=address,
                 contact_mobile=mobile,
                 preferred_start=preferred_start,
@@ -159,14 +175,68 @@ def order_place(
         existing = _order_by_key(actor, idempotency_key) if idempotency_key else None
         if existing is None:
             raise
-        _check_same_request(existing, service)
+        _check_same_request(existing, service, fingerprint)
         return existing, False
     return order, True
 
 
-def _check_same_request(existing: ServiceOrder, service: ServiceItem | None) -> None:
-    """A repeated Idempotency-Key must repeat the same request: a key reused for another
-    service is a client error, not a silent return of an unrelated order."""
+def request_fingerprint(
+    *,
+    actor: User,
+    service: ServiceItem | None,
+    site: Site | None,
+    resident: User | None,
+    address: str,
+    contact_mobile: str,
+    preferred_start: dt.datetime | None,
+    preferred_end: dt.datetime | None,
+    note: str,
+    volunteers_needed: int | None,
+) -> str:
+    """SHA-256 of the normalised request: what was asked, as it was asked (trimmed text,
+    the canonical mobile, times in UTC), so two spellings of one request match and any
+    real difference does not."""
+    try:
+        mobile = normalize_mobile(contact_mobile)
+    except ValidationError:
+        mobile = str(contact_mobile or "").strip()
+
+    try:
+        needed: int | str | None = int(volunteers_needed) if volunteers_needed else None
+    except (TypeError, ValueError):
+        needed = str(volunteers_needed)
+
+    def when(moment: dt.datetime | None) -> str | None:
+        return moment.astimezone(dt.UTC).isoformat() if moment else None
+
+    body = {
+        "service": service.pk if service else None,
+        "site": site.pk if site else None,
+        "resident": (resident or actor).pk,
+        "address": str(address or "").strip(),
+        "contact_mobile": mobile,
+        "preferred_start": when(preferred_start),
+        "preferred_end": when(preferred_end),
+        "note": str(note or "").strip(),
+        "volunteers_needed": needed,
+    }
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _check_same_request(
+    existing: ServiceOrder, service: ServiceItem | None, fingerprint: str
+) -> None:
+    """A repeated Idempotency-Key must repeat the same request (Stripe's rule): any
+    difference is a client error, not a silent return of another order. Orders placed
+    before fingerprints were stored compare by service only."""
+    if existing.request_fingerprint:
+        if existing.request_fingerprint != fingerprint:
+            raise ConflictError(
+                "该 Idempotency-Key 已用于另一张点单，请为新的点单使用新的键。",
+                code="idempotency_key_reused",
+            )
+        return
     if service is not None and existing.service_id != service.pk:
         raise ConflictError(
             "该 Idempotency-Key 已用于另一张点单，请为新的点单使用新的键。",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -19,10 +19,10 @@ from apps.core.types import Id
 from apps.core.uploads import CleanImage, clean_image
 
 from ..models import (
-    MAX_HOURS_PER_ASSIGNMENT,
     OrderAssignment,
     OrderPhoto,
     ServiceOrder,
+    measured_hours,
 )
 from .workflow import (
     A,
@@ -34,6 +34,7 @@ from .workflow import (
     lock_visible,
     my_assignment,
     record,
+    require_active_volunteer,
     require_open,
 )
 
@@ -46,6 +47,7 @@ def order_accept(*, order_id: Id, actor: User) -> ServiceOrder:
     with transaction.atomic():
         order = lock_visible(order_id, actor)
         mine = my_assignment(order, actor)
+        require_active_volunteer(mine)
         check_transition(order, "accept")
         require_open(mine, "接单")
         now = timezone.now()
@@ -86,6 +88,7 @@ def order_decline(*, order_id: Id, actor: User, reason: str) -> ServiceOrder:
     with transaction.atomic():
         order = lock_visible(order_id, actor)
         mine = my_assignment(order, actor)
+        require_active_volunteer(mine)
         check_transition(order, "decline")
         require_open(mine, "谢绝")
         now = timezone.now()
@@ -116,12 +119,22 @@ def order_start(*, order_id: Id, actor: User) -> ServiceOrder:
     with transaction.atomic():
         order = lock_visible(order_id, actor)
         mine = my_assignment(order, actor)
+        require_active_volunteer(mine)
         check_transition(order, "start")
         if mine.status != A.ACCEPTED:
             raise ConflictError("您没有接这张单，不能签到。", code="assignment_not_accepted")
         if mine.checked_in_at is not None:
             raise ConflictError("您已经签到过了。", code="already_checked_in")
         now = timezone.now()
+        opens = check_in_opens_at(order)
+        if now < opens:
+            raise ConflictError(
+                "还没到签到时间：最早可在期望开始时间前 "
+                f"{settings.ORDER_CHECK_IN_OPENS_MINUTES} 分钟签到"
+                f"（{timezone.localtime(opens):%m月%d日 %H:%M} 起）。",
+                code="check_in_not_open",
+                errors={"opens_at": [opens.isoformat()]},
+            )
         mine.checked_in_at = now
         mine.save(update_fields=["checked_in_at"])
         fields = []
@@ -140,10 +153,15 @@ def order_start(*, order_id: Id, actor: User) -> ServiceOrder:
     return order
 
 
+def check_in_opens_at(order: ServiceOrder) -> dt.datetime:
+    """The earliest check-in: ``ORDER_CHECK_IN_OPENS_MINUTES`` (default 60) before the
+    preferred start, so a volunteer cannot start the clock hours before the slot."""
+    return order.preferred_start - dt.timedelta(minutes=settings.ORDER_CHECK_IN_OPENS_MINUTES)
+
+
 def default_hours(checked_in_at: dt.datetime, checked_out_at: dt.datetime) -> Decimal:
-    """Elapsed time rounded up to the half hour, at least half an hour, at most 24."""
-    halves = max(1, math.ceil((checked_out_at - checked_in_at).total_seconds() / 1800))
-    return min(Decimal(halves) / 2, MAX_HOURS_PER_ASSIGNMENT)
+    """Hours left blank at check-out: the measured time (see ``measured_hours``)."""
+    return measured_hours(checked_in_at, checked_out_at)
 
 
 def clean_photos(photos: Sequence[UploadedFile]) -> list[CleanImage]:
@@ -180,14 +198,25 @@ def order_complete(
     with transaction.atomic():
         order = lock_visible(order_id, actor)
         mine = my_assignment(order, actor)
+        require_active_volunteer(mine)
         check_transition(order, "complete")
         if mine.status != A.ACCEPTED or mine.checked_in_at is None:
             raise ConflictError("请先签到，再签退。", code="not_checked_in")
         if mine.checked_out_at is not None:
             raise ConflictError("您已经签退过了。", code="already_checked_out")
         now = timezone.now()
+        measured = measured_hours(mine.checked_in_at, now)
+        if reported is not None and reported > measured:
+            raise ValidationError(
+                {
+                    "hours": [
+                        f"上报的服务时长（{reported} 小时）超过了签到到签退的时间"
+                        f"（按半小时向上取整为 {measured} 小时）。"
+                    ]
+                }
+            )
         mine.checked_out_at = now
-        mine.reported_hours = reported or default_hours(mine.checked_in_at, now)
+        mine.reported_hours = reported or measured
         mine.summary = summary
         mine.save(update_fields=["checked_out_at", "reported_hours", "summary"])
         # Files are written to storage as the rows are saved; if the transaction rolls

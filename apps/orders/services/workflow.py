@@ -30,6 +30,7 @@ from apps.core.errors import ConflictError, DomainError, NotFoundError, Permissi
 from apps.core.types import Id
 from apps.sites.scoping import can_manage_site, held_roles
 from apps.volunteers.models import (
+    VolunteerStatus,
     availability_bit,
     period_index_for_hour,
 )
@@ -72,6 +73,11 @@ TRANSITIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "nudge": (WAITING, WAITING),
     "dispute": (frozenset({S.COMPLETED, S.RATED}), frozenset({S.COMPLETED, S.RATED})),
     "lapse_rating": (frozenset({S.COMPLETED}), frozenset({S.COMPLETED})),
+    # A volunteer leaves without finishing (suspended, withdrawn, no answer in time).
+    "release": (
+        frozenset({S.DISPATCHED, S.ACCEPTED, S.IN_SERVICE}),
+        frozenset({S.DISPATCHED, S.ACCEPTED, S.IN_SERVICE, S.COMPLETED, S.SUBMITTED}),
+    ),
 }
 
 
@@ -90,6 +96,7 @@ ACTION_LABELS: dict[str, str] = {
     "nudge": "催单",
     "dispute": "投诉",
     "lapse_rating": "超期未评价转考核",
+    "release": "志愿者退出订单",
 }
 
 
@@ -211,6 +218,16 @@ def my_assignment(order: ServiceOrder, actor: User) -> OrderAssignment:
     if assignment is None:
         raise PermissionDeniedError("该订单没有派给您。", code="not_assigned")
     return assignment
+
+
+def require_active_volunteer(mine: OrderAssignment) -> None:
+    """Every volunteer move checks the volunteer's status now, not when dispatched: a
+    suspended or withdrawn volunteer can no longer accept, decline, start or finish."""
+    if mine.volunteer.status != VolunteerStatus.APPROVED:
+        raise PermissionDeniedError(
+            f"您的志愿者状态为“{mine.volunteer.get_status_display()}”，不能处理订单。",
+            code="volunteer_not_active",
+        )
 
 
 def require_open(mine: OrderAssignment, verb: str) -> None:

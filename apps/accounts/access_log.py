@@ -1,0 +1,115 @@
+"""Writing the personal-data access log (PIPL): every time a full mobile or ID-card
+number is shown to someone other than its owner, one ``PersonalDataAccess`` row."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.utils import timezone
+
+from apps.sites.scoping import held_roles, is_global
+
+from .models import PersonalDataAccess, RevealedField, User
+
+
+def log_reveals(
+    *,
+    viewer: User | AnonymousUser | None,
+    field: str,
+    subjects: Iterable[tuple[int | None, str]],
+    source: str,
+) -> int:
+    """Log reveals of ``field`` to ``viewer``: ``subjects`` are (user id or None, label)
+    pairs; a viewer's own data is not logged. One INSERT for all."""
+    if viewer is None or isinstance(viewer, AnonymousUser) or not viewer.is_authenticated:
+        return 0
+    assert field in RevealedField.values
+    rows = [
+        PersonalDataAccess(
+            viewer_id=viewer.pk,
+            subject_id=subject_id,
+            subject_label=label[:100],
+            field=field,
+            source=source[:200],
+        )
+        for subject_id, label in subjects
+        if subject_id != viewer.pk
+    ]
+    PersonalDataAccess.objects.bulk_create(rows)
+    return len(rows)
+
+
+def defer_reveal(
+    request: Any,
+    *,
+    viewer: User | AnonymousUser,
+    field: str,
+    subject_id: int | None,
+    label: str,
+) -> None:
+    """Queue one reveal on ``request`` (Django's or DRF's); ``AccessLogMiddleware``
+    writes a request's reveals in one INSERT once the response is ready. Without a
+    request the reveal is written at once."""
+    django_request = getattr(request, "_request", request)
+    if django_request is None or not hasattr(django_request, "path"):
+        log_reveals(viewer=viewer, field=field, subjects=[(subject_id, label)], source="")
+        return
+    queue = django_request.__dict__.setdefault("_personal_data_reveals", [])
+    queue.append((viewer, field, subject_id, label))
+
+
+class AccessLogMiddleware:
+    """Writes the reveals a request queued (``defer_reveal``), one INSERT per request."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        response = self.get_response(request)
+        queue = request.__dict__.pop("_personal_data_reveals", None)
+        if queue:
+            PersonalDataAccess.objects.bulk_create(
+                [
+                    PersonalDataAccess(
+                        viewer_id=viewer.pk,
+                        subject_id=subject_id,
+                        subject_label=label[:100],
+                        field=field,
+                        source=request.path[:200],
+                    )
+                    for viewer, field, subject_id, label in queue
+                    if subject_id != viewer.pk
+                ]
+            )
+        return response
+
+
+def can_read_access_log(user: User | AnonymousUser | None) -> bool:
+    """County admins (and superusers) read the log; nobody edits it."""
+    if user is None or not user.is_authenticated:
+        return False
+    return is_global(user) or any(r.role == "county_admin" for r in held_roles(user))
+
+
+def access_log_csv(rows: QuerySet[PersonalDataAccess]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="personal-data-access.csv"'
+    response.write("\ufeff")  # Excel reads UTF-8 with a BOM
+    out = csv.writer(response)
+    out.writerow(["time", "viewer", "subject", "field", "source"])
+    for row in rows.iterator(chunk_size=2000):
+        out.writerow(
+            [
+                timezone.localtime(row.created_at).isoformat(),
+                row.viewer.username,
+                row.subject.username if row.subject else row.subject_label,
+                row.field,
+                row.source,
+            ]
+        )
+    return response
