@@ -4,6 +4,7 @@
   helpers every move uses;
 - ``menu``: service menu writes;
 - ``placing``: placing an order (点单, 代点单);
+- ``phone_in``: a phone call recorded, the caller registered if new, the order placed;
 - ``dispatch``: staff assign volunteers (派单);
 - ``serving``: the volunteer accepts, declines, checks in and out;
 - ``feedback``: the resident rates, disputes, nudges;
@@ -22,6 +23,7 @@ from .escalation import escalation_limit, order_escalate, orders_escalate_overdu
 from .feedback import order_dispute, order_nudge, order_rate
 from .menu import service_item_create, service_item_update
 from .offers import actions_for
+from .phone_in import phone_order_place
 from .placing import order_place
 from .serving import (
     MAX_PHOTOS,
@@ -70,6 +72,7 @@ __all__ = [
     "order_reject",
     "order_start",
     "order_visible_to",
+    "phone_order_place",
     "orders_escalate_overdue",
     "orders_lapse_unrated",
     "resident_points",
