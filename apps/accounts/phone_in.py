@@ -25,9 +25,7 @@ LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 def normalize_landline(raw: str) -> str:
     value = re.sub(r"[\s()（）]", "", raw or "")
     if not LANDLINE_RE.match(value):
-        raise ValidationError(
-            "请输入有效的固定电话，例如 0311-12345678。", code="invalid_landline"
-        )
+        raise ValidationError("请输入有效的固定电话，例如 0311-12345678。", code="invalid_landline")
     if "-" not in value:  # 0311 12345678 → 0311-12345678 (area codes of 3 or 4 digits)
         split = 3 if value[1] in "12" else 4
         value = f"{value[:split]}-{value[split:]}"
@@ -183,9 +181,7 @@ def family_proxy_link(
 ) -> FamilyProxy:
     """Staff of the elder's point link a family member (found by their registered
     mobile) as the elder's proxy. Idempotent: linking twice returns the same link."""
-    points = list(
-        Site.objects.filter(roles__user=elder, roles__role=RoleName.RESIDENT).distinct()
-    )
+    points = list(Site.objects.filter(roles__user=elder, roles__role=RoleName.RESIDENT).distinct())
     if not points or not any(can_manage_site(actor, p) for p in points):
         raise NotFoundError("群众不存在。", code="not_found")
     try:
@@ -231,4 +227,3 @@ def proxy_ids_for(elder_id: int) -> list[int]:
 def elders_of(user: User) -> list[User]:
     """The residents ``user`` may act for as a family proxy."""
     return list(User.objects.filter(family_proxies__proxy=user).order_by("pk"))
-

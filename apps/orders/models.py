@@ -374,7 +374,9 @@ class PhoneCall(models.Model):
     and the order placed from it (if any). Written with the order in one transaction."""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
-    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     caller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="phone_calls"
     )

@@ -208,7 +208,9 @@ def proxy_create(request: HttpRequest) -> HttpResponse:
             mobile = normalize_mobile(form.cleaned_data["resident_mobile"])
             resident = User.objects.filter(mobile=mobile).first()
             if resident is None:
-                form.add_error("resident_mobile", "该手机号还没有在平台登记，请先为群众注册账号。")
+                form.add_error(
+                    "resident_mobile", "该手机号还没有在平台登记，请用“电话点单”当场登记并点单。"
+                )
         except ValidationError as exc:
             form.add_error("resident_mobile", exc.messages[0])
         if resident is not None:

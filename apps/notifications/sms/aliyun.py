@@ -47,9 +47,7 @@ def canonical_query(params: Mapping[str, str]) -> str:
 
 def sign(params: Mapping[str, str], secret: str, method: str = "GET") -> str:
     string_to_sign = f"{method}&{percent_encode('/')}&{percent_encode(canonical_query(params))}"
-    digest = hmac.new(
-        f"{secret}&".encode(), string_to_sign.encode("utf-8"), hashlib.sha1
-    ).digest()
+    digest = hmac.new(f"{secret}&".encode(), string_to_sign.encode("utf-8"), hashlib.sha1).digest()
     return base64.b64encode(digest).decode("ascii")
 
 
