@@ -8,6 +8,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.sites.models import Site
+
 from .forms import DT_FORMAT, LocalDateTimeInput, OrderForm
 
 
@@ -38,7 +40,9 @@ class PhoneOrderForm(OrderForm):
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
         help_text=_("没有手机的老人，填家里的座机，例如 0311-12345678。"),
     )
-    site = forms.ModelChoiceField(label=_("群众所在实践站"), queryset=None, empty_label=_("请选择"))
+    site = forms.ModelChoiceField(
+        label=_("群众所在实践站"), queryset=Site.objects.none(), empty_label=_("请选择")
+    )
 
     field_order = [
         "called_at",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -23,7 +24,7 @@ from .phone_forms import FamilyLinkForm, PhoneOrderForm
 from .views import _menu_for_scope as menu_for_scope
 
 
-def _village_points(user: User) -> object:
+def _village_points(user: User) -> QuerySet[Site]:
     return scope_queryset(
         Site.objects.filter(level=SiteLevel.VILLAGE, is_active=True), user, site_field=""
     ).order_by("path")
