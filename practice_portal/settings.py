@@ -374,6 +374,7 @@ NOTIFY_BACKOFF_SECONDS = env_int("NOTIFY_BACKOFF_SECONDS", 60)
 NOTIFY_WEBHOOK_TIMEOUT = env_int("NOTIFY_WEBHOOK_TIMEOUT", 10)
 
 # --- Text messages (短信): a backend chosen like EMAIL_BACKEND (apps/notifications/sms) --
+ORDER_NUDGE_WAIT_MINUTES = env_int("ORDER_NUDGE_WAIT_MINUTES", 30)
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "apps.notifications.sms.console.SmsBackend")
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "")
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)

@@ -162,3 +162,10 @@ def _sms_outbox(settings: Any) -> Any:
     yield locmem.outbox
     locmem.outbox.clear()
     locmem.fail_next.clear()
+
+
+@pytest.fixture(autouse=True)
+def _nudge_right_away(settings: Any) -> None:
+    """Most tests nudge an order they have just placed; the 30-minute first wait is
+    tested on its own (tests/orders/test_nudge_wait.py sets it back)."""
+    settings.ORDER_NUDGE_WAIT_MINUTES = 0

@@ -199,6 +199,7 @@ def family_proxy_link(
     link, _created = FamilyProxy.objects.get_or_create(
         elder=elder, proxy=proxy, defaults={"relation": relation, "created_by": actor}
     )
+    forget_proxies(actor)
     return link
 
 
@@ -207,6 +208,7 @@ def family_proxy_unlink(*, actor: User, link_id: int) -> None:
     if link is None or not (actor.pk in (link.elder_id, link.proxy_id) or _manages(actor, link)):
         raise NotFoundError("代办关系不存在。", code="not_found")
     link.delete()
+    forget_proxies(actor)
 
 
 def _manages(actor: User, link: FamilyProxy) -> bool:
@@ -214,10 +216,26 @@ def _manages(actor: User, link: FamilyProxy) -> bool:
     return any(can_manage_site(actor, p) for p in points)
 
 
+def proxied_elder_ids(actor: User) -> frozenset[int]:
+    """Whom ``actor`` acts for, read once per user object (a request's user): pages
+    asking for every order on a list cost one query, not one per order."""
+    cached: frozenset[int] | None = getattr(actor, "_proxied_elder_ids", None)
+    if cached is None:
+        cached = frozenset(
+            FamilyProxy.objects.filter(proxy_id=actor.pk).values_list("elder_id", flat=True)
+        )
+        actor._proxied_elder_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def forget_proxies(user: User) -> None:
+    user.__dict__.pop("_proxied_elder_ids", None)
+
+
 def is_family_proxy(actor: User, elder_id: int | None) -> bool:
-    if elder_id is None or actor.pk is None:
+    if elder_id is None or actor.pk is None or actor.pk == elder_id:
         return False
-    return FamilyProxy.objects.filter(elder_id=elder_id, proxy_id=actor.pk).exists()
+    return elder_id in proxied_elder_ids(actor)
 
 
 def proxy_ids_for(elder_id: int) -> list[int]:

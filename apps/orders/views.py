@@ -97,6 +97,7 @@ def _access(request: HttpRequest, pk: int) -> ServiceOrder:
 
 def _decorate(order: ServiceOrder) -> ServiceOrder:
     order.status_class = STATUS_CLASS.get(order.status, "")  # type: ignore[attr-defined]
+    order.nudge_opens_at = services.nudge_opens_at(order)  # type: ignore[attr-defined]
     return order
 
 

@@ -20,7 +20,7 @@ from .assessment import assessing_site_id, can_assess, order_assess, orders_laps
 from .closing import order_cancel, order_reject
 from .dispatch import order_dispatch
 from .escalation import escalation_limit, order_escalate, orders_escalate_overdue
-from .feedback import order_dispute, order_nudge, order_rate
+from .feedback import nudge_opens_at, nudge_wait, order_dispute, order_nudge, order_rate
 from .menu import service_item_create, service_item_update
 from .offers import actions_for
 from .phone_in import phone_order_place
@@ -58,6 +58,8 @@ __all__ = [
     "clean_photos",
     "default_hours",
     "escalation_limit",
+    "nudge_opens_at",
+    "nudge_wait",
     "order_accept",
     "order_assess",
     "order_cancel",
