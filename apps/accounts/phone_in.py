@@ -158,14 +158,18 @@ def resident_claim(*, user: User, username: str, password: str, real_name: str =
     return locked
 
 
-def resident_profile_save(*, user: User, address: str, landline: str = "") -> ResidentProfile:
-    """The resident's own saved address (and landline), prefilled on the order form."""
+def resident_profile_save(
+    *, user: User, address: str, landline: str | None = None
+) -> ResidentProfile:
+    """The resident's own saved address (and landline, unless None: kept), prefilled
+    on the order form."""
     address = (address or "").strip()
     if len(address) > 200:
         raise ValidationError({"address": ["地址不能超过 200 个字。"]})
-    landline = normalize_landline(landline) if (landline or "").strip() else ""
     profile, _created = ResidentProfile.objects.get_or_create(user=user)
-    profile.address, profile.landline = address, landline
+    profile.address = address
+    if landline is not None:
+        profile.landline = normalize_landline(landline) if landline.strip() else ""
     profile.save(update_fields=["address", "landline"])
     return profile
 

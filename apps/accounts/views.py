@@ -14,7 +14,9 @@ from apps.sites.models import SiteLevel
 from apps.sites.scoping import held_roles, is_global
 from apps.sites.selectors import county_tree
 
+from .actors import signed_in
 from .forms import ProfileForm, RegisterForm
+from .phone_in import resident_profile_save, saved_address
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -55,9 +57,13 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
+    user = signed_in(request)
+    form = ProfileForm(
+        request.POST or None, instance=user, initial={"address": saved_address(user)}
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
+        resident_profile_save(user=user, address=form.cleaned_data.get("address", ""))
         messages.success(request, "个人资料已保存。")
         return redirect("accounts:profile")
     return render(

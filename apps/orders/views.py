@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.actors import signed_in
 from apps.accounts.mobile import normalize_mobile
 from apps.accounts.models import User
+from apps.accounts.phone_in import saved_address
 from apps.core.errors import DomainError, NotFoundError
 from apps.core.pages import add_service_errors, paginate, query_without_page
 from apps.sites.models import Site, SiteLevel
@@ -162,7 +163,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
     menu_qs = selectors.menu_for_site(site)
     initial = {
         "contact_mobile": getattr(request.user, "mobile", "") or "",
-        "address": site.address,
+        "address": saved_address(signed_in(request)),  # their own, not the point's
         "service": request.GET.get("service"),
     }
     form = OrderForm(request.POST or None, menu=menu_qs, initial=initial)

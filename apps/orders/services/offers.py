@@ -52,14 +52,13 @@ def actions_for(
             offered.append("nudge")
         if open_("cancel"):
             offered.append("cancel")
-    if is_resident:
-        if (
-            open_("dispute")
-            and order.disputed_at is None
-            and order.completed_at is not None
-            and now - order.completed_at <= RATING_WINDOW
-        ):
-            offered.append("dispute")
+    if is_resident and (
+        open_("dispute")
+        and order.disputed_at is None
+        and order.completed_at is not None
+        and now - order.completed_at <= RATING_WINDOW
+    ):
+        offered.append("dispute")
     if can_manage_site(user, order.handling_site):
         offered += [a for a in ("dispatch", "reject") if open_(a)]
         if open_("escalate") and order.handling_site.parent_id:
