@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -19,22 +21,24 @@ from .forms import ProfileForm, RegisterForm
 from .phone_in import resident_profile_save, saved_address
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    """Each role gets its own starting point; visitors see the portal and the network."""
+def home_context(request: HttpRequest) -> dict[str, Any]:
+    """What every start page shows: the roles, the resident's point, the network."""
     roles = held_roles(request.user)
     role_names = {r.role for r in roles}
     tree = county_tree() if not request.user.is_authenticated else []
     villages = [r for r in roles if r.site_level == SiteLevel.VILLAGE and r.role == "resident"]
-    return render(
-        request,
-        "home.html",
-        {
-            "tree": tree,
-            "role_names": role_names,
-            "resident_site": villages[0] if villages else None,
-            "is_global": is_global(request.user),
-        },
-    )
+    return {
+        "tree": tree,
+        "role_names": role_names,
+        "resident_site": villages[0] if villages else None,
+        "is_global": is_global(request.user),
+    }
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role gets its own starting point; visitors see the portal and the network.
+    (The day's work on it is added by ``apps.reports.start``, which sees every app.)"""
+    return render(request, "home.html", home_context(request))
 
 
 def register(request: HttpRequest) -> HttpResponse:

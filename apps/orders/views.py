@@ -259,6 +259,7 @@ def _board_filters(request: HttpRequest) -> dict[str, Any]:
         "status": (list(OrderStatus.values) if status == "all" else status) or None,
         "age_hours": age if age in {"2", "24", "72"} else None,
         "nudged": request.GET.get("nudged") == "1",
+        "overdue": request.GET.get("overdue") == "1",
         "status_value": status,
         "age_value": age,
     }
@@ -280,7 +281,7 @@ def board(request: HttpRequest) -> HttpResponse:
     if not is_manager(request.user):
         raise Http404
     filters = _board_filters(request)
-    selector_filters = {k: filters[k] for k in ("status", "age_hours", "nudged")}
+    selector_filters = {k: filters[k] for k in ("status", "age_hours", "nudged", "overdue")}
     try:
         per_page = min(max(int(request.GET.get("per_page", 20)), 5), 100)
     except ValueError:
