@@ -14,8 +14,8 @@ from apps.accounts.models import FamilyProxy
 from apps.orders.models import ServiceOrder
 from apps.volunteers.models import VolunteerStatus
 from tests.factories import UserFactory
-from tests.orders.conftest import flow, m, v  # noqa: F401 - fixtures
-from tests.orders.factories import VolunteerFactory
+
+from .factories import VolunteerFactory
 
 pytestmark = pytest.mark.django_db
 
