@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.accounts.actors import signed_in
@@ -206,7 +207,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "records": selectors.service_records_of(volunteer)[:50],
             "certificates": volunteer.certificates.select_related("issuing_site").order_by("-id"),
             "reason_form": ReasonForm(),
-            "record_form": ServiceRecordForm(sites=sites, initial={"site": volunteer.site_id}),
+            "record_form": ServiceRecordForm(
+                sites=sites,
+                initial={"site": volunteer.site_id, "service_date": timezone.localdate()},
+            ),
             "certificate_form": CertificateForm(),
             "grid": _availability_grid(volunteer.availability),
             "periods": PERIODS,
