@@ -29,3 +29,28 @@ def test_service_date_renders_as_iso_for_the_date_input(tree: Any) -> None:
 def test_village_staff_navigation_has_no_assessment(login_as: Any, cast: Any) -> None:
     html = login_as(cast.village1).get("/orders/board/").content.decode()
     assert "/orders/assessment/" not in html
+
+
+def test_board_card_picks_several_volunteers(login_as: Any, cast: Any, v: Any, flow: Any) -> None:
+    order = flow("submitted", needed=2)
+    client = login_as(cast.village1)
+    html = client.get("/orders/board/").content.decode()
+    card = html[html.index(f'id="order-{order.pk}"') :]
+    assert "需 2 人，已选 <output" in card and 'type="checkbox" name="volunteers"' in card
+    client.post(
+        f"/orders/{order.pk}/dispatch/",
+        {"volunteers": [v.vol1.pk, v.vol2.pk], "next": "/orders/board/"},
+    )
+    order.refresh_from_db()
+    assert order.status == "dispatched"
+    assert set(order.assignments.values_list("volunteer_id", flat=True)) == {v.vol1.pk, v.vol2.pk}
+
+
+def test_assessing_from_the_queue_returns_to_the_queue(login_as: Any, cast: Any, flow: Any) -> None:
+    order = flow("rated")
+    client = login_as(cast.town1)
+    queue = client.get("/orders/assessment/").content.decode()
+    link = f"/orders/{order.pk}/assess/?next=/orders/assessment/"
+    assert link in queue
+    form = client.get(link).content.decode()
+    assert 'name="next" value="/orders/assessment/"' in form
