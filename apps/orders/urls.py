@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import phone_views, views
+from . import phone_views, task_views, views
 
 app_name = "orders"
 
@@ -12,7 +12,7 @@ urlpatterns = [
     path("family/", phone_views.family, name="family"),
     path("family/<int:pk>/unlink/", phone_views.family_unlink, name="family_unlink"),
     path("mine/", views.my_orders, name="my_orders"),
-    path("tasks/", views.my_tasks, name="my_tasks"),
+    path("tasks/", task_views.my_tasks, name="my_tasks"),
     path("board/", views.board, name="board"),
     path("assessment/", views.assessment, name="assessment"),
     path("items/", views.items, name="items"),

@@ -239,14 +239,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/my_orders.html", {"page": page})
 
 
-# --- volunteer ------------------------------------------------------------------------------
-@login_required
-def my_tasks(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, selectors.my_tasks(signed_in(request)), per_page=20)
-    for a in page.object_list:
-        _decorate(a.order)
-        a.actions = services.actions_for(a.order, signed_in(request), a)  # type: ignore[attr-defined]
-    return render(request, "orders/my_tasks.html", {"page": page})
+# --- volunteer: my tasks live in task_views.py ------------------------------------------
 
 
 # --- staff ----------------------------------------------------------------------------------

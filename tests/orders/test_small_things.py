@@ -54,3 +54,23 @@ def test_assessing_from_the_queue_returns_to_the_queue(login_as: Any, cast: Any,
     assert link in queue
     form = client.get(link).content.decode()
     assert 'name="next" value="/orders/assessment/"' in form
+
+
+def test_my_tasks_filters_badges_and_waiting_for_a_partner(
+    login_as: Any, cast: Any, v: Any, flow: Any
+) -> None:
+    from apps.orders import services
+
+    pair = flow("dispatched", needed=2, volunteers=[v.vol1, v.vol2])
+    services.order_accept(order_id=pair.pk, actor=v.vol1.user)
+    finished = flow("assessed")
+    client = login_as(cast.vol1)
+    open_html = client.get("/orders/tasks/").content.decode()
+    assert "正在等待 李强 接单" in open_html and "已接单，等同伴" in open_html
+    assert f"/orders/{finished.pk}/" not in open_html
+    done_html = client.get("/orders/tasks/?show=done").content.decode()
+    assert f"/orders/{finished.pk}/" in done_html and f"/orders/{pair.pk}/" not in done_html
+    # One badge for the finished task: the order's state, not "已接单" beside "已考核".
+    card = done_html[done_html.index(f"/orders/{finished.pk}/") :]
+    card = card[: card.index("</article>")]
+    assert card.count('class="status') == 1 and "已考核" in card
