@@ -139,3 +139,13 @@ def test_every_role_page_passes_axe_in_every_mode_at_360px(
                     problems.append(f"{where}: title not on the first screen ({layout['h1Top']})")
             context.close()
     assert not problems, "\n".join(problems)
+
+    # Charts have an error state: with the reports API failing, the page says so.
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    context.add_cookies([session_cookie(cast.county, live_server.url)])
+    page = context.new_page()
+    page.route("**/api/v1/reports/timeseries/**", lambda route: route.fulfill(status=500))
+    page.goto(f"{live_server.url}/reports/")
+    page.wait_for_selector('.chart-state.chart-error[data-for="trend-chart"]')
+    assert "图表加载失败" in page.inner_text('.chart-state[data-for="trend-chart"]')
+    context.close()
