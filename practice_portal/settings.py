@@ -492,6 +492,18 @@ NOTIFY_WEBHOOK_TIMEOUT = env_int("NOTIFY_WEBHOOK_TIMEOUT", 10)
 # The sweep leaves pending rows younger than this alone (most likely still queued).
 NOTIFY_SWEEP_GRACE_SECONDS = env_int("NOTIFY_SWEEP_GRACE_SECONDS", 30)
 
+# --- Text messages (短信): a backend chosen like EMAIL_BACKEND (apps/notifications/sms) --
+ORDER_NUDGE_WAIT_MINUTES = env_int("ORDER_NUDGE_WAIT_MINUTES", 30)
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "apps.notifications.sms.console.SmsBackend")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "")
+SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
+SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID", "")
+SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get("SMS_ALIYUN_ACCESS_KEY_SECRET", "")
+SMS_ALIYUN_SIGN_NAME = os.environ.get("SMS_ALIYUN_SIGN_NAME", "")
+SMS_ALIYUN_TEMPLATE_CODE = os.environ.get("SMS_ALIYUN_TEMPLATE_CODE", "")
+SMS_ALIYUN_ENDPOINT = os.environ.get("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+SMS_ALIYUN_REGION = os.environ.get("SMS_ALIYUN_REGION", "cn-hangzhou")
+
 # Orders left undispatched this long at a site escalate to its parent (per-site
 # override: Site.escalation_minutes).
 ORDER_ESCALATION_MINUTES = env_int("ORDER_ESCALATION_MINUTES", 120)

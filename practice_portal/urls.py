@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.accounts import views as account_views
+from apps.reports import start as start_views
 
 from .health import healthz
 
@@ -10,7 +10,7 @@ admin.site.site_header = "新时代文明实践志愿服务平台 · 管理后�
 admin.site.site_title = "实践平台管理"
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", start_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("apps.accounts.urls")),
     path("sites/", include("apps.sites.urls")),

@@ -162,3 +162,23 @@ def _media_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Any:
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     yield
     settings.MEDIA_ROOT = original
+
+
+@pytest.fixture(autouse=True)
+def _sms_outbox(settings: Any) -> Any:
+    """Text messages go to ``apps.notifications.sms.locmem.outbox``, emptied per test."""
+    from apps.notifications.sms import locmem
+
+    settings.SMS_BACKEND = "apps.notifications.sms.locmem.SmsBackend"
+    locmem.outbox.clear()
+    locmem.fail_next.clear()
+    yield locmem.outbox
+    locmem.outbox.clear()
+    locmem.fail_next.clear()
+
+
+@pytest.fixture(autouse=True)
+def _nudge_right_away(settings: Any) -> None:
+    """Most tests nudge an order they have just placed; the 30-minute first wait is
+    tested on its own (tests/orders/test_nudge_wait.py sets it back)."""
+    settings.ORDER_NUDGE_WAIT_MINUTES = 0

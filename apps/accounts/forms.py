@@ -79,6 +79,13 @@ class RegisterForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
+    address = forms.CharField(
+        label=_("常用服务地址"),
+        max_length=200,
+        required=False,
+        help_text=_("点单时自动填入，例如：东关社区 3 号楼 2 单元 401。"),
+    )
+
     class Meta:
         model = User
         fields = ["real_name", "email"]

@@ -103,3 +103,56 @@ class PersonalDataAccess(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("the personal-data access log is append-only")
+
+
+class ResidentProfile(models.Model):
+    """What a resident keeps for ordering: their own address (prefilled on the order
+    form), a landline for callers without a mobile, and whether staff registered them
+    on the spot from a phone call (代点单) — such an account has no password until the
+    caller claims it by registering with the same mobile."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="resident_profile")
+    address = models.CharField(_("常用服务地址"), max_length=200, blank=True)
+    landline = models.CharField(_("固定电话"), max_length=20, blank=True)
+    registered_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    registered_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("群众资料")
+        verbose_name_plural = _("群众资料")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.address}"
+
+    @property
+    def registered_by_staff(self) -> bool:
+        return self.registered_by_id is not None
+
+
+class FamilyProxy(models.Model):
+    """A family member (e.g. a son working in the city) who may order, nudge and rate
+    for an elderly resident and hears what the elder hears about their orders."""
+
+    elder = models.ForeignKey(User, on_delete=models.CASCADE, related_name="family_proxies")
+    proxy = models.ForeignKey(User, on_delete=models.CASCADE, related_name="proxy_for")
+    relation = models.CharField(_("关系"), max_length=20, blank=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("家属代办")
+        verbose_name_plural = _("家属代办")
+        constraints = [
+            models.UniqueConstraint(fields=["elder", "proxy"], name="family_proxy_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(elder=models.F("proxy")), name="family_proxy_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proxy} → {self.elder}"

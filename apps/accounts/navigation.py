@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from apps.sites.scoping import has_role, is_global
+from apps.sites.scoping import has_role, held_roles, is_global
 
 from .models import User
 
@@ -21,6 +21,15 @@ class NavEntry:
     url_name: str
     roles: tuple[str, ...]  # who sees it
     hide_for: tuple[str, ...] = ()  # ...unless they also hold one of these
+    assessors_only: bool = False  # township and county staff (village staff may not assess)
+
+
+def is_assessor(user: User | AnonymousUser | None) -> bool:
+    """Township or county staff (or a superuser): those who assess (考核定单)."""
+    return is_global(user) or any(
+        r.role in ("staff", "county_admin") and r.site_level in ("county", "township")
+        for r in held_roles(user)
+    )
 
 
 NAV_ENTRIES: tuple[NavEntry, ...] = (
@@ -37,7 +46,12 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry(gettext_noop("志愿者名册"), "volunteers:roster", ("staff", "county_admin")),
     NavEntry(gettext_noop("服务队"), "volunteers:teams", ("staff", "county_admin")),
     NavEntry(gettext_noop("服务菜单管理"), "orders:items", ("staff", "county_admin")),
-    NavEntry(gettext_noop("考核定单"), "orders:assessment", ("staff", "county_admin")),
+    NavEntry(
+        gettext_noop("考核定单"),
+        "orders:assessment",
+        ("staff", "county_admin"),
+        assessors_only=True,
+    ),
     NavEntry(gettext_noop("兑换领取"), "points:handover", ("staff", "county_admin")),
     NavEntry(gettext_noop("数据看板"), "reports:dashboard", ("staff", "county_admin")),
     NavEntry(gettext_noop("积分结算"), "points:settlements", ("county_admin",)),
@@ -54,6 +68,8 @@ def nav_for(user: User | AnonymousUser | None) -> list[dict[str, str]]:
         if not (is_global(user) or has_role(user, *entry.roles)):
             continue
         if entry.hide_for and has_role(user, *entry.hide_for):
+            continue
+        if entry.assessors_only and not is_assessor(user):
             continue
         try:
             url = reverse(entry.url_name)

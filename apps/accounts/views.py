@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -14,25 +16,29 @@ from apps.sites.models import SiteLevel
 from apps.sites.scoping import held_roles, is_global
 from apps.sites.selectors import county_tree
 
+from .actors import signed_in
 from .forms import ProfileForm, RegisterForm
+from .phone_in import resident_profile_save, saved_address
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    """Each role gets its own starting point; visitors see the portal and the network."""
+def home_context(request: HttpRequest) -> dict[str, Any]:
+    """What every start page shows: the roles, the resident's point, the network."""
     roles = held_roles(request.user)
     role_names = {r.role for r in roles}
     tree = county_tree() if not request.user.is_authenticated else []
     villages = [r for r in roles if r.site_level == SiteLevel.VILLAGE and r.role == "resident"]
-    return render(
-        request,
-        "home.html",
-        {
-            "tree": tree,
-            "role_names": role_names,
-            "resident_site": villages[0] if villages else None,
-            "is_global": is_global(request.user),
-        },
-    )
+    return {
+        "tree": tree,
+        "role_names": role_names,
+        "resident_site": villages[0] if villages else None,
+        "is_global": is_global(request.user),
+    }
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role gets its own starting point; visitors see the portal and the network.
+    (The day's work on it is added by ``apps.reports.start``, which sees every app.)"""
+    return render(request, "home.html", home_context(request))
 
 
 def register_attempt_allowed(request: HttpRequest) -> bool:
@@ -74,9 +80,13 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
+    user = signed_in(request)
+    form = ProfileForm(
+        request.POST or None, instance=user, initial={"address": saved_address(user)}
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
+        resident_profile_save(user=user, address=form.cleaned_data.get("address", ""))
         messages.success(request, "个人资料已保存。")
         return redirect("accounts:profile")
     return render(

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import Channel, Delivery, DeliveryStatus
+from .sms import send_sms
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,12 @@ def _send_webhook(delivery: Delivery) -> None:
         raise DeliveryError(f"机器人返回错误 {body.get('errcode')}: {body.get('errmsg', '')}")
 
 
-SENDERS = {Channel.EMAIL: _send_email, Channel.WEBHOOK: _send_webhook}
+def _send_sms(delivery: Delivery) -> None:
+    # Through the backend named by settings.SMS_BACKEND (console, file, locmem, Aliyun).
+    send_sms(delivery.recipient, delivery.body)
+
+
+SENDERS = {Channel.EMAIL: _send_email, Channel.WEBHOOK: _send_webhook, Channel.SMS: _send_sms}
 
 
 def backoff(attempts: int) -> dt.timedelta:

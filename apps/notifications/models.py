@@ -78,6 +78,7 @@ class SiteWebhook(models.Model):
 class Channel(models.TextChoices):
     EMAIL = "email", _("电子邮件")
     WEBHOOK = "webhook", _("群机器人")
+    SMS = "sms", _("短信")
 
 
 class DeliveryStatus(models.TextChoices):
@@ -98,7 +99,7 @@ class Delivery(models.Model):
     site = models.ForeignKey(
         Site, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    recipient = models.CharField(max_length=500)  # e-mail address or webhook URL
+    recipient = models.CharField(max_length=500)  # e-mail address, webhook URL or mobile
     subject = models.CharField(max_length=200)
     body = models.TextField()
     status = models.CharField(

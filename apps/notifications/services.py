@@ -60,8 +60,13 @@ def notify(
     context: dict[str, Any],
     url: str = "",
     dedupe_key: str | None = None,
+    sms: bool = False,
 ) -> list[Notification]:
-    """In-app message (+ e-mail) for each user. Idempotent per ``dedupe_key``."""
+    """In-app message (+ e-mail) for each user. Idempotent per ``dedupe_key``.
+
+    With ``sms=True`` each user with a mobile also gets a text message, rendered from
+    ``templates/notifications/sms/<kind>.txt`` (at most 70 characters), through the
+    same outbox as e-mail."""
     message = render_message(kind, context)
     User = get_user_model()
     user_ids = sorted({u if isinstance(u, int) else u.pk for u in users if u is not None})
@@ -130,7 +135,43 @@ def notify(
                 if n.user_id in emails
             ]
         )
+    if sms and created:
+        _queue_sms(created, kind, context)
     return created
+
+
+def render_sms(kind: str, context: dict[str, Any]) -> str:
+    """``templates/notifications/sms/<kind>.txt`` on one line, whitespace collapsed."""
+    text = render_to_string(f"notifications/sms/{kind}.txt", context)
+    return " ".join(text.split())
+
+
+def _queue_sms(created: list[Notification], kind: str, context: dict[str, Any]) -> None:
+    mobiles = dict(
+        get_user_model()
+        .objects.filter(pk__in=[n.user_id for n in created], is_active=True)
+        .exclude(mobile__isnull=True)
+        .exclude(mobile="")
+        .values_list("pk", "mobile")
+    )
+    if not mobiles:
+        return
+    text = render_sms(kind, context)
+    queue_many(
+        [
+            Delivery(
+                channel=Channel.SMS,
+                notification=n,
+                recipient=mobiles[n.user_id] or "",
+                subject=n.title[:200],
+                body=text,
+                # One text per notification: a repeated event finds the key taken.
+                dedupe_key=f"sms:{n.pk}",
+            )
+            for n in created
+            if n.user_id in mobiles
+        ]
+    )
 
 
 def notify_site_staff(
@@ -208,4 +249,5 @@ __all__ = [
     "notify",
     "notify_site_staff",
     "render_message",
+    "render_sms",
 ]

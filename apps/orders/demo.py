@@ -179,13 +179,22 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
 
         return run
 
+    def placed_ago(minutes: int) -> Callable[[int], Any]:
+        # A nudge is offered only after the documented wait: the order was placed earlier.
+        def run(pk: int) -> None:
+            then = timezone.now() - dt.timedelta(minutes=minutes)
+            ServiceOrder.objects.filter(pk=pk).update(created_at=then, status_changed_at=then)
+            OrderEvent.objects.filter(order_id=pk, action="place").update(created_at=then)
+
+        return run
+
     rate = services.order_rate
     flow(
         "submitted",
         "res1",
         "助老上门服务",
         0,
-        [act(services.order_nudge, "res1")],
+        [placed_ago(45), act(services.order_nudge, "res1")],
         note="老人腿脚不便，请上门打扫卫生。",
     )
     flow(

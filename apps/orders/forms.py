@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -25,13 +26,39 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 
 class MenuItemChoiceField(forms.ModelChoiceField):
+    """Each item names its site, expected duration and the volunteers it sends."""
+
     def label_from_instance(self, obj: ServiceItem) -> str:
-        return f"{obj.title}（{obj.site.name}）"
+        return str(
+            _("%(title)s（%(site)s，约 %(hours)s 小时，%(n)s 名志愿者）")
+            % {
+                "title": obj.title,
+                "site": obj.site.name,
+                "hours": f"{obj.duration_hours:g}",
+                "n": obj.volunteers_needed,
+            }
+        )
+
+
+class MenuItemSelect(forms.Select):
+    """Options carry the item's duration and volunteer count, so the page's script
+    can suggest the end time (the server does the same when the end is left blank)."""
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        item = getattr(value, "instance", None)
+        if isinstance(item, ServiceItem):
+            option["attrs"]["data-hours"] = f"{item.duration_hours:g}"
+            option["attrs"]["data-volunteers"] = str(item.volunteers_needed)
+        return option
 
 
 class OrderForm(forms.Form):
     service = MenuItemChoiceField(
-        label=_("服务项目"), queryset=ServiceItem.objects.none(), empty_label=_("请选择")
+        label=_("服务项目"),
+        queryset=ServiceItem.objects.none(),
+        empty_label=_("请选择"),
+        widget=MenuItemSelect,
     )
     address = forms.CharField(
         label=_("服务地址"),
@@ -47,10 +74,18 @@ class OrderForm(forms.Form):
         label=_("期望开始时间"), input_formats=[DT_FORMAT], widget=LocalDateTimeInput()
     )
     preferred_end = forms.DateTimeField(
-        label=_("期望结束时间"), input_formats=[DT_FORMAT], widget=LocalDateTimeInput()
+        label=_("期望结束时间"),
+        input_formats=[DT_FORMAT],
+        widget=LocalDateTimeInput(),
+        required=False,
+        help_text=_("不填则按服务项目的预计时长推算。"),
     )
     volunteers_needed = forms.IntegerField(
-        label=_("需要志愿者人数"), min_value=1, max_value=MAX_VOLUNTEERS_PER_ORDER, required=False
+        label=_("需要志愿者人数"),
+        min_value=1,
+        max_value=MAX_VOLUNTEERS_PER_ORDER,
+        required=False,
+        help_text=_("不填则按服务项目的人数安排（见上方项目名称后的人数）。"),
     )
     note = forms.CharField(
         label=_("备注"),
@@ -68,6 +103,14 @@ class OrderForm(forms.Form):
         self.fields["service"].queryset = menu  # type: ignore[attr-defined]
         if not self.is_bound:
             self.initial.setdefault("token", uuid.uuid4().hex)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        item, start = data.get("service"), data.get("preferred_start")
+        if not data.get("preferred_end") and item is not None and start is not None:
+            # The suggestion: the start plus the item's expected duration.
+            data["preferred_end"] = start + dt.timedelta(hours=float(item.duration_hours))
+        return data
 
 
 class ProxyOrderForm(OrderForm):

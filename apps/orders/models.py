@@ -140,7 +140,8 @@ class ServiceOrder(models.Model):
     # with the same key must carry the same fingerprint (rows from before it: blank).
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     address = models.CharField(_("服务地址"), max_length=200)
-    contact_mobile = models.CharField(_("联系电话"), max_length=11)
+    # A mobile, or a landline (0311-12345678) for phone-in callers without one.
+    contact_mobile = models.CharField(_("联系电话"), max_length=20)
     preferred_start = models.DateTimeField(_("期望开始时间"))
     preferred_end = models.DateTimeField(_("期望结束时间"))
     # The volunteers' availability bit (weekday × period, Asia/Shanghai) of
@@ -422,3 +423,37 @@ class OrderPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.order_id} 照片 {self.pk}"
+
+
+class PhoneCall(models.Model):
+    """A call to a station (电话点单): when it came, who called, what they asked for,
+    and the order placed from it (if any). Written with the order in one transaction."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="phone_calls"
+    )
+    called_at = models.DateTimeField(_("来电时间"))
+    request = models.TextField(_("来电诉求"), max_length=1000)
+    order = models.OneToOneField(
+        ServiceOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="phone_call"
+    )
+    # The form's one-time key: submitting the same form twice records one call.
+    idempotency_key = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("来电记录")
+        verbose_name_plural = _("来电记录")
+        ordering = ["-called_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["taken_by", "idempotency_key"], name="phone_call_key_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} @ {self.called_at:%Y-%m-%d %H:%M}"

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.urls import reverse
 
+from apps.accounts.mobile import mask_mobile
+from apps.accounts.phone_in import proxy_ids_for
 from apps.notifications.services import notify, notify_site_staff
 from apps.sites.models import Site
 
@@ -26,8 +28,10 @@ def order_event_notify(order: ServiceOrder, event: OrderEvent) -> None:
     """Notify the people an event concerns. Idempotent per event (dedupe by event id)."""
     action = event.action
     key = f"order-event:{event.pk}"
-    ctx: dict[str, Any] = {"order": order, "reason": event.note}
+    # A reason ending in a full stop must not read "。。" inside a sentence.
+    ctx: dict[str, Any] = {"order": order, "reason": event.note.rstrip("。. ")}
     detail = reverse("orders:detail", args=[order.pk])
+    _notify_resident(order, event, ctx, detail)
     if action == "dispatch":
         new = list(
             OrderAssignment.objects.filter(
@@ -66,14 +70,6 @@ def order_event_notify(order: ServiceOrder, event: OrderEvent) -> None:
             kind="order_rated",
             context=ctx,
             url=reverse("orders:my_tasks"),
-            dedupe_key=key,
-        )
-    elif action == "reject":
-        notify(
-            users=[order.resident_id],
-            kind="order_rejected",
-            context=ctx,
-            url=reverse("orders:my_orders"),
             dedupe_key=key,
         )
     elif action == "cancel":
@@ -124,6 +120,57 @@ def order_event_notify(order: ServiceOrder, event: OrderEvent) -> None:
             notify_site_staff(
                 site=county, kind="order_disputed", context=ctx, url=detail, dedupe_key=key
             )
+
+
+# Which events the resident (and their family proxies) hear of, in-app and by SMS.
+RESIDENT_KINDS = {
+    "dispatch": "resident_dispatched",
+    "accept": "resident_accepted",
+    "start": "resident_started",
+    "complete": "resident_completed",
+    "escalate": "resident_escalated",
+    "cancel": "resident_cancelled",
+    "reject": "order_rejected",
+    "assess": "resident_assessed",
+}
+
+
+def resident_audience(order: ServiceOrder) -> list[int]:
+    """The resident and the family members linked to them as proxies."""
+    return [order.resident_id, *proxy_ids_for(order.resident_id)]
+
+
+def _notify_resident(
+    order: ServiceOrder, event: OrderEvent, ctx: dict[str, Any], detail: str
+) -> None:
+    kind = RESIDENT_KINDS.get(event.action)
+    if kind is None:
+        return
+    if event.action == "start" and event.from_status != OrderStatus.ACCEPTED:
+        return  # a second volunteer checking in: the service had started already
+    if event.action == "complete" and event.to_status != OrderStatus.COMPLETED:
+        return  # one of several volunteers checked out; the service goes on
+    context = dict(ctx)
+    if event.action in ("accept", "start"):
+        mine = (
+            OrderAssignment.objects.select_related("volunteer__user")
+            .filter(order_id=order.pk, volunteer__user_id=event.actor_id or 0)
+            .first()
+        )
+        volunteer = mine.volunteer if mine else None
+        context["volunteer"] = volunteer
+        # Masked: the resident sees whom to expect, staff hold the full number.
+        context["volunteer_phone"] = mask_mobile(volunteer.mobile if volunteer else "")
+    # Whoever acted (a proxy cancelling) needs no message about their own step.
+    users = [uid for uid in resident_audience(order) if uid != event.actor_id]
+    notify(
+        users=users,
+        kind=kind,
+        context=context,
+        url=detail,
+        dedupe_key=f"order-event:{event.pk}:resident",
+        sms=True,
+    )
 
 
 def order_overdue_notify(order: ServiceOrder) -> None:

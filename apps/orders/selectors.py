@@ -533,6 +533,8 @@ def board_orders(
         )
     if filters.get("nudged"):
         qs = qs.filter(last_nudged_at__isnull=False)
+    if filters.get("overdue"):
+        qs = qs.filter(overdue_at__isnull=False)
     if filters.get("site"):
         site = Site.objects.filter(pk=filters["site"]).only("path").first()
         qs = qs.filter(site__path__startswith=site.path) if site else qs.none()

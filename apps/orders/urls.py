@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import photos, views
+from . import phone_views, photos, task_views, views
 
 app_name = "orders"
 
@@ -8,8 +8,11 @@ urlpatterns = [
     path("menu/", views.menu, name="menu"),
     path("new/", views.order_create, name="create"),
     path("proxy/", views.proxy_create, name="proxy_create"),
+    path("phone/", phone_views.phone_order, name="phone_order"),
+    path("family/", phone_views.family, name="family"),
+    path("family/<int:pk>/unlink/", phone_views.family_unlink, name="family_unlink"),
     path("mine/", views.my_orders, name="my_orders"),
-    path("tasks/", views.my_tasks, name="my_tasks"),
+    path("tasks/", task_views.my_tasks, name="my_tasks"),
     path("board/", views.board, name="board"),
     path("assessment/", views.assessment, name="assessment"),
     path("items/", views.items, name="items"),

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.actors import signed_in
 from apps.accounts.mobile import normalize_mobile
 from apps.accounts.models import User
+from apps.accounts.phone_in import saved_address
 from apps.core.errors import DomainError, NotFoundError
 from apps.core.pages import add_service_errors, paginate, query_without_page
 from apps.sites.models import Site, SiteLevel
@@ -97,6 +98,7 @@ def _access(request: HttpRequest, pk: int) -> ServiceOrder:
 
 def _decorate(order: ServiceOrder) -> ServiceOrder:
     order.status_class = STATUS_CLASS.get(order.status, "")  # type: ignore[attr-defined]
+    order.nudge_opens_at = services.nudge_opens_at(order)  # type: ignore[attr-defined]
     return order
 
 
@@ -161,7 +163,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
     menu_qs = selectors.menu_for_site(site)
     initial = {
         "contact_mobile": getattr(request.user, "mobile", "") or "",
-        "address": site.address,
+        "address": saved_address(signed_in(request)),  # their own, not the point's
         "service": request.GET.get("service"),
     }
     form = OrderForm(request.POST or None, menu=menu_qs, initial=initial)
@@ -208,7 +210,9 @@ def proxy_create(request: HttpRequest) -> HttpResponse:
             mobile = normalize_mobile(form.cleaned_data["resident_mobile"])
             resident = User.objects.filter(mobile=mobile).first()
             if resident is None:
-                form.add_error("resident_mobile", "该手机号还没有在平台登记，请先为群众注册账号。")
+                form.add_error(
+                    "resident_mobile", "该手机号还没有在平台登记，请用“电话点单”当场登记并点单。"
+                )
         except ValidationError as exc:
             form.add_error("resident_mobile", exc.messages[0])
         if resident is not None:
@@ -235,14 +239,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/my_orders.html", {"page": page})
 
 
-# --- volunteer ------------------------------------------------------------------------------
-@login_required
-def my_tasks(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, selectors.my_tasks(signed_in(request)), per_page=20)
-    for a in page.object_list:
-        _decorate(a.order)
-        a.actions = services.actions_for(a.order, signed_in(request), a)  # type: ignore[attr-defined]
-    return render(request, "orders/my_tasks.html", {"page": page})
+# --- volunteer: my tasks live in task_views.py ------------------------------------------
 
 
 # --- staff ----------------------------------------------------------------------------------
@@ -255,6 +252,7 @@ def _board_filters(request: HttpRequest) -> dict[str, Any]:
         "status": (list(OrderStatus.values) if status == "all" else status) or None,
         "age_hours": age if age in {"2", "24", "72"} else None,
         "nudged": request.GET.get("nudged") == "1",
+        "overdue": request.GET.get("overdue") == "1",
         "status_value": status,
         "age_value": age,
     }
@@ -276,7 +274,7 @@ def board(request: HttpRequest) -> HttpResponse:
     if not is_manager(request.user):
         raise Http404
     filters = _board_filters(request)
-    selector_filters = {k: filters[k] for k in ("status", "age_hours", "nudged")}
+    selector_filters = {k: filters[k] for k in ("status", "age_hours", "nudged", "overdue")}
     try:
         per_page = min(max(int(request.GET.get("per_page", 20)), 5), 100)
     except ValueError:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import unicodedata
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from apps.sites.models import Site
 
@@ -135,7 +138,59 @@ TABLE_KEYS = {
 }
 
 
+# Cell formats by what a column (or, on the summary sheet, a row) holds: rates as
+# percentages, hours and averages with their decimals, counts as whole numbers.
+PERCENT = "0.0%"
+ONE_DECIMAL = "0.0"
+TWO_DECIMALS = "0.00"
+WHOLE = "0"
+PERCENT_LABELS = {"完成率", "4–5 分占比"}
+DECIMAL_LABELS = {"志愿服务时长（小时）", "服务时长", "人均服务时长", "得分"}
+TWO_DECIMAL_LABELS = {"平均评分"}
+# Sheets wider than this print in landscape.
+LANDSCAPE_FROM_COLUMNS = 6
+
+
+def number_or_text(value: Any) -> Any:
+    """Numbers stay numbers (Decimal and numeric strings such as "12.5" become floats),
+    so Excel and WPS can sum and sort them; everything else is left as it is."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return value
+        if number.is_finite() and value.strip() == value and value:
+            return float(number) if "." in value else int(number)
+    return value
+
+
+def number_format_for(label: str, value: Any) -> str | None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    if label in PERCENT_LABELS:
+        return PERCENT
+    if label in TWO_DECIMAL_LABELS:
+        return TWO_DECIMALS
+    if label in DECIMAL_LABELS:
+        return ONE_DECIMAL
+    return WHOLE if isinstance(value, int) else TWO_DECIMALS
+
+
+def display_width(value: Any) -> int:
+    """Characters as a spreadsheet column counts them: CJK characters are two wide."""
+    text = str(value if value is not None else "")
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def to_xlsx(all_tables: list[Table]) -> bytes:
+    """One sheet per table, opening cleanly in Excel and WPS: a bold header row frozen
+    and repeated on every printed page, numbers stored as numbers with their formats,
+    column widths from the content, printed to fit one page wide (landscape for wide
+    sheets) on A4."""
     wb = Workbook()
     wb.remove(wb.active)
     for title, header, rows in all_tables:
@@ -143,11 +198,32 @@ def to_xlsx(all_tables: list[Table]) -> bytes:
         ws.append(header)
         for cell in ws[1]:
             cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="F2E6E6")
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
+        row_labelled = header[:2] == ["指标", "数值"]  # the summary: one figure per row
         for row in rows:
-            ws.append(row)
-        for col in ws.columns:
-            width = max(len(str(c.value or "")) for c in col)
-            ws.column_dimensions[col[0].column_letter].width = min(max(10, width * 2), 40)
+            values = [number_or_text(v) for v in row]
+            ws.append(values)
+            for index, value in enumerate(values):
+                label = str(values[0]) if row_labelled else header[index]
+                fmt = number_format_for(label, value)
+                if fmt:
+                    ws.cell(row=ws.max_row, column=index + 1).number_format = fmt
+        for index, column in enumerate(ws.columns, start=1):
+            width = max(display_width(c.value) for c in column)
+            ws.column_dimensions[get_column_letter(index)].width = min(max(10, width + 2), 50)
+        ws.freeze_panes = "A2"
+        ws.print_title_rows = "1:1"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = (
+            ws.ORIENTATION_LANDSCAPE
+            if len(header) > LANDSCAPE_FROM_COLUMNS
+            else ws.ORIENTATION_PORTRAIT
+        )
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0  # as many pages down as it takes
+        ws.print_options.gridLines = True
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -88,7 +88,9 @@ class ReasonForm(forms.Form):
 class ServiceRecordForm(forms.Form):
     site = SiteChoiceField(label=_("服务阵地"), queryset=Site.objects.none())
     service_date = forms.DateField(
-        label=_("服务日期"), widget=forms.DateInput(attrs={"type": "date"})
+        # ISO format: a date input shows nothing for the locale's "2026/12/02".
+        label=_("服务日期"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     title = forms.CharField(label=_("服务项目"), max_length=200)
     hours = forms.DecimalField(

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from apps.accounts.actors import signed_in
@@ -213,7 +214,10 @@ def detail(request: HttpRequest, pk: int, revealed: dict[str, str] | None = None
             "records": selectors.service_records_of(volunteer)[:50],
             "certificates": volunteer.certificates.select_related("issuing_site").order_by("-id"),
             "reason_form": ReasonForm(),
-            "record_form": ServiceRecordForm(sites=sites, initial={"site": volunteer.site_id}),
+            "record_form": ServiceRecordForm(
+                sites=sites,
+                initial={"site": volunteer.site_id, "service_date": timezone.localdate()},
+            ),
             "certificate_form": CertificateForm(),
             "grid": _availability_grid(volunteer.availability),
             "periods": PERIODS,

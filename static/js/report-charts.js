@@ -19,8 +19,21 @@
     var el = document.getElementById(id);
     if (el) { new Chart(el, cfg); }
   }
+  // Loading and error states: a chart whose data call fails says so instead of staying blank.
+  function state(id, text, failed) {
+    var el = document.querySelector('.chart-state[data-for="' + id + '"]');
+    if (!el) { return; }
+    el.textContent = text || "";
+    el.classList.toggle("chart-error", !!failed);
+  }
+  function load(id, url, render) {
+    state(id, config.dataset.labelLoading || "图表加载中…");
+    return get(url).then(function (data) { render(data); state(id, ""); })
+      .catch(function () { state(id, config.dataset.labelError || "图表加载失败，请刷新页面重试。", true); });
+  }
+  var narrow = window.matchMedia && window.matchMedia("(max-width: 599px)").matches;
 
-  get(config.dataset.timeseries).then(function (data) {
+  load("trend-chart", config.dataset.timeseries, function (data) {
     var rows = data.results;
     draw("trend-chart", {
       type: "line",
@@ -34,9 +47,9 @@
       },
       options: { responsive: true, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
-  }).catch(function () {});
+  });
 
-  get(config.dataset.sites).then(function (data) {
+  load("sites-chart", config.dataset.sites, function (data) {
     var rows = data.results;
     draw("sites-chart", {
       type: "bar",
@@ -49,7 +62,7 @@
       },
       options: { responsive: true, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
-  }).catch(function () {});
+  });
 
   var catEl = document.getElementById("category-data");
   if (catEl) {
@@ -61,7 +74,7 @@
         labels: keys.map(function (k) { return cats[k].label; }),
         datasets: [{ data: keys.map(function (k) { return cats[k].orders_placed; }), backgroundColor: palette }]
       },
-      options: { responsive: true, aspectRatio: 2, plugins: { legend: { position: "right" } } }
+      options: { responsive: true, aspectRatio: narrow ? 1 : 2, plugins: { legend: { position: narrow ? "bottom" : "right" } } }
     });
   }
 })();

@@ -100,7 +100,8 @@ def test_order_flow_on_phones(
 
     # 1. res1 orders 助老上门服务 from the menu of their point.
     res1 = phones.sign_in("res1")
-    res1.click("nav.mainnav a:has-text('服务菜单')")
+    res1.click("nav.mainnav summary")  # on a phone the links sit behind the menu button
+    res1.click("nav.mainnav .navmenu-list a:has-text('服务菜单')")
     res1.wait_for_selector("h1:has-text('服务菜单')")
     no_sideways_scroll(res1)
     shot(res1, "order-menu-360")

@@ -54,10 +54,10 @@ def test_escalates_to_the_parent_after_the_default_limit(flow: Any, cast: Any, t
     assert event.note == (
         "由东关社区实践站上报至城关镇新时代文明实践所：超过 120 分钟无人派单，自动上报"
     )
-    # The parent's staff, nobody else.
-    assert list(Notification.objects.values_list("user_id", "kind")) == [
-        (cast.town1.pk, "order_escalated")
-    ]
+    # The parent's staff, and the resident (told where the order went), nobody else.
+    assert sorted(Notification.objects.values_list("user_id", "kind")) == sorted(
+        [(cast.town1.pk, "order_escalated"), (cast.res1.pk, "resident_escalated")]
+    )
     assert notes(cast.town1, "order_escalated")[0].body.endswith(
         "请派单。原因：超过 120 分钟无人派单，自动上报"
     )
@@ -66,7 +66,7 @@ def test_escalates_to_the_parent_after_the_default_limit(flow: Any, cast: Any, t
     assert services.orders_escalate_overdue(now=at) == NOTHING
     assert services.orders_escalate_overdue(now=at + dt.timedelta(minutes=5)) == NOTHING
     assert OrderEvent.objects.filter(order=order, action="escalate").count() == 1
-    assert Notification.objects.count() == 1
+    assert Notification.objects.count() == 2  # town1's staff and the resident, once each
 
 
 def test_the_clock_restarts_at_the_parent_then_the_county_flags_once(

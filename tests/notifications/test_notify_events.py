@@ -63,6 +63,7 @@ def test_dispatch_notifies_each_assigned_volunteer_and_nobody_else(
     assert written_since(before) == {
         v.vol1.user_id: ["order_dispatched"],
         v.vol2.user_id: ["order_dispatched"],
+        cast.res1.pk: ["resident_dispatched"],  # the resident hears of it too
     }
     note = only(v.vol1.user, "order_dispatched")
     assert note.title == "新派单：助老上门服务"
@@ -77,7 +78,10 @@ def test_redispatch_notifies_only_the_newly_assigned(flow: Any, v: Any, cast: An
     services.order_decline(order_id=order.pk, actor=v.vol1.user, reason="家里有事")
     before = mark()
     services.order_dispatch(order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol2.pk])
-    assert written_since(before) == {v.vol2.user_id: ["order_dispatched"]}
+    assert written_since(before) == {
+        v.vol2.user_id: ["order_dispatched"],
+        cast.res1.pk: ["resident_dispatched"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -97,7 +101,11 @@ def test_volunteer_answer_notifies_the_handling_site_staff(
     else:
         services.order_decline(order_id=order.pk, actor=v.vol1.user, reason="腿受伤了")
     # village1 handles the order; town1 and the county hold roles higher up, not here.
-    assert written_since(before) == {cast.village1.pk: [kind]}
+    # The resident hears of an acceptance (not of a decline: the order waits on).
+    expected = {cast.village1.pk: [kind]}
+    if action == "accept":
+        expected[cast.res1.pk] = ["resident_accepted"]
+    assert written_since(before) == expected
     note = only(cast.village1, kind)
     assert words in note.body
     assert note.url == reverse("orders:detail", args=[order.pk])
@@ -112,7 +120,10 @@ def test_completion_notifies_the_handling_site_staff(flow: Any, v: Any, cast: An
     services.order_complete(
         order_id=order.pk, actor=v.vol1.user, hours=Decimal("2"), summary="陪老人聊天。"
     )
-    assert written_since(before) == {cast.village1.pk: ["order_completed"]}
+    assert written_since(before) == {
+        cast.village1.pk: ["order_completed"],
+        cast.res1.pk: ["resident_completed"],
+    }
     assert only(cast.village1, "order_completed").title == "服务已完成：助老上门服务"
 
 
@@ -132,7 +143,10 @@ def test_completion_is_notified_when_the_last_volunteer_checks_out(
     services.order_complete(
         order_id=order.pk, actor=v.vol2.user, hours=Decimal("1"), summary="下午的部分"
     )
-    assert written_since(before) == {cast.village1.pk: ["order_completed"]}
+    assert written_since(before) == {
+        cast.village1.pk: ["order_completed"],
+        cast.res1.pk: ["resident_completed"],
+    }
 
 
 def test_rating_notifies_the_volunteers_who_served(flow: Any, v: Any, cast: Any) -> None:
@@ -160,8 +174,8 @@ def test_reject_notifies_the_resident(flow: Any, cast: Any) -> None:
     services.order_reject(order_id=order.pk, actor=cast.village1, reason="超出服务范围")
     assert written_since(before) == {cast.res1.pk: ["order_rejected"]}
     note = only(cast.res1, "order_rejected")
-    assert "原因：超出服务范围" in note.body
-    assert note.url == reverse("orders:my_orders")
+    assert "原因：超出服务范围。" in note.body
+    assert note.url == reverse("orders:detail", args=[order.pk])
 
 
 def test_cancel_notifies_assigned_volunteers_and_the_site_staff(
@@ -203,7 +217,10 @@ def test_escalation_notifies_the_parent_site_staff(flow: Any, cast: Any) -> None
     order = flow("submitted")
     before = mark()
     services.order_escalate(order_id=order.pk, actor=cast.village1, reason="缺少医生")
-    assert written_since(before) == {cast.town1.pk: ["order_escalated"]}
+    assert written_since(before) == {
+        cast.town1.pk: ["order_escalated"],
+        cast.res1.pk: ["resident_escalated"],
+    }
     note = only(cast.town1, "order_escalated")
     assert note.title == "上报订单待处理：助老上门服务"
     assert note.body == (
@@ -280,11 +297,11 @@ def test_email_goes_out_after_commit_only(
             services.order_dispatch(
                 order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk]
             )
-        delivery = Delivery.objects.get()
+        delivery = Delivery.objects.get(channel=Channel.EMAIL)
         # Written with the change, not yet sent: nothing leaves before the commit.
         assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 0
         assert mail.outbox == []
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the volunteer's e-mail, the resident's text
     assert len(mail.outbox) == 1
     email = mail.outbox[0]
     assert email.to == [v.vol1.user.email]
@@ -333,7 +350,9 @@ def test_the_same_event_twice_notifies_once(
         order_notify.order_event_notify(order, event)
     assert again == []
     assert Notification.objects.filter(user=v.vol1.user, kind="order_dispatched").count() == 1
-    assert Delivery.objects.count() == 1 and len(mail.outbox) == 1
+    # One e-mail to the volunteer, one text to the resident: neither sent twice.
+    assert Delivery.objects.filter(channel=Channel.EMAIL).count() == 1 and len(mail.outbox) == 1
+    assert Delivery.objects.filter(channel=Channel.SMS).count() == 1
 
 
 def test_dedupe_key_and_webhook_dedupe(

@@ -367,3 +367,39 @@ def test_query_count_does_not_grow_with_the_range(
     n_long = count_queries(client, base + span(rolled))
     assert n_short == n_long
     assert n_long <= 12
+
+
+def test_xlsx_cells_are_typed_formatted_frozen_and_print_ready(
+    rolled: History, cast: Any, api_as: Any
+) -> None:
+    """Opens cleanly in Excel and WPS: numbers as numbers (hours too), rates as
+    percentages, the header frozen and repeated on printed pages, widths set, one page
+    wide, landscape for the wide league sheet."""
+    response = api_as(cast.county).get(f"/api/v1/reports/export.xlsx?{span(rolled)}")
+    wb = load_workbook(io.BytesIO(response.content))
+    summary_ws = wb["概况"]
+    cells = {row[0].value: row[1] for row in summary_ws.iter_rows(min_row=2)}
+    hours = cells["志愿服务时长（小时）"]
+    assert hours.data_type == "n" and isinstance(hours.value, float)
+    assert hours.number_format == "0.0"
+    rate = cells["完成率"]
+    assert rate.data_type == "n" and 0 <= rate.value <= 1 and rate.number_format == "0.0%"
+    assert cells["点单数"].data_type == "n" and cells["点单数"].number_format == "0"
+    league = wb["各阵地排行"]
+    header = [c.value for c in league[1]]
+    rate_col = header.index("完成率") + 1
+    for row in league.iter_rows(min_row=2):
+        assert row[rate_col - 1].number_format == "0.0%"
+        assert row[header.index("服务时长")].data_type == "n"
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+        assert ws.print_title_rows in ("1:1", "$1:$1"), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+        assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+        assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4  # "9"
+        assert all(ws.column_dimensions[c].width >= 10 for c in "AB")
+        assert ws["A1"].font.bold
+    assert league.page_setup.orientation == "landscape"
+    assert summary_ws.page_setup.orientation == "portrait"
+    # Long names get wide columns (CJK characters count double).
+    assert league.column_dimensions["C"].width >= 2 * len("城关镇新时代文明实践所")

@@ -4,6 +4,7 @@
   helpers every move uses;
 - ``menu``: service menu writes;
 - ``placing``: placing an order (点单, 代点单);
+- ``phone_in``: a phone call recorded, the caller registered if new, the order placed;
 - ``dispatch``: staff assign volunteers (派单);
 - ``serving``: the volunteer accepts, declines, checks in and out;
 - ``feedback``: the resident rates, disputes, nudges;
@@ -20,9 +21,10 @@ from .assessment import assessing_site_id, can_assess, order_assess, orders_laps
 from .closing import order_cancel, order_reject
 from .dispatch import order_dispatch
 from .escalation import escalation_limit, order_escalate, orders_escalate_overdue
-from .feedback import order_dispute, order_nudge, order_rate
+from .feedback import nudge_opens_at, nudge_wait, order_dispute, order_nudge, order_rate
 from .menu import service_item_create, service_item_update
 from .offers import actions_for
+from .phone_in import phone_order_place
 from .placing import order_place
 from .release import assignments_end_for_volunteer, assignments_lapse_unanswered
 from .serving import (
@@ -60,6 +62,8 @@ __all__ = [
     "clean_photos",
     "default_hours",
     "escalation_limit",
+    "nudge_opens_at",
+    "nudge_wait",
     "order_accept",
     "order_assess",
     "order_cancel",
@@ -74,6 +78,7 @@ __all__ = [
     "order_reject",
     "order_start",
     "order_visible_to",
+    "phone_order_place",
     "orders_escalate_overdue",
     "orders_lapse_unrated",
     "resident_points",

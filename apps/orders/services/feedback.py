@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -93,13 +95,36 @@ def order_dispute(*, order_id: Id, actor: User, text: str) -> ServiceOrder:
     return order
 
 
+# 催单 is offered only after a sensible wait: 30 minutes after placing (staff need
+# time to read and dispatch a new order), or earlier once the preferred start has
+# passed (the resident is waiting at the door). ORDER_NUDGE_WAIT_MINUTES changes it.
+def nudge_wait() -> dt.timedelta:
+    return dt.timedelta(minutes=getattr(settings, "ORDER_NUDGE_WAIT_MINUTES", 30))
+
+
+def nudge_opens_at(order: ServiceOrder) -> dt.datetime:
+    """When the resident may nudge: the first wait, then once an hour after a nudge."""
+    first = min(order.created_at + nudge_wait(), order.preferred_start)
+    if order.last_nudged_at is not None:
+        return max(first, order.last_nudged_at + NUDGE_INTERVAL)
+    return first
+
+
 def order_nudge(*, order_id: Id, actor: User) -> ServiceOrder:
-    """催单: the resident flags a waiting order on the dispatch board, once an hour."""
+    """催单: the resident flags a waiting order on the dispatch board, once the first
+    wait is over (``nudge_opens_at``) and at most once an hour."""
     with transaction.atomic():
         order = lock_visible(order_id, actor)
         require_resident(order, actor, "nudge")
         check_transition(order, "nudge")
         now = timezone.now()
+        if order.last_nudged_at is None and now < nudge_opens_at(order):
+            wait = math.ceil((nudge_opens_at(order) - now).total_seconds() / 60)
+            raise TooSoonError(
+                f"点单后 {int(nudge_wait().total_seconds() // 60)} 分钟（或过了期望开始时间）"
+                f"才能催单，请 {wait} 分钟后再试。",
+                code="nudge_too_soon",
+            )
         if order.last_nudged_at is not None and now - order.last_nudged_at < NUDGE_INTERVAL:
             wait = math.ceil((NUDGE_INTERVAL - (now - order.last_nudged_at)).total_seconds() / 60)
             raise TooSoonError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.phone_in import is_family_proxy
 from apps.sites.scoping import can_manage_site
 
 from ..models import (
@@ -12,8 +13,8 @@ from ..models import (
     ServiceOrder,
 )
 from .assessment import can_assess
+from .feedback import nudge_opens_at
 from .workflow import (
-    NUDGE_INTERVAL,
     RATING_WINDOW,
     TRANSITIONS,
     A,
@@ -43,22 +44,21 @@ def actions_for(
             and open_("complete")
         ):
             offered.append("complete")
-    if user.pk == order.resident_id:
+    is_resident = user.pk == order.resident_id
+    if is_resident or is_family_proxy(user, order.resident_id):
         if open_("rate") and order.rating_lapsed_at is None:
             offered.append("rate")
-        if open_("nudge") and (
-            order.last_nudged_at is None or now - order.last_nudged_at >= NUDGE_INTERVAL
-        ):
+        if open_("nudge") and now >= nudge_opens_at(order):
             offered.append("nudge")
         if open_("cancel"):
             offered.append("cancel")
-        if (
-            open_("dispute")
-            and order.disputed_at is None
-            and order.completed_at is not None
-            and now - order.completed_at <= RATING_WINDOW
-        ):
-            offered.append("dispute")
+    if is_resident and (
+        open_("dispute")
+        and order.disputed_at is None
+        and order.completed_at is not None
+        and now - order.completed_at <= RATING_WINDOW
+    ):
+        offered.append("dispute")
     if can_manage_site(user, order.handling_site):
         offered += [a for a in ("dispatch", "reject") if open_(a)]
         if open_("escalate") and order.handling_site.parent_id:

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.mobile import normalize_mobile
 from apps.accounts.models import Role, RoleName, User
+from apps.accounts.phone_in import is_family_proxy, normalize_contact_phone
 from apps.core.errors import ConflictError, NotFoundError, PermissionDeniedError
 from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site
@@ -96,6 +96,15 @@ def order_place(
             site = Site.objects.get(pk=points[0])
         elif site.pk not in points:
             raise ValidationError({"site": ["请选择您登记所在的实践站。"]})
+    elif is_family_proxy(actor, resident.pk):
+        # A linked family member orders for the elder, at the elder's point.
+        points = resident_points(resident)
+        if not points:
+            raise ValidationError({"resident": ["该用户不是登记的群众。"]})
+        if site is None:
+            site = Site.objects.get(pk=points[0])
+        elif site.pk not in points:
+            raise ValidationError({"site": ["请选择老人登记所在的实践站。"]})
     else:
         if site is None:
             raise ValidationError({"site": ["代点单请选择群众所在的实践站。"]})
@@ -116,7 +125,8 @@ def order_place(
         errors["address"] = ["地址不能超过 200 个字。"]
     mobile = ""
     try:
-        mobile = normalize_mobile(contact_mobile)
+        # A mobile, or a landline for callers who have none (phone-in orders).
+        mobile = normalize_contact_phone(contact_mobile)
     except ValidationError as exc:
         errors["contact_mobile"] = list(exc.messages)
     now = timezone.now()

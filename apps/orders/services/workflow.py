@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.accounts.models import RoleName, User
+from apps.accounts.phone_in import is_family_proxy
 from apps.core.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from apps.core.types import Id
 from apps.sites.scoping import can_manage_site, held_roles
@@ -189,12 +190,20 @@ def order_visible_to(order: ServiceOrder, user: User | AnonymousUser | None) -> 
         return False
     if user.pk in (order.resident_id, order.placed_by_id):
         return True
+    if is_family_proxy(user, order.resident_id):
+        return True
     if can_manage_site(user, order.site):
         return True
     return OrderAssignment.objects.filter(order_id=order.pk, volunteer__user=user).exists()
 
 
+# What a linked family member (家属代办) may do for the elder besides ordering.
+PROXY_ACTIONS = frozenset({"nudge", "rate", "cancel"})
+
+
 def require_resident(order: ServiceOrder, actor: User, action: str) -> None:
+    if action in PROXY_ACTIONS and is_family_proxy(actor, order.resident_id):
+        return
     if actor.pk != order.resident_id:
         raise PermissionDeniedError(
             f"只有点单群众本人可以{ACTION_LABELS[action]}。", code="not_order_resident"

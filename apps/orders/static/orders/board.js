@@ -31,3 +31,12 @@
   window.setInterval(refresh, seconds * 1000);
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { refresh(); } });
 })();
+
+// Cards for orders needing several volunteers: "需 2 人，已选 1" follows the ticks.
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  if (!box.matches || !box.matches(".pick-several input[type=checkbox]")) return;
+  var form = box.closest(".pick-several");
+  var out = form.querySelector("output.picked");
+  if (out) out.textContent = form.querySelectorAll("input[type=checkbox]:checked").length;
+});
