@@ -207,7 +207,7 @@ def request_fingerprint(
     the canonical mobile, times in UTC), so two spellings of one request match and any
     real difference does not."""
     try:
-        mobile = normalize_mobile(contact_mobile)
+        mobile = normalize_contact_phone(contact_mobile)
     except ValidationError:
         mobile = str(contact_mobile or "").strip()
 
