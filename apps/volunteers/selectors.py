@@ -113,6 +113,8 @@ def status_counts(*, fetched_by: User | AnonymousUser) -> dict[str, int | str]:
     parts, params = [], []
     for i, status in enumerate(VolunteerStatus.values):
         sub = scope_queryset(Volunteer.objects.filter(status=status), fetched_by).values("pk")
+        if sub.query.is_empty():  # nothing in scope
+            return {}
         sql, p = sub[: STATUS_COUNT_UP_TO + 1].query.sql_with_params()
         parts.append(f"SELECT %s, COUNT(*) FROM ({sql}) c{i}")
         params.extend([status, *p])
