@@ -5,3 +5,11 @@ lean comparison views, then every product URL unchanged). Never used by the prod
 from practice_portal.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench_urls"
+
+# The product's manifest storage cannot collect the vendored Chart.js today (its
+# ``sourceMappingURL`` names a file that is not shipped), so the benchmark serves the
+# same files from whitenoise's storage without the manifest (unhashed names).
+STORAGES = {  # noqa: F405
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}

@@ -461,6 +461,12 @@ def main() -> None:
             f"  {size}: {fx[size]['n_orders']:,} orders, {fx[size]['n_volunteers']:,} volunteers",
             flush=True,
         )
+    subprocess.run(
+        [PY, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v0"],
+        env=server_env(SMALL_URL),
+        cwd=ROOT,
+        check=True,
+    )
     servers = [
         start_server(size, url) for size, url in (("small", SMALL_URL), ("large", LARGE_URL))
     ]

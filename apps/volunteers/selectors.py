@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from apps.accounts.mobile import mask_mobile
@@ -15,7 +16,15 @@ from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, scope_queryset
 
 from .idcard import mask_id_number
-from .models import Certificate, ServiceRecord, Team, TeamMembership, Volunteer, VolunteerSkill
+from .models import (
+    Certificate,
+    ServiceRecord,
+    Team,
+    TeamMembership,
+    Volunteer,
+    VolunteerSkill,
+    VolunteerStatus,
+)
 
 
 def personal_data_visible(viewer: User | AnonymousUser | None, volunteer: Volunteer) -> bool:
@@ -91,9 +100,39 @@ def volunteer_list(
         qs = qs.filter(star_level=level) if level is not None else qs.none()
     if filters.get("q"):
         term = str(filters["q"]).strip()
-        qs = qs.filter(Q(real_name__icontains=term) | Q(mobile__startswith=term) | Q(number=term))
+        by_number = Q(mobile__startswith=term) | Q(number=term)
+        # Digits are a mobile number (prefix) or a volunteer number, never a name: the
+        # name's substring search (a trigram index scan) is left out for them.
+        qs = qs.filter(by_number if term.isdigit() else Q(real_name__icontains=term) | by_number)
     order = "applied_at" if filters.get("status") == "pending" else "-applied_at"
     return _with_relations(qs).order_by(order, "id")
+
+
+# The roster's per-status counts are exact up to this many, then shown as "10,000+".
+STATUS_COUNT_UP_TO = 10_000
+
+
+def status_counts(*, fetched_by: User | AnonymousUser) -> dict[str, int | str]:
+    """Volunteers per status in ``fetched_by``'s scope, for the roster's filter: one
+    statement, each status counted over at most ``STATUS_COUNT_UP_TO`` + 1 rows of the
+    (status, application date, id) index, so a million-volunteer county costs the same
+    as a village. Above the bound the value is the string ``"10,000+"``."""
+    parts, params = [], []
+    for i, status in enumerate(VolunteerStatus.values):
+        sub = scope_queryset(Volunteer.objects.filter(status=status), fetched_by).values("pk")
+        if sub.query.is_empty():  # nothing in scope
+            return {}
+        sql, p = sub[: STATUS_COUNT_UP_TO + 1].query.sql_with_params()
+        parts.append(f"SELECT %s, COUNT(*) FROM ({sql}) c{i}")
+        params.extend([status, *p])
+    with connection.cursor() as cur:
+        cur.execute(" UNION ALL ".join(parts), params)
+        rows = cur.fetchall()
+    return {
+        status: (n if n <= STATUS_COUNT_UP_TO else f"{STATUS_COUNT_UP_TO:,}+")
+        for status, n in rows
+        if n
+    }
 
 
 def access_volunteer(user: User | AnonymousUser, volunteer_id: Id) -> Volunteer:

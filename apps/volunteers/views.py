@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -167,12 +166,7 @@ def roster(request: HttpRequest) -> HttpResponse:
     }
     qs = selectors.volunteer_list(fetched_by=request.user, filters=filters)
     page = paginate(request, qs)
-    counts = dict(
-        scope_queryset(Volunteer.objects.all(), request.user)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    counts = selectors.status_counts(fetched_by=request.user)
     return render(
         request,
         "volunteers/roster.html",
