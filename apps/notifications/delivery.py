@@ -53,13 +53,9 @@ def _send_email(delivery: Delivery) -> None:
 
 def webhook_payload(delivery: Delivery) -> dict[str, Any]:
     """The text message shape both WeCom and DingTalk group robots accept. The robots
-    cannot deduplicate; receivers that can (a relay, a bot gateway) read the
-    ``X-Delivery-Id`` header or ``delivery_id`` (robots ignore unknown keys)."""
-    return {
-        "msgtype": "text",
-        "text": {"content": f"【{delivery.subject}】\n{delivery.body}"},
-        "delivery_id": str(delivery.pk),
-    }
+    have no field for a message id, so the body stays exactly this shape; a receiver
+    that can deduplicate (a relay, a bot gateway) reads the ``X-Delivery-Id`` header."""
+    return {"msgtype": "text", "text": {"content": f"【{delivery.subject}】\n{delivery.body}"}}
 
 
 def _send_webhook(delivery: Delivery) -> None:

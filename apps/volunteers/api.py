@@ -51,8 +51,9 @@ class RosterFilterSerializer(serializers.Serializer[Any]):
 
 
 class CertificateQuerySerializer(serializers.Serializer[Any]):
-    number = TextParam(max_length=40, required=True, allow_blank=False)
-    code = TextParam(max_length=40, required=True, allow_blank=False)
+    # Missing or blank: no certificate matches (404), like a wrong code.
+    number = TextParam(max_length=40, default="")
+    code = TextParam(max_length=40, default="")
 
 
 class RevealRequestSerializer(serializers.Serializer[Any]):

@@ -151,10 +151,12 @@ def test_order_flow_on_phones(
     vol.goto(f"{base}/orders/tasks/")
     vol.click("button:has-text('接单')")
     vol.wait_for_selector("text=已接单，请按约定时间前往服务")
+    vol.wait_for_load_state("networkidle")
     make_due(order.pk)  # check-in opens an hour before the booked slot
     vol.reload()
     vol.click("button:has-text('签到，开始服务')")
     vol.wait_for_selector("text=已签到")
+    vol.wait_for_load_state("networkidle")  # SQLite: the server's request is finished
     served_for(order.pk, hours=2)  # reported hours may not exceed the time checked in
     shot(vol, "my-tasks-360")
     vol.click("a:has-text('签退，完成服务')")

@@ -16,14 +16,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _to_county_and_flag(order: ServiceOrder) -> None:
+    # The escalation clock runs from placement, or from arrival by escalation.
     now = timezone.now()
     for _ in range(2):  # village → township → county
         ServiceOrder.objects.filter(pk=order.pk).update(
-            status_changed_at=now - dt.timedelta(minutes=300), escalated_at=None
+            created_at=now - dt.timedelta(minutes=300), escalated_at=None
         )
         services.orders_escalate_overdue(now=now)
     ServiceOrder.objects.filter(pk=order.pk).update(
-        status_changed_at=now - dt.timedelta(minutes=300), escalated_at=None
+        created_at=now - dt.timedelta(minutes=300), escalated_at=None
     )
     assert services.orders_escalate_overdue(now=now)["flagged"] == 1
 

@@ -130,6 +130,8 @@ def test_payload_is_the_robot_text_shape(
     content = payload["text"]["content"]
     assert content.startswith("【已接单：助老上门服务】\n张丽 已接下 #")
     assert r.headers[0]["Content-Type"].startswith("application/json")
+    # A stable id a receiver can deduplicate on (issue #12): the delivery's id.
+    assert {k.lower(): v for k, v in r.headers[0].items()}["x-delivery-id"] == str(d.pk)
 
 
 def test_fails_twice_then_delivered_exactly_once(
