@@ -192,13 +192,14 @@ def test_order_flow_on_phones(
     # 5. town1 assesses from the queue and confirms 1.5 hours of service time.
     town = phones.sign_in("town1")
     town.goto(f"{base}/orders/assessment/")
-    town.click(f"a[href='/orders/{order.pk}/assess/']")
+    town.click(f"a[href^='/orders/{order.pk}/assess/']")
     town.check("input[name=approved][value='yes']")
     town.fill(f"#id_hours_{v.vol1.pk}", "1.5")
     town.fill("#id_comment", "情况属实。")
     shot(town, "assess-form-360")
     town.click("form.form button[type=submit]")
     town.wait_for_selector("text=考核完成")
+    assert town.url == f"{base}/orders/assessment/"  # back to the queue for the next one
     order.refresh_from_db()
     assert order.status == "assessed" and order.assessed_at
     assert str(OrderAssignment.objects.get(order=order).confirmed_hours) == "1.5"
