@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import secrets
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -135,27 +134,6 @@ def claimable_by_mobile(mobile: str) -> User | None:
         .select_related("resident_profile")
         .first()
     )
-
-
-def resident_claim(*, user: User, username: str, password: str, real_name: str = "") -> User:
-    """The caller registers with the mobile staff recorded: the account becomes theirs
-    (their username and password), keeping its orders and its point.
-
-    Caller has checked the username (free, valid) and that ``user`` is claimable."""
-    validate_password(password or "", user=user)
-    with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
-        profile = ResidentProfile.objects.select_for_update().get(user=locked)
-        if profile.claimed_at is not None:
-            raise ValidationError({"mobile": ["该手机号已被注册。"]})
-        locked.username = username
-        if real_name.strip():
-            locked.real_name = real_name.strip()
-        locked.set_password(password)
-        locked.save(update_fields=["username", "real_name", "password"])
-        profile.claimed_at = timezone.now()
-        profile.save(update_fields=["claimed_at"])
-    return locked
 
 
 def resident_profile_save(

@@ -14,7 +14,7 @@ from apps.sites.scoping import can_manage_site, forget_roles, has_role, is_globa
 
 from .mobile import looks_like_mobile, normalize_mobile
 from .models import Role, RoleName, User
-from .phone_in import claimable_by_mobile, resident_claim
+from .phone_in import claimable_by_mobile
 
 
 def _username_chars_ok(username: str) -> bool:
@@ -43,17 +43,19 @@ def user_register_resident(
     elif User.objects.filter(username__iexact=username).exists():
         errors.setdefault("username", []).append("该用户名已被注册。")
     normalized = ""
-    claim: User | None = None
     try:
         normalized = normalize_mobile(mobile)
     except ValidationError as exc:
         errors.setdefault("mobile", []).extend(exc.messages)
     else:
-        # A caller staff registered from a phone call claims that account by its mobile.
-        claim = claimable_by_mobile(normalized)
-        if claim is None and (
-            User.objects.filter(Q(mobile=normalized) | Q(username=normalized)).exists()
-        ):
+        if claimable_by_mobile(normalized) is not None:
+            # A caller staff registered from a phone call. Knowing a mobile number is no
+            # proof of holding it, so the account is not handed to whoever registers
+            # with it: the caller opens it at the station (README: phone-in orders).
+            errors.setdefault("mobile", []).append(
+                "该手机号已由实践站代为登记，请本人到所在实践站开通账号。"
+            )
+        elif User.objects.filter(Q(mobile=normalized) | Q(username=normalized)).exists():
             # Helpful for a real resident (who may have forgotten an old account); the
             # registration endpoints are throttled per address, so this cannot be
             # used to sweep numbers (README: registration).
@@ -62,9 +64,7 @@ def user_register_resident(
     # username that is someone else's number would shadow that person's mobile login.
     if looks_like_mobile(username) and normalize_mobile(username) != normalized:
         errors.setdefault("username", []).append("用户名不能是手机号（您本人的手机号除外）。")
-    if claim is not None:
-        pass  # the account keeps the point staff registered it at
-    elif site is None:
+    if site is None:
         errors.setdefault("site", []).append("请选择所在的村（社区）实践站。")
     elif site.level != SiteLevel.VILLAGE or not site.is_active:
         errors.setdefault("site", []).append("请选择一个启用中的村（社区）实践站。")
@@ -79,8 +79,6 @@ def user_register_resident(
         make_password(password or "")
         raise ValidationError(errors)
 
-    if claim is not None:
-        return resident_claim(user=claim, username=username, password=password, real_name=real_name)
     assert site is not None  # checked above
     try:
         with transaction.atomic():

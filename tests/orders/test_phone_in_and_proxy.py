@@ -111,22 +111,18 @@ def test_not_yours_and_not_staff(cast: Any, tree: Any, m: Any) -> None:
     assert not ServiceOrder.objects.exists()
 
 
-def test_the_caller_claims_the_account_by_registering_with_the_mobile(
+def test_nobody_takes_over_a_phone_in_account_by_knowing_its_mobile(
     cast: Any, tree: Any, m: Any
 ) -> None:
     order, _ = phone(cast, tree, m, caller_mobile="13500001111", caller_landline="")
-    claimed = user_register_resident(
-        username="liudaye", password="Qinghe-2026!", mobile="13500001111", site=None
-    )
-    assert claimed.pk == order.resident_id and claimed.username == "liudaye"
-    assert claimed.check_password("Qinghe-2026!")
-    assert ResidentProfile.objects.get(user=claimed).claimed_at is not None
-    # Claimed once: the mobile is now simply taken.
     with pytest.raises(ValidationError) as exc:
         user_register_resident(
-            username="other", password="Qinghe-2026!", mobile="13500001111", site=tree.village1
+            username="liudaye", password="Qinghe-2026!", mobile="13500001111", site=tree.village1
         )
-    assert "mobile" in exc.value.message_dict
+    assert "实践站代为登记" in exc.value.message_dict["mobile"][0]
+    caller = User.objects.get(pk=order.resident_id)
+    assert not caller.has_usable_password() and caller.username != "liudaye"
+    assert ResidentProfile.objects.get(user=caller).claimed_at is None
 
 
 def test_landline_normalisation() -> None:
