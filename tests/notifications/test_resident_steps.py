@@ -86,10 +86,14 @@ def test_second_volunteer_checking_in_or_out_does_not_repeat_the_message(
     order = flow("accepted", needed=2, volunteers=[v.vol1, v.vol2])
     services.order_start(order_id=order.pk, actor=v.vol1.user)
     services.order_start(order_id=order.pk, actor=v.vol2.user)
-    services.order_complete(order_id=order.pk, actor=v.vol1.user, hours=Decimal("0.5"), summary="好")
+    services.order_complete(
+        order_id=order.pk, actor=v.vol1.user, hours=Decimal("0.5"), summary="好"
+    )
     assert resident_kinds(cast.res1).count("resident_started") == 1
     assert "resident_completed" not in resident_kinds(cast.res1)
-    services.order_complete(order_id=order.pk, actor=v.vol2.user, hours=Decimal("0.5"), summary="好")
+    services.order_complete(
+        order_id=order.pk, actor=v.vol2.user, hours=Decimal("0.5"), summary="好"
+    )
     assert resident_kinds(cast.res1).count("resident_completed") == 1
     # Two volunteers accepted: two acceptance messages, each with its volunteer's name.
     bodies = Notification.objects.filter(user=cast.res1, kind="resident_accepted").values_list(
