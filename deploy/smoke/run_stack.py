@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import io
 import os
 import re
@@ -290,8 +291,10 @@ def place_order(resident: Browser, note: str) -> requests.Response:
     me = resident.get("/api/v1/me/").json()
     site = me["roles"][0]["site"]["id"]
     services = resident.get(f"/api/v1/services/?site={site}").json()["results"]
-    start = time.strftime("%Y-%m-%dT10:00:00+08:00", time.localtime(time.time() + 86400))
-    end = time.strftime("%Y-%m-%dT11:00:00+08:00", time.localtime(time.time() + 86400))
+    # Due within the check-in window (it opens 60 minutes before the preferred start).
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)
+    start = soon.isoformat(timespec="seconds")
+    end = (soon + dt.timedelta(hours=1)).isoformat(timespec="seconds")
     return resident.post(
         "/api/v1/orders/",
         json={
@@ -595,7 +598,7 @@ def run_checks(
         check(r.status_code == 200, f"volunteer: {action} ({r.status_code} {r.text[:200]})")
     r = volunteer.post(
         f"/api/v1/orders/{order}/complete/",
-        data={"summary": "打扫房间，陪老人聊天", "hours": "1.5"},
+        data={"summary": "打扫房间，陪老人聊天", "hours": "0.5"},
         files=[("photos", ("photo.jpg", jpeg(), "image/jpeg"))],
     )
     check(
