@@ -58,7 +58,7 @@ from .models import (
     ServiceItem,
     ServiceOrder,
 )
-from .services import order_visible_to
+from .services import order_visible_to, uncontested_reason
 
 S = OrderStatus
 A = AssignmentStatus
@@ -582,3 +582,18 @@ def attach_suggestions(orders: list[ServiceOrder]) -> None:
         o.suggested = [  # type: ignore[attr-defined]
             volunteers[vid] for vid in keyed[o.pk] if vid in volunteers
         ]
+
+
+def assessment_uncontested(*, fetched_by: User | AnonymousUser, limit: int) -> list[ServiceOrder]:
+    """The uncontested orders of ``fetched_by``'s assessment queue (rated ≥ 4, no
+    complaint, hours within the measured time), oldest completion first, at most
+    ``limit``: what 批量考核 offers. Three queries whatever the number."""
+    candidates = assessment_queue(fetched_by=fetched_by).filter(
+        status=S.RATED,
+        score__gte=4,
+        assessment_queue=AssessmentQueue.TOWNSHIP,
+        disputed_at__isnull=True,
+    )
+    # Candidates failing the hours check are few; read a margin past the limit.
+    rows = list(candidates[: limit * 2])
+    return [o for o in rows if uncontested_reason(o) is None][:limit]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import phone_views, photos, task_views, views
+from . import assess_views, phone_views, photos, task_views, views
 
 app_name = "orders"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("tasks/", task_views.my_tasks, name="my_tasks"),
     path("board/", views.board, name="board"),
     path("assessment/", views.assessment, name="assessment"),
+    path("assessment/bulk/", assess_views.bulk_assess, name="bulk_assess"),
     path("items/", views.items, name="items"),
     path("items/new/", views.item_edit, name="item_create"),
     path("items/<int:pk>/edit/", views.item_edit, name="item_edit"),

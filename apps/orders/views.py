@@ -28,7 +28,6 @@ from apps.core.pages import add_service_errors, paginate, query_without_page
 from apps.sites.models import Site, SiteLevel
 from apps.sites.scoping import (
     can_manage_site,
-    held_roles,
     is_global,
     is_manager,
     managed_paths,
@@ -312,11 +311,7 @@ def assessment(request: HttpRequest) -> HttpResponse:
     """考核: township and county staff's queue of finished orders; complaints first."""
     if not is_manager(request.user):
         raise Http404
-    assessor = is_global(request.user) or any(
-        r.role in ("staff", "county_admin")
-        and r.site_level in (SiteLevel.COUNTY, SiteLevel.TOWNSHIP)
-        for r in held_roles(request.user)
-    )
+    assessor = services.is_assessor(request.user)
     page = paginate(request, selectors.assessment_queue(fetched_by=request.user))
     for order in page.object_list:
         _decorate(order)

@@ -17,7 +17,16 @@
 Callers import from ``apps.orders.services``; the names below are the public surface.
 """
 
-from .assessment import assessing_site_id, can_assess, order_assess, orders_lapse_unrated
+from .assessment import (
+    BULK_ASSESS_MAX,
+    assessing_site_id,
+    can_assess,
+    is_assessor,
+    order_assess,
+    orders_bulk_assess,
+    orders_lapse_unrated,
+    uncontested_reason,
+)
 from .closing import order_cancel, order_reject
 from .dispatch import order_dispatch
 from .escalation import escalation_limit, order_escalate, orders_escalate_overdue
@@ -49,6 +58,7 @@ from .workflow import (
 
 __all__ = [
     "ACTION_LABELS",
+    "BULK_ASSESS_MAX",
     "MAX_PHOTOS",
     "NUDGE_INTERVAL",
     "RATING_WINDOW",
@@ -66,6 +76,9 @@ __all__ = [
     "nudge_wait",
     "order_accept",
     "order_assess",
+    "orders_bulk_assess",
+    "is_assessor",
+    "uncontested_reason",
     "order_cancel",
     "order_complete",
     "order_decline",

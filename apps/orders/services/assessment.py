@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.core.errors import ConflictError, PermissionDeniedError
+from apps.core.errors import ConflictError, DomainError, PermissionDeniedError
 from apps.core.types import Id
 from apps.sites.models import SiteLevel
 from apps.sites.scoping import held_roles, is_global
@@ -40,6 +41,15 @@ def measured_of(assignment: OrderAssignment) -> Decimal:
     """The measured time of a checked-out assignment (the hours rule, ``measured_hours``)."""
     assert assignment.checked_in_at is not None and assignment.checked_out_at is not None
     return measured_hours(assignment.checked_in_at, assignment.checked_out_at)
+
+
+def is_assessor(user: User | AnonymousUser) -> bool:
+    """Holds a staff role at a township or the county (who may assess at all)."""
+    return is_global(user) or any(
+        r.role in ("staff", "county_admin")
+        and r.site_level in (SiteLevel.COUNTY, SiteLevel.TOWNSHIP)
+        for r in held_roles(user)
+    )
 
 
 def can_assess(user: User, order: ServiceOrder) -> bool:
@@ -226,3 +236,60 @@ def orders_lapse_unrated(*, now: dt.datetime | None = None, batch_size: int = 50
                 ]
             )
         total += len(ids)
+
+
+# --- bulk assessment ---------------------------------------------------------------------------
+BULK_ASSESS_MAX = 100
+UNCONTESTED_MIN_SCORE = 4
+
+
+def uncontested_reason(order: ServiceOrder) -> str | None:
+    """Why ``order`` may not be assessed in bulk, or None when it is uncontested: rated
+    at least 4, no complaint (the township queue), every volunteer who served checked
+    out with reported hours within the measured time. ``order.assignments`` is read
+    as prefetched where it was."""
+    if order.status != S.RATED or order.score is None:
+        return "not_rated"
+    if order.score < UNCONTESTED_MIN_SCORE:
+        return "low_score"
+    if order.assessment_queue != AssessmentQueue.TOWNSHIP or order.disputed_at is not None:
+        return "disputed"
+    served = [a for a in order.assignments.all() if a.status == A.ACCEPTED]
+    if not served:
+        return "no_service"
+    for a in served:
+        if a.checked_in_at is None or a.checked_out_at is None:
+            return "no_presence"
+        if a.reported_hours is None or a.reported_hours > measured_of(a):
+            return "hours_exceed_measured"
+    return None
+
+
+def orders_bulk_assess(*, actor: User, order_ids: list[int]) -> dict[str, list[int]]:
+    """批量考核: approve several uncontested orders with their reported hours, each
+    through ``order_assess`` (its own transaction, row lock, transition check and event,
+    exactly as one by one). An order that is no longer uncontested, is already assessed
+    (a repeated submit), is outside ``actor``'s scope or was served by ``actor`` is
+    skipped, not failed: the answer says which were assessed and which skipped."""
+    ids = sorted({int(i) for i in order_ids})
+    if not ids:
+        raise ValidationError({"orders": ["请至少选择一张订单。"]})
+    if len(ids) > BULK_ASSESS_MAX:
+        raise ValidationError({"orders": [f"一次最多批量考核 {BULK_ASSESS_MAX} 张订单。"]})
+    assessed: list[int] = []
+    skipped: list[int] = []
+    for order_id in ids:
+        try:
+            with transaction.atomic():
+                order = lock_visible(order_id, actor)
+                reason = uncontested_reason(
+                    ServiceOrder.objects.prefetch_related("assignments").get(pk=order.pk)
+                )
+                if reason is not None:
+                    raise ConflictError("不是无争议订单。", code=reason)
+                order_assess(order_id=order_id, actor=actor, approved=True, comment="")
+        except (DomainError, ValidationError):
+            skipped.append(order_id)
+        else:
+            assessed.append(order_id)
+    return {"assessed": assessed, "skipped": skipped}
