@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes (pytest-xdist): one per CPU; each has its own test database.
+TEST_JOBS ?= auto
 
 .PHONY: venv run serve migrate seed test lint typecheck messages worker beat lock smoke clean
 
@@ -30,7 +32,7 @@ serve: venv
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: venv
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -144,9 +144,10 @@ def login_as(client: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings() -> None:
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     """Tests close their connections after each request: with persistent connections a
-    live-server thread would keep the test database open and block its teardown."""
+    live-server thread would keep the test database open and block its teardown. (Each
+    pytest-xdist worker keeps its own test database: the suffix fixture names it.)"""
     from django.conf import settings
 
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -55,12 +55,13 @@ print("RESULT " + json.dumps({"returned": status, "status": row.status, "sent": 
 """
 
 
-def _free_port() -> int:
+def _free_ports() -> list[int]:
+    free = []
     for port in range(55440, 55450):
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    pytest.skip("no free port in 55440-55449 for a private PostgreSQL")
+                free.append(port)
+    return free
 
 
 def test_mark_sent_survives_a_database_blip() -> None:
@@ -80,18 +81,24 @@ def test_mark_sent_survives_a_database_blip() -> None:
         check=True,
         capture_output=True,
     )
-    port = _free_port()
-    ctl = [
-        *as_pg,
-        str(PG_BIN / "pg_ctl"),
-        "-D",
-        str(data),
-        "-l",
-        str(data / "log"),
-        "-o",
-        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off",
-    ]
-    subprocess.run([*ctl, "start", "-w"], check=True, capture_output=True)
+    # A port found free may be taken before the server binds it (another test process
+    # starting its own server): try the next one.
+    for port in _free_ports():
+        ctl = [
+            *as_pg,
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(data / "log"),
+            "-o",
+            f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off",
+        ]
+        if subprocess.run([*ctl, "start", "-w"], capture_output=True).returncode == 0:
+            break
+    else:
+        log = (data / "log").read_text(errors="replace")[-2000:] if (data / "log").exists() else ""
+        pytest.fail(f"the private PostgreSQL did not start on 55440-55449:\n{log}")
     try:
         env = {
             **os.environ,
