@@ -157,3 +157,14 @@ def test_registration_page_is_throttled_and_taken_numbers_cost_the_same(
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"register": "2/hour"})
     codes = [client.post("/accounts/register/", {"username": "x"}).status_code for _ in range(3)]
     assert codes[-1] == 429
+
+
+def test_the_access_log_page_speaks_english(login_as: Any, cast: Any, v: Any) -> None:
+    from apps.volunteers import services as vs
+
+    vs.volunteer_reveal(actor=cast.town1, volunteer=v.vol1, field="id_number", source="/x")
+    client = login_as(cast.county)
+    client.cookies["django_language"] = "en"
+    page = client.get("/accounts/access-log/").content.decode()
+    assert "Personal data access log" in page and "Viewed by" in page
+    assert "个人信息查看记录" not in page and "被查看人" not in page
