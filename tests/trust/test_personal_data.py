@@ -168,3 +168,4 @@ def test_the_access_log_page_speaks_english(login_as: Any, cast: Any, v: Any) ->
     page = client.get("/accounts/access-log/").content.decode()
     assert "Personal data access log" in page and "Viewed by" in page
     assert "个人信息查看记录" not in page and "被查看人" not in page
+    assert 'class="table-wrap" tabindex="0"' in page  # the phone scroll container
