@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.accounts.actors import signed_in
-from apps.core.errors import DomainError
 
 from . import selectors, services
 from .views import _decorate
@@ -38,11 +37,8 @@ def bulk_assess(request: HttpRequest) -> HttpResponse:
         ids = _posted_ids(request)
         try:
             result = services.orders_bulk_assess(actor=user, order_ids=ids)
-        except (DomainError, ValidationError):
-            messages.error(
-                request,
-                _("请至少选择一张订单（一次最多 %(n)s 张）。") % {"n": services.BULK_ASSESS_MAX},
-            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
             return redirect("orders:bulk_assess")
         done, skipped = len(result["assessed"]), len(result["skipped"])
         text = ngettext("已批量考核通过 %(n)s 张订单。", "已批量考核通过 %(n)s 张订单。", done) % {
@@ -53,9 +49,6 @@ def bulk_assess(request: HttpRequest) -> HttpResponse:
         messages.success(request, text)
         return redirect("orders:assessment")
     orders = selectors.assessment_uncontested(fetched_by=user, limit=services.BULK_ASSESS_MAX)
-    orders = [
-        o for o in orders if not any(a.volunteer.user_id == user.pk for a in o.assignments.all())
-    ]
     for order in orders:
         _decorate(order)
     return render(

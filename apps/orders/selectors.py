@@ -58,7 +58,7 @@ from .models import (
     ServiceItem,
     ServiceOrder,
 )
-from .services import order_visible_to, uncontested_reason
+from .services import UNCONTESTED_MIN_SCORE, order_visible_to, uncontested_reason
 
 S = OrderStatus
 A = AssignmentStatus
@@ -587,13 +587,14 @@ def attach_suggestions(orders: list[ServiceOrder]) -> None:
 def assessment_uncontested(*, fetched_by: User | AnonymousUser, limit: int) -> list[ServiceOrder]:
     """The uncontested orders of ``fetched_by``'s assessment queue (rated ≥ 4, no
     complaint, hours within the measured time), oldest completion first, at most
-    ``limit``: what 批量考核 offers. Three queries whatever the number."""
+    ``limit``, none that ``fetched_by`` served on: what 批量考核 offers. Three queries whatever the number."""
     candidates = assessment_queue(fetched_by=fetched_by).filter(
         status=S.RATED,
-        score__gte=4,
+        score__gte=UNCONTESTED_MIN_SCORE,
         assessment_queue=AssessmentQueue.TOWNSHIP,
         disputed_at__isnull=True,
     )
-    # Candidates failing the hours check are few; read a margin past the limit.
-    rows = list(candidates[: limit * 2])
+    if isinstance(fetched_by, User):  # nobody assesses an order they served on
+        candidates = candidates.exclude(assignments__volunteer__user=fetched_by)
+    rows = list(candidates[: limit * 2])  # a margin for the few failing the hours check
     return [o for o in rows if uncontested_reason(o) is None][:limit]

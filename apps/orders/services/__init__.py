@@ -19,6 +19,7 @@ Callers import from ``apps.orders.services``; the names below are the public sur
 
 from .assessment import (
     BULK_ASSESS_MAX,
+    UNCONTESTED_MIN_SCORE,
     assessing_site_id,
     can_assess,
     is_assessor,
@@ -59,6 +60,7 @@ from .workflow import (
 __all__ = [
     "ACTION_LABELS",
     "BULK_ASSESS_MAX",
+    "UNCONTESTED_MIN_SCORE",
     "MAX_PHOTOS",
     "NUDGE_INTERVAL",
     "RATING_WINDOW",

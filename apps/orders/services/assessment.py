@@ -11,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.errors import ConflictError, DomainError, PermissionDeniedError
@@ -272,19 +273,16 @@ def orders_bulk_assess(*, actor: User, order_ids: list[int]) -> dict[str, list[i
     (a repeated submit), is outside ``actor``'s scope or was served by ``actor`` is
     skipped, not failed: the answer says which were assessed and which skipped."""
     ids = sorted({int(i) for i in order_ids})
-    if not ids:
-        raise ValidationError({"orders": ["请至少选择一张订单。"]})
-    if len(ids) > BULK_ASSESS_MAX:
-        raise ValidationError({"orders": [f"一次最多批量考核 {BULK_ASSESS_MAX} 张订单。"]})
+    if not ids or len(ids) > BULK_ASSESS_MAX:
+        raise ValidationError(
+            {"orders": [_("请至少选择一张订单（一次最多 %(n)s 张）。") % {"n": BULK_ASSESS_MAX}]}
+        )
     assessed: list[int] = []
     skipped: list[int] = []
     for order_id in ids:
         try:
             with transaction.atomic():
-                order = lock_visible(order_id, actor)
-                reason = uncontested_reason(
-                    ServiceOrder.objects.prefetch_related("assignments").get(pk=order.pk)
-                )
+                reason = uncontested_reason(lock_visible(order_id, actor))
                 if reason is not None:
                     raise ConflictError("不是无争议订单。", code=reason)
                 order_assess(order_id=order_id, actor=actor, approved=True, comment="")
