@@ -148,7 +148,7 @@ INSERT INTO orders_serviceorder (
     started_at, completed_at, closed_at, escalated_at, nudge_count, score, rating_comment,
     rated_at, dispute_text, assessment_queue, assessment_approved, assessment_comment,
     assessed_at, close_reason, handling_site_id, placed_by_id, resident_id, service_id,
-    site_id, assessed_site_id)
+    site_id, assessed_site_id, request_fingerprint)
 SELECT '基准地址', '19300000000', t + interval '1 day', t + interval '1 day 2 hours', 0,
        %(mark)s || %(batch)s || ':' || g, 1,
        CASE WHEN k = 0 THEN 'cancelled' WHEN k = 1 THEN 'rejected' WHEN k = 2 THEN 'submitted'
@@ -171,7 +171,7 @@ SELECT '基准地址', '19300000000', t + interval '1 day', t + interval '1 day 
        CASE WHEN k >= 13 THEN t + am + cm + interval '2 days' END,
        '',
        CASE WHEN g %% 25 = 0 THEN s.parent_id ELSE s.id END, %(resident)s, %(resident)s, i.id,
-       s.id, CASE WHEN k >= 13 THEN s.parent_id END
+       s.id, CASE WHEN k >= 13 THEN s.parent_id END, ''
   FROM generate_series(%(g0)s::bigint, %(g1)s::bigint) g
   CROSS JOIN LATERAL (SELECT g %% 20 AS k,
          (%(from)s::date::timestamp AT TIME ZONE 'Asia/Shanghai')

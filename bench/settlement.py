@@ -179,13 +179,13 @@ def ensure_orders(rebuild: bool) -> None:
                 completed_at, closed_at, nudge_count, rating_comment, dispute_text,
                 assessment_queue, assessment_approved, assessment_comment, assessed_at,
                 close_reason, handling_site_id, placed_by_id, resident_id, service_id, site_id,
-                assessed_site_id)
+                assessed_site_id, request_fingerprint)
             SELECT '基准地址', '19200000000', at - interval '2 days', at - interval '2 days'
                        + interval '2 hours', 0, %(note)s || g,
                    CASE WHEN g %% %(every)s = 0 THEN 2 ELSE 1 END, 'assessed',
                    at - interval '3 days', at, at - interval '2 days', at - interval '1 day', at,
                    0, '', '', '', true, '', at, '', v.site_id, r.id, r.id, i.id, v.site_id,
-                   s.parent_id
+                   s.parent_id, ''
               FROM generate_series(1, %(n)s) g
               CROSS JOIN LATERAL (SELECT (%(day)s::date::timestamp AT TIME ZONE 'Asia/Shanghai')
                                          + (g - 1) * interval '86400 seconds' / %(n)s AS at) w
