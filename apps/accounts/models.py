@@ -33,7 +33,12 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.real_name or self.get_full_name() or self.username
+        return display_name_of(self.real_name, self.first_name, self.last_name, self.username)
+
+
+def display_name_of(real_name: str, first_name: str, last_name: str, username: str) -> str:
+    """``User.display_name`` from the columns (rows read with ``values()``)."""
+    return real_name or f"{first_name} {last_name}".strip() or username
 
 
 class Role(models.Model):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import QuerySet
@@ -39,6 +41,8 @@ def add_service_errors(
 
 # Up to this many rows a list's total is exact; above it, PostgreSQL's estimate.
 EXACT_COUNT_UP_TO = 10_000
+# How long the estimate of a list known to be longer than that is reused.
+ESTIMATE_CACHE_SECONDS = 60
 
 
 class EstimatedCountPaginator(Paginator):
@@ -46,9 +50,11 @@ class EstimatedCountPaginator(Paginator):
 
     The count is exact up to ``EXACT_COUNT_UP_TO`` (``COUNT(*)`` over the first that
     many + 1 rows, so it stops early); beyond that it is the planner's estimate of the
-    filtered rows (``EXPLAIN``, nothing executed), never below the exact bound. Pages
-    and their links work the same; a page past the real end of an over-estimated list
-    is empty. Other databases (SQLite) count exactly."""
+    filtered rows (``EXPLAIN``, nothing executed), never below the exact bound, and that
+    estimate is kept in the cache for ``ESTIMATE_CACHE_SECONDS`` under the hash of the
+    list's SQL and parameters (so per viewer and filter): the next page of a long list
+    costs no counting at all. Pages and their links work the same; a page past the real
+    end of an over-estimated list is empty. Other databases (SQLite) count exactly."""
 
     @cached_property
     def count(self) -> int:
@@ -56,16 +62,25 @@ class EstimatedCountPaginator(Paginator):
         if not isinstance(qs, QuerySet) or connections[qs.db].vendor != "postgresql":
             return super().count
         ids = qs.order_by().values("pk")
+        try:
+            sql, params = ids.query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing by construction
+            return 0
+        key = "pages:estimate:" + hashlib.sha256(repr((qs.db, sql, params)).encode()).hexdigest()
+        cached = cache.get(key)
+        if isinstance(cached, int):
+            return cached
         capped = ids[: EXACT_COUNT_UP_TO + 1].count()
         if capped <= EXACT_COUNT_UP_TO:
             return capped
-        sql, params = ids.query.sql_with_params()
         with connections[qs.db].cursor() as cur:
             cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
             plan = cur.fetchone()[0]
         if isinstance(plan, str):
             plan = json.loads(plan)
-        return max(int(plan[0]["Plan"]["Plan Rows"]), capped)
+        estimate = max(int(plan[0]["Plan"]["Plan Rows"]), capped)
+        cache.set(key, estimate, ESTIMATE_CACHE_SECONDS)
+        return estimate
 
 
 def paginate(request: HttpRequest, qs: Any, per_page: int = PAGE_SIZE) -> Page:

@@ -21,7 +21,7 @@ from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, is_manager
 from apps.volunteers.models import ServiceCategory
 
-from . import selectors, services
+from . import listing, selectors, services
 from .models import OrderStatus, ServiceItem, ServiceOrder
 from .serializers import (
     AssessSerializer,
@@ -165,9 +165,9 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
         filters = OrderFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         qs = selectors.order_list(fetched_by=request.user, filters=filters.validated_data)
-        page = self.paginate_queryset(qs)
-        data = OrderSerializer(page, many=True, context={"request": request}).data
-        return self.get_paginated_response(data)
+        # Columns, not instances: the same JSON as OrderSerializer (see listing).
+        page = self.paginate_queryset(listing.order_values(qs))
+        return self.get_paginated_response(listing.order_rows(page or [], request=request))
 
     @extend_schema(
         request=OrderCreateSerializer,

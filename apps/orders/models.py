@@ -283,15 +283,24 @@ class ServiceOrder(models.Model):
     def get_status_display(self) -> str:  # type: ignore[no-redef]
         # Django's generated version builds a dict of the choices on every call (~0.1 ms;
         # ~100 calls on a page of the order list); the labels are looked up once.
-        return str(_ORDER_STATUS_LABELS.get(self.status, self.status))
+        return order_status_label(self.status)
 
     @property
     def is_nudged(self) -> bool:
-        return self.last_nudged_at is not None and self.status in (
-            OrderStatus.SUBMITTED,
-            OrderStatus.DISPATCHED,
-            OrderStatus.ACCEPTED,
-        )
+        return order_is_nudged(self.status, self.last_nudged_at)
+
+
+def order_status_label(status: str) -> str:
+    return str(_ORDER_STATUS_LABELS.get(status, status))
+
+
+def order_is_nudged(status: str, last_nudged_at: dt.datetime | None) -> bool:
+    """A nudge shows while the order still waits for someone."""
+    return last_nudged_at is not None and status in (
+        OrderStatus.SUBMITTED,
+        OrderStatus.DISPATCHED,
+        OrderStatus.ACCEPTED,
+    )
 
 
 class AssignmentStatus(models.TextChoices):
@@ -361,20 +370,30 @@ class OrderAssignment(models.Model):
         return f"{self.volunteer} → #{self.order_id}"
 
     def get_status_display(self) -> str:  # type: ignore[no-redef]
-        return str(_ASSIGNMENT_STATUS_LABELS.get(self.status, self.status))
+        return assignment_status_label(self.status)
 
     @property
     def measured_hours(self) -> Decimal | None:
         """Check-in to check-out under the hours rule; None until checked out."""
-        if self.checked_in_at is None or self.checked_out_at is None:
-            return None
-        return measured_hours(self.checked_in_at, self.checked_out_at)
+        return measured_or_none(self.checked_in_at, self.checked_out_at)
 
     @property
     def hours_differ(self) -> bool:
         """Reported hours differ from the measured time (flagged on the assessment page)."""
         measured = self.measured_hours
         return measured is not None and self.reported_hours != measured
+
+
+def assignment_status_label(status: str) -> str:
+    return str(_ASSIGNMENT_STATUS_LABELS.get(status, status))
+
+
+def measured_or_none(
+    checked_in_at: dt.datetime | None, checked_out_at: dt.datetime | None
+) -> Decimal | None:
+    if checked_in_at is None or checked_out_at is None:
+        return None
+    return measured_hours(checked_in_at, checked_out_at)
 
 
 class OrderEvent(models.Model):

@@ -15,6 +15,7 @@ request, all reveals of a page or a list go in one INSERT when the response is r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -22,7 +23,7 @@ from django.contrib.auth.models import AnonymousUser
 from apps.accounts.access_log import defer_reveal
 from apps.accounts.mobile import mask_mobile
 from apps.accounts.models import RevealedField, User
-from apps.sites.scoping import can_manage_site
+from apps.sites.scoping import can_manage_path
 
 from .models import AssignmentStatus, OrderAssignment, OrderStatus, ServiceOrder
 
@@ -30,7 +31,7 @@ SERVING = (OrderStatus.ACCEPTED, OrderStatus.IN_SERVICE)
 
 
 def _open(a: OrderAssignment) -> bool:
-    return a.status == AssignmentStatus.ACCEPTED and a.checked_out_at is None
+    return open_assignment(a.status, a.checked_out_at)
 
 
 def mobile_visible_to(
@@ -40,25 +41,56 @@ def mobile_visible_to(
 ) -> bool:
     """``assignment``: the viewer's own assignment on ``order`` when the caller has it
     (my tasks); otherwise the order's prefetched assignments are read, or queried."""
+
+    def holds_open_assignment() -> bool:
+        assert viewer is not None and viewer.pk is not None
+        if assignment is not None:
+            return assignment.order_id == order.pk and _open(assignment)
+        cached = getattr(order, "_prefetched_objects_cache", {}).get("assignments")
+        if cached is not None:
+            return any(a.volunteer.user_id == viewer.pk and _open(a) for a in cached)
+        return OrderAssignment.objects.filter(
+            order_id=order.pk,
+            volunteer__user_id=viewer.pk,
+            status=AssignmentStatus.ACCEPTED,
+            checked_out_at__isnull=True,
+        ).exists()
+
+    return mobile_visible(
+        viewer,
+        resident_id=order.resident_id,
+        placed_by_id=order.placed_by_id,
+        site_path=order.site.path,
+        status=order.status,
+        holds_open_assignment=holds_open_assignment,
+    )
+
+
+def mobile_visible(
+    viewer: User | AnonymousUser | None,
+    *,
+    resident_id: int | None,
+    placed_by_id: int | None,
+    site_path: str,
+    status: str,
+    holds_open_assignment: Callable[[], bool],
+) -> bool:
+    """The rule above on an order's columns; ``holds_open_assignment`` is asked only
+    when the answer depends on it (a volunteer on a serving order)."""
     if viewer is None or isinstance(viewer, AnonymousUser) or not viewer.is_authenticated:
         return False
-    if viewer.pk in (order.resident_id, order.placed_by_id):
+    if viewer.pk in (resident_id, placed_by_id):
         return True
-    if can_manage_site(viewer, order.site):
+    if can_manage_path(viewer, site_path):
         return True
-    if order.status not in SERVING:
+    if status not in SERVING:
         return False
-    if assignment is not None:
-        return assignment.order_id == order.pk and _open(assignment)
-    cached = getattr(order, "_prefetched_objects_cache", {}).get("assignments")
-    if cached is not None:
-        return any(a.volunteer.user_id == viewer.pk and _open(a) for a in cached)
-    return OrderAssignment.objects.filter(
-        order_id=order.pk,
-        volunteer__user=viewer,
-        status=AssignmentStatus.ACCEPTED,
-        checked_out_at__isnull=True,
-    ).exists()
+    return holds_open_assignment()
+
+
+def open_assignment(status: str, checked_out_at: Any) -> bool:
+    """An assignment whose volunteer may call the resident (accepted, not checked out)."""
+    return status == AssignmentStatus.ACCEPTED and checked_out_at is None
 
 
 def contact_mobile_for(
@@ -71,12 +103,19 @@ def contact_mobile_for(
     """The contact mobile as ``viewer`` may see it; a full reveal is logged."""
     if not mobile_visible_to(viewer, order, assignment):
         return mask_mobile(order.contact_mobile)
-    if viewer is not None and viewer.pk != order.resident_id:
+    log_contact_reveal(request, viewer, order.pk, order.resident_id)
+    return order.contact_mobile
+
+
+def log_contact_reveal(
+    request: Any, viewer: User | AnonymousUser | None, order_id: int, resident_id: int | None
+) -> None:
+    """Queue the access-log row of a full contact mobile shown to ``viewer``."""
+    if viewer is not None and viewer.pk != resident_id:
         defer_reveal(
             request,
             viewer=viewer,
             field=RevealedField.MOBILE,
-            subject_id=order.resident_id,
-            label=f"订单 #{order.pk} 联系电话",
+            subject_id=resident_id,
+            label=f"订单 #{order_id} 联系电话",
         )
-    return order.contact_mobile

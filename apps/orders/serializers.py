@@ -9,6 +9,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from apps.accounts.models import User
+from apps.core.serializers import FastReadMixin
 from apps.sites.models import Site
 from apps.sites.serializers import SiteBriefSerializer
 from apps.volunteers.models import ServiceCategory
@@ -67,7 +68,7 @@ class ServiceItemUpdateSerializer(ServiceItemWriteSerializer):
 
 
 # --- orders --------------------------------------------------------------------------------
-class PersonSerializer(serializers.ModelSerializer[User]):
+class PersonSerializer(FastReadMixin, serializers.ModelSerializer[User]):
     name = serializers.CharField(source="display_name", read_only=True)
 
     class Meta:
@@ -75,7 +76,7 @@ class PersonSerializer(serializers.ModelSerializer[User]):
         fields = ["id", "name"]
 
 
-class AssignmentSerializer(serializers.ModelSerializer[OrderAssignment]):
+class AssignmentSerializer(FastReadMixin, serializers.ModelSerializer[OrderAssignment]):
     volunteer = serializers.IntegerField(source="volunteer_id", read_only=True)
     volunteer_name = serializers.CharField(source="volunteer.real_name", read_only=True)
     volunteer_mobile = serializers.SerializerMethodField()
@@ -112,7 +113,7 @@ class AssignmentSerializer(serializers.ModelSerializer[OrderAssignment]):
         return volunteer_mobile_for(viewer, obj.volunteer)
 
 
-class EventSerializer(serializers.ModelSerializer[OrderEvent]):
+class EventSerializer(FastReadMixin, serializers.ModelSerializer[OrderEvent]):
     actor = serializers.SerializerMethodField()
     at = serializers.DateTimeField(source="created_at", read_only=True)
     # OpenAPI names: the transition's from/to (``from`` is a Python keyword).
@@ -148,7 +149,7 @@ class PhotoSerializer(serializers.ModelSerializer[OrderPhoto]):
         return self._url("orders:photo_thumb", obj)
 
 
-class OrderSerializer(serializers.ModelSerializer[ServiceOrder]):
+class OrderSerializer(FastReadMixin, serializers.ModelSerializer[ServiceOrder]):
     service = serializers.IntegerField(source="service_id", read_only=True)
     service_title = serializers.CharField(source="service.title", read_only=True)
     site = serializers.IntegerField(source="site_id", read_only=True)

@@ -87,9 +87,14 @@ def can_manage_site(user: User | AnonymousUser | None, site: Site | None) -> boo
     """True when ``site`` lies in a subtree ``user`` manages."""
     if site is None:
         return False
+    return can_manage_path(user, site.path)
+
+
+def can_manage_path(user: User | AnonymousUser | None, path: str) -> bool:
+    """``can_manage_site`` for a site known by its path (rows read with ``values()``)."""
     if is_global(user):
         return True
-    return any(site.path.startswith(p) for p in managed_paths(user))
+    return any(path.startswith(p) for p in managed_paths(user))
 
 
 def path_q(paths: list[str], site_field: str) -> Q:

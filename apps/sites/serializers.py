@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.serializers import FastReadMixin
+
 from .models import Site, SiteLevel
 
 
-class SiteBriefSerializer(serializers.ModelSerializer[Site]):
+class SiteBriefSerializer(FastReadMixin, serializers.ModelSerializer[Site]):
     class Meta:
         model = Site
         fields = ["id", "name", "level"]

@@ -48,9 +48,16 @@ def id_number_for(viewer: User | AnonymousUser | None, volunteer: Volunteer) -> 
 
 def volunteer_mobile_for(viewer: User | AnonymousUser | None, volunteer: Volunteer) -> str:
     """Masked for everyone but the volunteer (reveal like the ID number)."""
-    if _is_owner(viewer, volunteer):
-        return volunteer.mobile
-    return mask_mobile(volunteer.mobile)
+    return volunteer_mobile_shown(viewer, volunteer.user_id, volunteer.mobile)
+
+
+def volunteer_mobile_shown(
+    viewer: User | AnonymousUser | None, volunteer_user_id: int | None, mobile: str
+) -> str:
+    """``volunteer_mobile_for`` from the columns (rows read with ``values()``)."""
+    if viewer is not None and viewer.pk and viewer.pk == volunteer_user_id:
+        return mobile
+    return mask_mobile(mobile)
 
 
 def _with_relations(qs: QuerySet[Volunteer]) -> QuerySet[Volunteer]:
