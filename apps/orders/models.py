@@ -396,6 +396,33 @@ def measured_or_none(
     return measured_hours(checked_in_at, checked_out_at)
 
 
+class VolunteerLoad(models.Model):
+    """What the dispatch ranking needs per volunteer, kept current by database triggers
+    (migration ``orders.0007``) on every change of an assignment and of an order's
+    score: the open tasks (asked, or accepted and not checked out) and the sum and
+    number of scores of the rated orders the volunteer served. The ranking then reads
+    one row per candidate instead of counting and averaging their history.
+
+    Written only by the triggers (never by Python), and recomputed from the
+    assignments themselves on each change (not incremented), so it cannot drift;
+    ``refresh_volunteer_load`` rebuilds all rows set-based (the migration's backfill,
+    and the benchmark after a bulk load)."""
+
+    volunteer = models.OneToOneField(
+        Volunteer, primary_key=True, on_delete=models.CASCADE, related_name="load"
+    )
+    open_tasks = models.IntegerField(default=0)
+    rating_sum = models.IntegerField(default=0)
+    rating_count = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("志愿者任务负荷")
+        verbose_name_plural = _("志愿者任务负荷")
+
+    def __str__(self) -> str:
+        return f"{self.volunteer_id}: {self.open_tasks} open, {self.rating_sum}/{self.rating_count}"
+
+
 class OrderEvent(models.Model):
     """The audit trail of an order and the status timeline residents see."""
 

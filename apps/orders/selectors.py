@@ -9,15 +9,15 @@ or per order.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import (
-    Avg,
     BigIntegerField,
     Case,
-    Count,
+    DecimalField,
     Exists,
     ExpressionWrapper,
     F,
@@ -27,12 +27,11 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Coalesce, Least, Round
+from django.db.models.functions import Cast, Coalesce, Least, NullIf, Round
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -316,20 +315,15 @@ def _ranked(
         slot_ref = Cast(slot_ref, output_field=IntegerField())
     elif not hasattr(slot_ref, "resolve_expression"):
         slot_ref = Value(int(slot_ref))
-    open_tasks = (
-        OrderAssignment.objects.filter(volunteer=OuterRef("pk"))
-        .filter(Q(status=A.ASSIGNED) | Q(status=A.ACCEPTED, checked_out_at__isnull=True))
-        .values("volunteer")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    ratings = (
-        OrderAssignment.objects.filter(
-            volunteer=OuterRef("pk"), status=A.ACCEPTED, order__score__isnull=False
-        )
-        .values("volunteer")
-        .annotate(avg=Avg("order__score"))
-        .values("avg")
+    # Open tasks and past ratings: one row per candidate (``VolunteerLoad``, kept by
+    # triggers), not a count and an average over each candidate's history.
+    # Exact division (numeric on PostgreSQL, as AVG of the scores gives), so ties in the
+    # rounded rating fall as they did.
+    rating = ExpressionWrapper(
+        F("load__rating_sum")
+        * Value(Decimal("1.0"), output_field=DecimalField())
+        / NullIf(F("load__rating_count"), 0),
+        output_field=FloatField(),
     )
     skill = Exists(
         VolunteerSkill.objects.filter(volunteer=OuterRef("pk"), category=_up(category_ref))
@@ -360,8 +354,8 @@ def _ranked(
             team_match=Case(
                 When(team, then=Value(1)), default=Value(0), output_field=IntegerField()
             ),
-            open_tasks=Coalesce(Subquery(open_tasks, output_field=IntegerField()), Value(0)),
-            rating=Coalesce(Subquery(ratings, output_field=FloatField()), Value(NEUTRAL_RATING)),
+            open_tasks=Coalesce(F("load__open_tasks"), Value(0)),
+            rating=Coalesce(rating, Value(NEUTRAL_RATING), output_field=FloatField()),
         )
         .annotate(
             free_bits=F("availability").bitand(slot_ref),
