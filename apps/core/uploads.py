@@ -20,6 +20,13 @@ MAX_PIXELS = 40_000_000  # refuse decompression bombs well before memory trouble
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 THUMB_SIZE = (320, 320)
 EXIF_ORIENTATION = 0x0112
+# JPEG qualities of the stored image and its thumbnail (libjpeg's default 4:2:0 chroma
+# subsampling, baseline, no optimize pass: tests/core/test_uploads.py pins the tables).
+IMAGE_QUALITY = 85
+THUMB_QUALITY = 80
+# The only ``info`` entry that is pixel data rather than metadata (a PNG's transparent
+# colour); everything else the decoder put there is dropped before saving.
+KEEP_INFO = ("transparency",)
 
 
 @dataclass
@@ -61,13 +68,17 @@ def clean_image(upload: UploadedFile, *, max_bytes: int = MAX_IMAGE_BYTES) -> Cl
     mode = "RGBA" if keep_alpha else "RGB"
     if img.mode != mode:  # no full-size copy when it already is
         img = img.convert(mode)
-    out_fmt = fmt if keep_alpha else ("JPEG" if fmt == "JPEG" else fmt)
+    # A fresh encode carries no EXIF, but Pillow's savers fall back on ``img.info`` for
+    # some blocks: a JPEG's COM comment, a PNG's ICC profile. Drop them (the thumbnail
+    # made from ``img`` inherits the emptied ``info``).
+    img.info = {k: v for k, v in img.info.items() if k in KEEP_INFO}
+    out_fmt = fmt
     name = uuid.uuid4().hex
     main = io.BytesIO()
-    img.save(main, format=out_fmt, quality=85)  # a fresh encode carries no EXIF
+    img.save(main, format=out_fmt, quality=IMAGE_QUALITY)
     thumb_img = _thumbnail(img)
     thumb = io.BytesIO()
-    thumb_img.save(thumb, format=out_fmt, quality=80)
+    thumb_img.save(thumb, format=out_fmt, quality=THUMB_QUALITY)
     return CleanImage(
         image=ContentFile(main.getvalue(), name=f"{name}.{ext}"),
         thumbnail=ContentFile(thumb.getvalue(), name=f"{name}_thumb.{ext}"),
