@@ -25,10 +25,20 @@ class PageNumberPagination(pagination.PageNumberPagination):
     """Page-number pages; ``count`` is exact up to 10,000 rows, PostgreSQL's estimate
     above (``EstimatedCountPaginator``)."""
 
-    django_paginator_class = EstimatedCountPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
+    _values: tuple[str, ...] | None = None
+
+    def django_paginator_class(self, queryset: Any, page_size: int) -> EstimatedCountPaginator:  # type: ignore[override]
+        return EstimatedCountPaginator(queryset, page_size, values=self._values)
+
+    def paginate_queryset(
+        self, queryset: Any, request: Any, view: Any = None, *, values: Any = None
+    ) -> Any:
+        """``values``: columns to read the page as (dicts), the count taken without them."""
+        self._values = tuple(values) if values else None
+        return super().paginate_queryset(queryset, request, view)
 
 
 _STATUS_CODES = {

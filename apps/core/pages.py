@@ -56,6 +56,23 @@ class EstimatedCountPaginator(Paginator):
     costs no counting at all. Pages and their links work the same; a page past the real
     end of an over-estimated list is empty. Other databases (SQLite) count exactly."""
 
+    def __init__(self, object_list: Any, per_page: int, *args: Any, **kwargs: Any) -> None:
+        # values: read each page as these columns (``QuerySet.values``) while the count
+        # is taken on the queryset as given, without the joins the columns would add.
+        self.values: tuple[str, ...] | None = kwargs.pop("values", None)
+        super().__init__(object_list, per_page, *args, **kwargs)
+
+    def page(self, number: Any) -> Page:
+        if not self.values:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = self.object_list.values(*self.values)[bottom:top]  # type: ignore[attr-defined]
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
+
     @cached_property
     def count(self) -> int:
         qs = self.object_list

@@ -166,8 +166,10 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
         filters.is_valid(raise_exception=True)
         qs = selectors.order_list(fetched_by=request.user, filters=filters.validated_data)
         # Columns, not instances: the same JSON as OrderSerializer (see listing).
-        page = self.paginate_queryset(listing.order_values(qs))
-        return self.get_paginated_response(listing.order_rows(page or [], request=request))
+        page = self.paginator.paginate_queryset(  # type: ignore[union-attr,call-arg]
+            listing.for_rows(qs), request, view=self, values=listing.ORDER_COLUMNS
+        )
+        return self.get_paginated_response(listing.order_rows(list(page or []), request=request))  # type: ignore[arg-type]
 
     @extend_schema(
         request=OrderCreateSerializer,

@@ -21,6 +21,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from rest_framework import serializers
 
 from apps.accounts.mobile import mask_mobile
@@ -100,9 +101,15 @@ ASSIGNMENT_COLUMNS = (
 _HOURS = serializers.DecimalField(max_digits=4, decimal_places=1)
 
 
+def for_rows(qs: QuerySet[ServiceOrder]) -> QuerySet[ServiceOrder]:
+    """The list's queryset (``selectors.order_list``) without its relations: read it
+    with ``.values(*ORDER_COLUMNS)`` (pages: ``paginate_queryset(values=…)``)."""
+    return qs.prefetch_related(None).select_related(None)
+
+
 def order_values(qs: QuerySet[ServiceOrder]) -> QuerySet[Any]:
-    """The list's queryset (``selectors.order_list``) as the columns ``order_rows`` reads."""
-    return qs.prefetch_related(None).select_related(None).values(*ORDER_COLUMNS)
+    """The list's queryset as the columns ``order_rows`` reads."""
+    return for_rows(qs).values(*ORDER_COLUMNS)
 
 
 def _iso(value: datetime | None, tz: Any) -> str | None:
@@ -152,6 +159,9 @@ def order_rows(rows: list[dict[str, Any]], *, request: Any) -> list[dict[str, An
     """``OrderSerializer(many=True).data`` for a page of ``order_values`` rows: one
     query for the page's assignments."""
     viewer = getattr(request, "user", None)
+    if isinstance(viewer, SimpleLazyObject):  # read it once, not through the proxy per row
+        viewer.pk  # noqa: B018  (evaluates the lazy object)
+        viewer = viewer._wrapped  # type: ignore[attr-defined]
     tz = timezone.get_current_timezone()
     by_order: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if rows:

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import NotFoundError
+from apps.core.lookups import IdList  # and registers __any_of
 from apps.core.types import Id
 from apps.sites.models import Site
 from apps.sites.scoping import (
@@ -130,9 +131,9 @@ def _visible_q(user: User) -> Q:
     assigned = [i for kind, i in rows if kind == "a"]
     q = Q(resident=user) | Q(placed_by=user)
     if assigned:
-        q |= Q(pk__in=assigned)
+        q |= Q(pk__any_of=IdList(assigned))
     if site_ids:
-        q |= Q(site_id__in=site_ids)
+        q |= Q(site_id__any_of=IdList(site_ids))  # one array parameter
     return q
 
 

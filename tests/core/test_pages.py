@@ -22,13 +22,19 @@ def sites():
     return Site.objects.order_by("pk")
 
 
+@pytest.fixture
+def postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("estimates are PostgreSQL's (other databases count exactly)")
+
+
 def count_of(qs):
     with CaptureQueriesContext(connection) as ctx:
         total = pages.EstimatedCountPaginator(qs, 10).count
     return total, [q["sql"] for q in ctx.captured_queries]
 
 
-def test_a_short_list_is_counted_exactly(sites):
+def test_a_short_list_is_counted_exactly(postgres, sites):
     total, queries = count_of(sites)
     assert total == 31
     assert len(queries) == 1 and "COUNT(*)" in queries[0] and "LIMIT 10001" in queries[0]
@@ -38,7 +44,7 @@ def test_a_short_list_is_counted_exactly(sites):
     assert count_of(sites)[0] == 32
 
 
-def test_a_long_list_is_estimated_once_then_read_from_the_cache(sites, monkeypatch):
+def test_a_long_list_is_estimated_once_then_read_from_the_cache(postgres, sites, monkeypatch):
     monkeypatch.setattr(pages, "EXACT_COUNT_UP_TO", 5)
     with connection.cursor() as cur:
         cur.execute("ANALYZE sites_site")
@@ -52,6 +58,6 @@ def test_a_long_list_is_estimated_once_then_read_from_the_cache(sites, monkeypat
     assert queries
 
 
-def test_a_list_empty_by_construction_counts_zero(sites):
+def test_a_list_empty_by_construction_counts_zero(postgres, sites):
     total, queries = count_of(sites.filter(pk__in=[]))
     assert total == 0 and queries == []

@@ -55,6 +55,11 @@ def copies(flow, v, n: int, state: str) -> None:
 
 @pytest.mark.parametrize("who", ["county", "town1", "village1"])
 def test_order_api_same_queries_at_1_50_200(api_as, cast, v, flow, who):
+    if connection.vendor == "sqlite":
+        pytest.skip(
+            "SQLite binds at most 999 variables per statement: the access-log INSERT of "
+            "200 reveals is split in two there (one statement on PostgreSQL)"
+        )
     copies(flow, v, 120, "submitted")
     copies(flow, v, 120, "completed")
     user = getattr(cast, who)
