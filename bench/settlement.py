@@ -299,6 +299,18 @@ def child_settle(day: dt.date) -> None:
     )
 
 
+def volunteer_updates() -> tuple[int, int]:
+    """Updates of volunteer rows so far, and how many were HOT (no index entries)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_stat_clear_snapshot()")
+        cur.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
+            "WHERE relname = 'volunteers_volunteer'"
+        )
+        upd, hot = cur.fetchone()
+    return upd, hot
+
+
 def settle_in_child(day: dt.date) -> dict[str, object]:
     out = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--child-settle", day.isoformat()],
@@ -342,7 +354,10 @@ def main() -> None:
     for n_orders, day in ((N_ORDERS_SMALL, SMALL_DATE), (N_ORDERS, BENCH_DATE)):
         reset_ledger()
         print(f"\nsettle({day}), {n_orders:,} orders, on a clean ledger, in a child process …")
+        upd_before, hot_before = volunteer_updates()
         r = results[n_orders] = settle_in_child(day)
+        time.sleep(1)  # the child's server process reports its statistics as it exits
+        upd_after, hot_after = volunteer_updates()
         for label, seconds in r["steps"]:  # type: ignore[attr-defined]
             print(f"  {label:<28} {seconds:7.2f} s")
         print(
@@ -354,6 +369,10 @@ def main() -> None:
             f"memory (child): RSS {r['rss_before_mib']:.0f} MiB before settle, peak "
             f"{r['rss_peak_mib']:.0f} MiB; Python heap peak during settle "
             f"{r['heap_peak_mib']:.2f} MiB"
+        )
+        print(
+            f"volunteer rows updated: {upd_after - upd_before:,}, of which HOT (no index "
+            f"entries written): {hot_after - hot_before:,}"
         )
     took = float(results[N_ORDERS]["took"])  # type: ignore[arg-type]
 

@@ -4,11 +4,12 @@ For one settlement date (a day in Asia/Shanghai) every approved order assessed t
 day becomes one credit per volunteer: confirmed hours × the item's points per hour,
 moved from the issuing account of the site whose staff assessed it to the volunteer.
 Hours go into the volunteers' service records (what the certificate lists) and the
-volunteers' cumulative hours and star levels are recomputed.
+volunteers' cumulative hours and star levels follow.
 
 Set-based: a fixed handful of INSERT … SELECT / UPDATE statements whatever the number
-of orders or volunteers; nothing is loaded into Python, so memory does not grow with
-the data. Idempotent: every credit and record has a unique source key and the inserts
+of orders or volunteers — on PostgreSQL two statements of data-modifying CTEs (the
+ledger; the records and hours, added incrementally), elsewhere one statement a step —
+and nothing is loaded into Python, so memory does not grow with the data. Idempotent: every credit and record has a unique source key and the inserts
 skip keys already written, so a rerun adds nothing. All writes of a run happen in one
 database transaction: a run killed halfway leaves nothing behind, and the rerun ends
 in the state one clean run gives.
