@@ -37,8 +37,15 @@ class Account(models.Model):
     volunteer = models.OneToOneField(
         Volunteer, null=True, blank=True, on_delete=models.PROTECT, related_name="points_account"
     )
+    # No index of its own: the unique (site, kind) index leads with it (and every
+    # lookup by site is non-null, which its partial condition needs).
     site = models.ForeignKey(
-        Site, null=True, blank=True, on_delete=models.PROTECT, related_name="points_accounts"
+        Site,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="points_accounts",
+        db_index=False,
     )
     # Cache of SUM(leg.amount); written only by the ledger services in the same
     # transaction as the legs.
@@ -132,8 +139,14 @@ class LedgerTransaction(models.Model):
     amount = models.BigIntegerField(default=0)  # the points moved (positive)
     hours = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     memo = models.CharField(max_length=300, blank=True)
+    # Indexed by txn_run_idx below (the foreign key's own index would be a duplicate).
     run = models.ForeignKey(
-        SettlementRun, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+        SettlementRun,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -155,17 +168,26 @@ class LedgerTransaction(models.Model):
 
 class Leg(models.Model):
     """One side of a transaction. Never updated or deleted (a PostgreSQL trigger
-    refuses both); all legs of a transaction sum to zero (a deferred constraint
-    trigger checks it at commit)."""
+    refuses both); all legs of a transaction sum to zero (a statement-level trigger
+    checks it at the end of each INSERT, migration 0004)."""
 
     transaction = models.ForeignKey(
         LedgerTransaction, on_delete=models.PROTECT, related_name="legs"
     )
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="legs")
+    # account and run: no index of their own, the composite indexes below lead with
+    # them (fewer indexes to maintain for the settlement's legs).
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="legs", db_index=False
+    )
     amount = models.BigIntegerField()  # signed: credit > 0, debit < 0
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
     run = models.ForeignKey(
-        SettlementRun, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        SettlementRun,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField()
 

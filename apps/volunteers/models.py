@@ -214,7 +214,10 @@ class ServiceRecord(models.Model):
     impossible, so the settlement can write these idempotently.
     """
 
-    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="records")
+    # No index of its own: rec_vol_date_idx leads with it.
+    volunteer = models.ForeignKey(
+        Volunteer, on_delete=models.PROTECT, related_name="records", db_index=False
+    )
     site = models.ForeignKey(
         Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("服务阵地")
     )

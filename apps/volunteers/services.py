@@ -42,8 +42,7 @@ from .models import (
     VolunteerSkill,
     VolunteerStatus,
 )
-from .stars import star_level_case
-from .stars import thresholds as star_thresholds
+from .stars import star_level_case, star_level_sql
 
 S = VolunteerStatus
 
@@ -421,11 +420,7 @@ def volunteers_recompute_hours(*, volunteer_ids: Iterable[int] | Any = None) -> 
         scope = f"AND r.volunteer_id IN ({sub_sql})"
         params += list(sub_params)
     # Rounded to one decimal in SQL: SQLite sums binary floats (99.8 + 0.1 + 0.1).
-    stars = " ".join(
-        f"WHEN s.total >= {t} THEN {level}"
-        for level, t in reversed(list(enumerate(star_thresholds(), start=1)))
-    )
-    star_case = f"CASE {stars} ELSE 0 END"
+    star_case = star_level_sql("s.total")
     with connection.cursor() as cur:
         cur.execute(
             f"""

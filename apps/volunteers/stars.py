@@ -33,3 +33,13 @@ def star_level_case(hours_field: str = "hours") -> Case:
         for level, t in reversed(list(enumerate(thresholds(), start=1)))
     ]
     return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def star_level_sql(total: str) -> str:
+    """The same rule as raw SQL over the expression ``total`` (hours), for the
+    set-based statements written by hand (the recompute, the nightly settlement)."""
+    whens = " ".join(
+        f"WHEN {total} >= {t} THEN {level}"
+        for level, t in reversed(list(enumerate(thresholds(), start=1)))
+    )
+    return f"CASE {whens} ELSE 0 END"

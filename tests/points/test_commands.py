@@ -78,10 +78,13 @@ def test_range_backwards_is_a_command_error(db: Any) -> None:
 def test_a_failed_run_is_a_command_error_and_recorded(
     two_days: None, vol: Volunteer, monkeypatch: Any
 ) -> None:
-    def broken(**kwargs: Any) -> int:
+    def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("star table unavailable")
 
+    # The star levels fail after the credits were written: the last step on SQLite
+    # (the recompute), and the last statement on PostgreSQL (its star-level SQL).
     monkeypatch.setattr(settlement, "volunteers_recompute_hours", broken)
+    monkeypatch.setattr(settlement, "star_level_sql", broken)
     with pytest.raises(CommandError, match="2024-03-01 结算失败：star table unavailable"):
         settle_points("--date", "2024-03-01")
     run = SettlementRun.objects.get()

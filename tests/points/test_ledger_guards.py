@@ -1,6 +1,6 @@
-"""What the database itself refuses: an unbalanced transaction (PostgreSQL deferred
-constraint trigger), any UPDATE or DELETE of ledger rows (PostgreSQL triggers), a
-negative volunteer balance and a duplicate source key (both databases)."""
+"""What the database itself refuses: an unbalanced transaction (PostgreSQL statement-level
+trigger over the inserted legs), any UPDATE or DELETE of ledger rows (PostgreSQL
+triggers), a negative volunteer balance and a duplicate source key (both databases)."""
 
 from __future__ import annotations
 
@@ -45,44 +45,107 @@ def accounts(tree: Any, vol: Volunteer) -> tuple[Account, Account]:
 
 
 @pytest.mark.postgres
-def test_unbalanced_legs_are_refused_by_the_deferred_trigger(
+def test_unbalanced_legs_are_refused_by_the_statement_trigger(
     accounts: tuple[Account, Account],
 ) -> None:
     require_postgres()
     vol_acc, issuing = accounts
-    with (
-        pytest.raises(IntegrityError, match="is unbalanced: legs sum to 5"),
-        transaction.atomic(),
-        connection.cursor() as cur,
-    ):
+    # Refused at the end of the INSERT itself, not at commit.
+    with pytest.raises(IntegrityError, match="is unbalanced: legs sum to 5"), transaction.atomic():
         write([(vol_acc, 5)], "rogue:one-leg")
-        # Deferred to commit: IMMEDIATE runs the pending checks now, inside the test's
-        # transaction (the savepoint rolls the rows back).
-        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(IntegrityError, match="legs sum to 1"), transaction.atomic():
+        write([(vol_acc, 5), (issuing, -4)], "rogue:off-by-one")
+    assert not LedgerTransaction.objects.exists() and not Leg.objects.exists()
+
+
+def raw_txn(cur: Any, key: str) -> int:
+    cur.execute(
+        "INSERT INTO points_ledgertransaction (kind, source_key, amount, memo, created_at)"
+        " VALUES ('adjustment', %s, 5, '', now()) RETURNING id",
+        [key],
+    )
+    return cur.fetchone()[0]
+
+
+def raw_legs(cur: Any, legs: list[tuple[int, int, int]]) -> None:
+    """One INSERT statement of (transaction id, account id, amount) legs, in raw SQL."""
+    values = ", ".join(["(%s, %s, %s, 'adjustment', now())"] * len(legs))
+    cur.execute(
+        "INSERT INTO points_leg (transaction_id, account_id, amount, kind, created_at)"
+        f" VALUES {values}",
+        [v for leg in legs for v in leg],
+    )
+
+
+@pytest.mark.postgres
+def test_raw_sql_unbalanced_inserts_are_refused(accounts: tuple[Account, Account]) -> None:
+    """Behind the ORM's back, in plain SQL: one statement of several transactions'
+    legs, one of them off by two, is refused whole; so is a transaction whose legs
+    come in two statements (the first leaves it unbalanced); a balanced statement of
+    several transactions passes."""
+    require_postgres()
+    vol_acc, issuing = accounts
     with (
-        pytest.raises(IntegrityError, match="legs sum to 1"),
+        pytest.raises(IntegrityError, match=r"ledger transaction \d+ is unbalanced: legs sum to 2"),
         transaction.atomic(),
         connection.cursor() as cur,
     ):
-        write([(vol_acc, 5), (issuing, -4)], "rogue:off-by-one")
-        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        good, bad = raw_txn(cur, "raw:good"), raw_txn(cur, "raw:bad")
+        raw_legs(
+            cur,
+            [
+                (good, vol_acc.pk, 5),
+                (good, issuing.pk, -5),
+                (bad, vol_acc.pk, 5),
+                (bad, issuing.pk, -3),
+            ],
+        )
+    with (
+        pytest.raises(IntegrityError, match="legs sum to 5"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        split = raw_txn(cur, "raw:split")
+        raw_legs(cur, [(split, vol_acc.pk, 5)])
+        raw_legs(cur, [(split, issuing.pk, -5)])  # never reached
+    with (
+        pytest.raises(IntegrityError, match="legs sum to 4"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        # A later statement's legs must balance on their own: adding to a transaction
+        # that already balances cannot unbalance it.
+        first = raw_txn(cur, "raw:first")
+        raw_legs(cur, [(first, vol_acc.pk, 5), (first, issuing.pk, -5)])
+        raw_legs(cur, [(first, vol_acc.pk, 4)])
     assert not LedgerTransaction.objects.exists() and not Leg.objects.exists()
+
+    with transaction.atomic(), connection.cursor() as cur:
+        one, two = raw_txn(cur, "raw:one"), raw_txn(cur, "raw:two")
+        raw_legs(
+            cur,
+            [
+                (one, vol_acc.pk, 5),
+                (two, vol_acc.pk, 7),
+                (one, issuing.pk, -5),
+                (two, issuing.pk, -7),
+            ],
+        )
+    assert Leg.objects.count() == 4
 
 
 @pytest.mark.postgres
 def test_a_balanced_transaction_passes_the_trigger(accounts: tuple[Account, Account]) -> None:
     require_postgres()
     vol_acc, issuing = accounts
-    with transaction.atomic(), connection.cursor() as cur:
+    with transaction.atomic():
         write([(vol_acc, 5), (issuing, -5)], "ok:balanced")
-        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cur.execute("SET CONSTRAINTS ALL DEFERRED")
     assert Leg.objects.count() == 2
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_unbalanced_transaction_fails_at_a_real_commit(accounts: tuple[Account, Account]) -> None:
+def test_unbalanced_transaction_never_commits(accounts: tuple[Account, Account]) -> None:
     require_postgres()
     vol_acc, issuing = accounts
     with pytest.raises(IntegrityError, match="unbalanced"), transaction.atomic():

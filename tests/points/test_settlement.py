@@ -24,6 +24,7 @@ from apps.points.models import (
 from apps.points.settlement import STEPS, settle
 from apps.points.verification import verify_ledger
 from apps.volunteers.models import ServiceRecord, Volunteer
+from apps.volunteers.services import volunteers_recompute_hours
 
 from .conftest import balance, site_balance
 from .factories import ServiceItemFactory, assessed_order, local
@@ -298,6 +299,69 @@ def test_hours_accumulate_and_star_level_is_recomputed(
 
     vol.refresh_from_db()
     assert (vol.hours, vol.star_level) == (Decimal("100.0"), 1)
+
+
+def test_incremental_hours_equal_a_full_recompute(
+    world: dict[str, Any], tree: Any, cast: Any, vol: Volunteer, vol_b: Volunteer, item: Any
+) -> None:
+    """The settlement adds the hours of the records it wrote to what each volunteer
+    had; a full recompute from all records afterwards changes nothing, over several
+    nights, a rerun, prior manual records and a star threshold crossed."""
+    for n in range(3):
+        ServiceRecord.objects.create(
+            volunteer=vol,
+            site=tree.village1,
+            title="往期服务",
+            service_date=dt.date(2023, 5, n + 1),
+            hours=Decimal("23.5"),
+            source_key=f"manual:prior-{n}",
+        )
+    Volunteer.objects.filter(pk=vol.pk).update(hours=Decimal("70.5"))
+    assessed_order(
+        item=item,
+        site=tree.village1,
+        resident=cast.res1,
+        assessed_site=tree.town1,
+        assessed_at=local(2024, 3, 2, 9),
+        hours=[(vol, "24"), (vol_b, "0.5")],
+    )
+    for day in (dt.date(2024, 2, 29), DAY1, DAY2, DAY1):
+        settle(day)
+        figures = sorted(Volunteer.objects.values_list("id", "hours", "star_level"))
+        with transaction.atomic():
+            assert volunteers_recompute_hours() == 0  # nothing to correct
+        assert sorted(Volunteer.objects.values_list("id", "hours", "star_level")) == figures
+    vol.refresh_from_db()
+    vol_b.refresh_from_db()
+    # 70.5 prior + 4 (the 1st) + 3 + 24 (the 2nd): past the first star's 100 hours.
+    assert (vol.hours, vol.star_level) == (Decimal("101.5"), 1)
+    assert (vol_b.hours, vol_b.star_level) == (Decimal("5.5"), 0)
+
+
+def test_zero_point_work_still_gets_its_record_and_accounts(
+    tree: Any, cast: Any, vol: Volunteer
+) -> None:
+    """An item worth no points: no credit, but the service record, the hours and both
+    accounts (empty), as before."""
+    free = ServiceItemFactory(site=tree.town1, title="义务宣传", points_per_hour=0)
+    assessed_order(
+        item=free,
+        site=tree.village1,
+        resident=cast.res1,
+        assessed_site=tree.town1,
+        assessed_at=local(2024, 3, 1, 15),
+        hours=[(vol, "2")],
+    )
+    run = settle(DAY1)
+    assert run_figures(run) == (SettlementStatus.SUCCEEDED, 1, 0, 0, Decimal("0"), 0)
+    assert not LedgerTransaction.objects.exists() and not Leg.objects.exists()
+    assert ServiceRecord.objects.get().hours == Decimal("2")
+    vol.refresh_from_db()
+    assert vol.hours == Decimal("2")
+    assert sorted(Account.objects.values_list("kind", "volunteer_id", "site_id", "balance")) == [
+        (AccountKind.ISSUING, None, tree.town1.pk, 0),
+        (AccountKind.VOLUNTEER, vol.pk, None, 0),
+    ]
 
 
 def test_issuing_site_falls_back_to_the_handling_site(

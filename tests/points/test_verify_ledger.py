@@ -87,12 +87,19 @@ def test_fails_when_lifetime_earned_is_tampered_with(ledger: dict[str, Any]) -> 
 
 
 def test_fails_on_an_unbalanced_transaction(ledger: dict[str, Any], tree: Any) -> None:
-    # Written behind the service layer's back, in a savepoint rolled back at the end: on
-    # PostgreSQL the deferred trigger would refuse it at commit (and the test teardown
-    # runs the deferred checks), so it must never get that far.
+    # Written behind the service layer's back, in a savepoint rolled back at the end. On
+    # PostgreSQL the balance trigger refuses it at the INSERT, so it is switched off
+    # inside the savepoint (the ALTER rolls back with it): what verify_ledger must catch
+    # is a ledger that got unbalanced some other way (triggers disabled, a restore).
     acc = ledger["vol_account"]
     now = timezone.now()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                # (The ALTER needs no pending deferred checks: the fixture's are run now.)
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cur.execute("ALTER TABLE points_leg DISABLE TRIGGER points_leg_balanced")
+                cur.execute("SET CONSTRAINTS ALL DEFERRED")
         txn = LedgerTransaction.objects.create(
             kind=EntryKind.ADJUSTMENT, source_key="rogue:1", amount=3, created_at=now
         )
