@@ -19,7 +19,9 @@ def main() -> None:
     start = time.perf_counter()
     settlement.ensure_sites()
     settlement.ensure_volunteers()
-    settlement.ensure_orders(False)
+    settlement.ensure_orders(
+        False, settlement.ORDER_NOTE, settlement.N_ORDERS, settlement.BENCH_DATE
+    )
     reports.ensure_orders(False)
     print(f"built in {time.perf_counter() - start:.0f} s", flush=True)
 

@@ -90,7 +90,9 @@ def prepare(size: str) -> dict[str, Any]:
         reports.N_ORDERS = reports.BATCH = SMALL["rpt_orders"]
     settlement.ensure_sites()
     settlement.ensure_volunteers()
-    settlement.ensure_orders(False)
+    settlement.ensure_orders(
+        False, settlement.ORDER_NOTE, settlement.N_ORDERS, settlement.BENCH_DATE
+    )
     reports.ensure_orders(False)
 
     from django.contrib.sessions.backends.db import SessionStore

@@ -1,4 +1,3 @@
-# ruff: noqa: S608  (the SQL here is built from constants only; it takes no input)
 """The triggers that keep ``VolunteerLoad`` current, and its set-based rebuild.
 
 Each change recomputes the touched volunteers' figures from their assignments (it does

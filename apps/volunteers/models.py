@@ -88,7 +88,8 @@ class Volunteer(models.Model):
         verbose_name = _("志愿者")
         verbose_name_plural = _("志愿者")
         indexes = [
-            models.Index(fields=["site", "status"], name="vol_site_status_idx"),
+            # (site, status) lookups, and the dispatch candidates of a point in id order.
+            models.Index(fields=["site", "status", "id"], name="vol_site_status_id_idx"),
             models.Index(fields=["status", "applied_at"], name="vol_status_applied_idx"),
             # The roster's order (newest application first, then id), whole and by status.
             models.Index(fields=["-applied_at", "id"], name="vol_applied_id_idx"),

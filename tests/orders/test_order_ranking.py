@@ -89,7 +89,7 @@ def test_ranking_order(cast, tree, m):
     # S is not free on Saturday morning: behind R (free), whatever their ratings. The
     # candidates are the handling point's volunteers (X, W live elsewhere).
     assert names == ["P", "Q", "R", "S", "T", "U"]
-    assert len(ctx.captured_queries) <= 2  # the ranking, the skills prefetch
+    assert len(ctx.captured_queries) <= 3  # the sites' paths, the ranking, the skills
     top = ranked[0]
     assert (top.same_point, top.skill_match, top.team_match, top.open_tasks, top.available) == (
         1,

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from apps.orders import selectors
+from apps.orders import ranking, selectors
 from apps.orders.models import OrderAssignment, ServiceOrder
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +98,8 @@ def test_board_ranks_every_row_in_one_statement(cast, v, flow):
     board = list(selectors.board_orders(fetched_by=cast.village1, filters={"status": "submitted"}))
     with CaptureQueriesContext(connection) as ctx:
         selectors.attach_suggestions(board)
-    assert len(ctx.captured_queries) == 2  # the ranking of all 30 rows, the volunteers
+    # The sites' paths (read once for every row), the ranking of all 30 rows, the volunteers.
+    assert len(ctx.captured_queries) == 3
     assert all([x.pk for x in o.suggested] == [v.vol1.pk, v.vol2.pk] for o in board), [
         [x.real_name for x in o.suggested] for o in board
     ]
@@ -109,7 +110,7 @@ def test_suggestions_bounded_by_the_candidate_limit(cast, v, flow, monkeypatch):
     order = flow("submitted", volunteers=[])
     order = selectors.access_order(cast.village1, order.pk)
     everyone = selectors.dispatch_suggestions(order=order, fetched_by=cast.village1)
-    monkeypatch.setattr(selectors, "CANDIDATES_PER_TIER", 1)
+    monkeypatch.setattr(ranking, "CANDIDATES_PER_TIER", 1)
     bounded = selectors.dispatch_suggestions(order=order, fetched_by=cast.village1)
     # One candidate per tier: the point's, the skill's and the subtree's first is vol1.
     assert [x.pk for x in everyone] == [v.vol1.pk, v.vol2.pk]
