@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--only", help="regex: the hot paths to explain")
 parser.add_argument("--timeout", type=int, default=60, help="statement timeout, seconds")
+parser.add_argument("--queries", action="store_true", help="also list every query's time")
 args = parser.parse_args()
 
 sys.path.insert(0, str(HERE))
@@ -80,6 +81,11 @@ def main() -> None:
         print(f"HTTP {status} in {took * 1000:,.0f} ms, {len(queries)} queries {error}")
         if not queries:
             continue
+        if args.queries:
+            total = sum(float(q["time"]) for q in queries)
+            print(f"queries: {total * 1000:,.0f} ms in all")
+            for q in queries:
+                print(f"  {float(q['time']) * 1000:8.1f} ms  {q['sql'][:110]}")
         slow = max(queries, key=lambda q: float(q["time"]))
         print(f"slowest: {float(slow['time']) * 1000:,.0f} ms")
         print(slow["sql"][:1500])

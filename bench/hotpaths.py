@@ -176,8 +176,10 @@ def prepare(size: str) -> dict[str, Any]:
         print("rolling up the year …", file=sys.stderr, flush=True)
         reports.rollup_year_sql(reports.YEAR_FROM, reports.YEAR_TO)
     with connection.cursor() as cur:
-        cur.execute("ANALYZE orders_serviceorder")
-        cur.execute("ANALYZE accounts_user")
+        # Every table, as autovacuum would have done after the bulk load (it is off on
+        # some servers: the site tree itself was then never analyzed, and PostgreSQL
+        # took a path pattern over all 1,021 sites for one row).
+        cur.execute("ANALYZE")
 
     sessions = {}
     people = {**staff, "resident": resident, "volunteer": volunteer_user}
