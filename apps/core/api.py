@@ -22,7 +22,7 @@ NUMERIC_ID = r"[0-9]{1,19}"
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """Page-number pages; ``count`` is exact up to 10,000 rows, PostgreSQL's estimate
+    """Page-number pages; ``count`` is exact up to 1,000 rows, PostgreSQL's estimate
     above (``EstimatedCountPaginator``)."""
 
     page_size = 20
