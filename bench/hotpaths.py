@@ -309,6 +309,9 @@ def cases(fx: dict[str, dict[str, Any]]) -> list[tuple[str, str, dict[str, str]]
     both("suggestions, order at the county", "county", lambda f: sug(f, "county"))
     for who in ("county", "town", "village"):
         both("order list, first page", who, "/api/v1/orders/?page_size=50")
+    # The small county's village has 12 orders and 2 volunteers: its 50-row pages hold
+    # 12 and 2 rows against 50 at the large size. The same page filled at both sizes:
+    both("order list, first page of 10", "village", "/api/v1/orders/?page_size=10")
     both("order list, page 100", "county", "/api/v1/orders/?page_size=50&page=100")
     both("order list, page 5", "town", "/api/v1/orders/?page_size=50&page=5")
     for who in ("county", "town", "village"):
@@ -317,6 +320,7 @@ def cases(fx: dict[str, dict[str, Any]]) -> list[tuple[str, str, dict[str, str]]
         both("order detail", who, lambda f: f"/api/v1/orders/{f['orders']['village']}/")
     for who in ("county", "town", "village"):
         both("roster API, first page", who, "/api/v1/volunteers/?page_size=50")
+    both("roster API, first page of 2", "village", "/api/v1/volunteers/?page_size=2")
     both("roster API, status=approved", "county", "/api/v1/volunteers/?status=approved")
     both("roster page", "county", "/volunteers/roster/")
     both("roster page", "town", "/volunteers/roster/")
