@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from apps.sites.models import Site
@@ -291,7 +293,20 @@ class ServiceOrder(models.Model):
 
 
 def order_status_label(status: str) -> str:
-    return str(_ORDER_STATUS_LABELS.get(status, status))
+    return _label(_ORDER_STATUS_LABELS, status)
+
+
+# Labels as text per language: a lazy label costs a catalogue lookup each time it is
+# turned into text (a page of the order list turns ~100 of them).
+_LABEL_TEXT: dict[tuple[int, str | None, str], str] = {}
+
+
+def _label(labels: dict[str, Any], status: str) -> str:
+    key = (id(labels), get_language(), status)
+    text = _LABEL_TEXT.get(key)
+    if text is None:
+        text = _LABEL_TEXT[key] = str(labels.get(status, status))
+    return text
 
 
 def order_is_nudged(status: str, last_nudged_at: dt.datetime | None) -> bool:
@@ -385,7 +400,7 @@ class OrderAssignment(models.Model):
 
 
 def assignment_status_label(status: str) -> str:
-    return str(_ASSIGNMENT_STATUS_LABELS.get(status, status))
+    return _label(_ASSIGNMENT_STATUS_LABELS, status)
 
 
 def measured_or_none(
