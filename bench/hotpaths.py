@@ -175,6 +175,14 @@ def prepare(size: str) -> dict[str, Any]:
     if not SiteDailyStat.objects.exists():
         print("rolling up the year …", file=sys.stderr, flush=True)
         reports.rollup_year_sql(reports.YEAR_FROM, reports.YEAR_TO)
+    from apps.reports.distinct import rollup_all_periods
+    from apps.reports.models import ActiveVolunteerPeriod
+
+    if not ActiveVolunteerPeriod.objects.exists():  # the year's months and the year
+        print("distinct volunteers per month and year …", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        rows = rollup_all_periods()
+        print(f"  {rows:,} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     with connection.cursor() as cur:
         # Every table, as autovacuum would have done after the bulk load (it is off on
         # some servers: the site tree itself was then never analyzed, and PostgreSQL

@@ -18,6 +18,7 @@ from django.db.models.functions import Substr, TruncMonth, TruncWeek
 from apps.sites.models import Site
 from apps.volunteers.models import ServiceCategory
 
+from .distinct import period_count
 from .models import (
     ACCEPT_FIELDS,
     COMPLETE_FIELDS,
@@ -188,7 +189,14 @@ def summary(site: Site, day_from: dt.date, day_to: dt.date) -> Figures:
         rolled = ActiveVolunteerDay.objects.filter(
             site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled
         )
-        figures.active_volunteers = rolled.aggregate(n=Count("volunteer", distinct=True))["n"]
+        # A calendar month or year: the period's row (reports.distinct); any other range
+        # is counted from the days.
+        counted = period_count([site.pk], day_from, last_rolled)
+        figures.active_volunteers = (
+            counted[site.pk]
+            if counted is not None
+            else rolled.aggregate(n=Count("volunteer", distinct=True))["n"]
+        )
         if pairs:
             pairs -= set(
                 rolled.filter(volunteer_id__in=pairs)
@@ -261,7 +269,11 @@ def by_child_site(site: Site, day_from: dt.date, day_to: dt.date) -> list[tuple[
             .exclude(site=site)
             .annotate(child=Substr("site__path", 1, width))
         )
-        if not with_today:
+        counted = None if with_today else period_count(list(result), day_from, last_rolled)
+        if counted is not None:
+            for pk, n in counted.items():
+                result[pk].active_volunteers = n
+        elif not with_today:
             for row in (
                 actives.values("child").annotate(n=Count("volunteer", distinct=True)).order_by()
             ):

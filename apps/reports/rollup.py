@@ -36,6 +36,7 @@ from apps.orders.models import OrderAssignment, ServiceOrder
 from apps.points.models import LedgerTransaction
 from apps.volunteers.models import VolunteerEvent
 
+from .distinct import rollup_periods
 from .models import (
     ACCEPT_FIELDS,
     COMPLETE_FIELDS,
@@ -319,6 +320,9 @@ def rollup_day(day: dt.date) -> int:
             [ActiveVolunteerDay(site_id=sid, day=day, volunteer_id=vid) for sid, vid in pairs],
             batch_size=5000,
         )
+        # The month and the year of the day, in the same transaction: a period row
+        # always counts every day row of its period.
+        rollup_periods(day)
     return len(per_site)
 
 
