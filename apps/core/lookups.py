@@ -34,12 +34,18 @@ class AnyOf(Lookup):  # type: ignore[type-arg]
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = list(self.rhs)
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, values]
-        if not values:
-            return "1 = 0", list(lhs_params)
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+        sql, params = in_ids_sql(lhs, list(self.rhs), connection.vendor)
+        return sql, [*lhs_params, *params]
+
+
+def in_ids_sql(column: str, ids: list[int], vendor: str) -> tuple[str, list[Any]]:
+    """``column`` among ``ids`` as SQL: one array parameter on PostgreSQL, an IN list
+    elsewhere (also for raw SQL built by hand)."""
+    if vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    if not ids:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
 models.Field.register_lookup(AnyOf)

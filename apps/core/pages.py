@@ -65,15 +65,10 @@ class EstimatedCountPaginator(Paginator):
         super().__init__(object_list, per_page, *args, **kwargs)
 
     def page(self, number: Any) -> Page:
-        if not self.values:
-            return super().page(number)
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        rows = self.object_list.values(*self.values)[bottom:top]  # type: ignore[attr-defined]
-        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
+        page = super().page(number)
+        if self.values:  # the same slice, read as columns
+            page.object_list = page.object_list.values(*self.values)  # type: ignore[attr-defined]
+        return page
 
     @cached_property
     def count(self) -> int:

@@ -26,6 +26,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Least, NullIf, Round
 
 from apps.accounts.models import User
+from apps.core.lookups import in_ids_sql
 from apps.sites.models import Site
 from apps.sites.scoping import (
     is_global,
@@ -170,15 +171,6 @@ CANDIDATES_PER_TIER = 50
 _ASKED = "('assigned', 'accepted', 'declined')"
 
 
-def _in_ids(column: str, ids: list[int]) -> tuple[str, list[Any]]:
-    """``column`` among ``ids``: one array parameter on PostgreSQL, an IN list elsewhere."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(ids)]
-    if not ids:
-        return "1 = 0", []
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
-
-
 SitePaths = list[tuple[int, str]]
 
 
@@ -197,7 +189,7 @@ def _candidate_ids(*, order_id: int, point_id: int, site_ids: list[int], categor
     ``site_ids``: the handling subtree within the dispatcher's scope, as ids — PostgreSQL
     knows how many volunteers they hold (a path pattern it cannot estimate made it walk
     the whole volunteer table for a township's order)."""
-    in_sites, site_params = _in_ids("v.site_id", site_ids)
+    in_sites, site_params = in_ids_sql("v.site_id", site_ids, connection.vendor)
     not_asked = (
         "NOT EXISTS (SELECT 1 FROM orders_orderassignment a WHERE a.order_id = %s"
         f" AND a.volunteer_id = v.id AND a.status IN {_ASKED})"
