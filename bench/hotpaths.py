@@ -176,7 +176,12 @@ def prepare(size: str) -> dict[str, Any]:
         print("rolling up the year …", file=sys.stderr, flush=True)
         reports.rollup_year_sql(reports.YEAR_FROM, reports.YEAR_TO)
     from apps.reports.distinct import rollup_all_periods
-    from apps.reports.models import ActiveVolunteerPeriod
+    from apps.reports.models import ActiveVolunteerPeriod, SiteMonthlyStat
+    from apps.reports.monthly import rollup_all_months
+
+    if not SiteMonthlyStat.objects.exists():  # day rows loaded before the month rows
+        print("month rows …", file=sys.stderr, flush=True)
+        rollup_all_months()
 
     if not ActiveVolunteerPeriod.objects.exists():  # the year's months and the year
         print("distinct volunteers per month and year …", file=sys.stderr, flush=True)

@@ -407,6 +407,14 @@ def rollup_year_sql(day_from: dt.date, day_to: dt.date) -> None:
             "reports_activevolunteerday",
         ):
             cur.execute(f"VACUUM ANALYZE {table}")
+    from apps.reports.monthly import rollup_all_months
+
+    started = time.perf_counter()
+    rows = rollup_all_months()  # the month rows, as rollup_day keeps them
+    print(f"  month rows: {rows:,} in {time.perf_counter() - started:.1f} s", flush=True)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE reports_sitemonthlystat")
+        cur.execute("ANALYZE reports_categorymonthlystat")
 
 
 def day_rows(

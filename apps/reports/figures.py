@@ -19,12 +19,12 @@ from apps.sites.models import Site
 from apps.volunteers.models import ServiceCategory
 
 from .distinct import period_count
+from .monthly import stat_querysets
 from .models import (
     ACCEPT_FIELDS,
     COMPLETE_FIELDS,
     RESPONSE_BUCKETS,
     ActiveVolunteerDay,
-    CategoryDailyStat,
     SiteDailyStat,
 )
 from .rollup import (
@@ -160,19 +160,18 @@ def summary(site: Site, day_from: dt.date, day_to: dt.date) -> Figures:
     last_rolled, with_today = _split_today(day_from, day_to)
     subtree = Site.objects.filter(path__startswith=site.path).values("pk")
     if last_rolled is not None:
-        rows = SiteDailyStat.objects.filter(
-            site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled
-        )
-        figures.add(_row_to_fig(rows.aggregate(**{f: Sum(f) for f in SUM_FIELDS})))
-        for row in (
-            CategoryDailyStat.objects.filter(
-                site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled
-            )
-            .values("category")
-            .annotate(p=Sum("orders_placed"), c=Sum("orders_completed"), h=Sum("volunteer_hours"))
-            .order_by()
-        ):
-            _merge_cat(cats, row["category"], row["p"], row["c"], row["h"])
+        # Whole calendar months from the month rows, the other days from the day rows.
+        for rows in stat_querysets(site.path, day_from, last_rolled):
+            figures.add(_row_to_fig(rows.aggregate(**{f: Sum(f) for f in SUM_FIELDS})))
+        for cat_rows in stat_querysets(site.path, day_from, last_rolled, category=True):
+            for row in (
+                cat_rows.values("category")
+                .annotate(
+                    p=Sum("orders_placed"), c=Sum("orders_completed"), h=Sum("volunteer_hours")
+                )
+                .order_by()
+            ):
+                _merge_cat(cats, row["category"], row["p"], row["c"], row["h"])
     pairs: set[int] = set()
     if with_today:
         start, end = day_window(today())
@@ -248,20 +247,18 @@ def by_child_site(site: Site, day_from: dt.date, day_to: dt.date) -> list[tuple[
     result = {c.pk: Figures() for c in children}
     last_rolled, with_today = _split_today(day_from, day_to)
     if last_rolled is not None:
-        rows = (
-            SiteDailyStat.objects.filter(
-                site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled
+        for stats in stat_querysets(site.path, day_from, last_rolled):
+            rows = (
+                stats.exclude(site=site)
+                .annotate(child=Substr("site__path", 1, width))
+                .values("child")
+                .annotate(**{f: Sum(f) for f in SUM_FIELDS})
+                .order_by()
             )
-            .exclude(site=site)
-            .annotate(child=Substr("site__path", 1, width))
-            .values("child")
-            .annotate(**{f: Sum(f) for f in SUM_FIELDS})
-            .order_by()
-        )
-        for row in rows:
-            child = by_prefix.get(row["child"])
-            if child:
-                result[child.pk].add(_row_to_fig(dict(row)))
+            for row in rows:
+                child = by_prefix.get(row["child"])
+                if child:
+                    result[child.pk].add(_row_to_fig(dict(row)))
         actives = (
             ActiveVolunteerDay.objects.filter(
                 site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled
@@ -320,20 +317,30 @@ def timeseries(site: Site, day_from: dt.date, day_to: dt.date, bucket: str) -> l
         "rating_sum",
     )
     if last_rolled is not None:
-        rows = (
-            SiteDailyStat.objects.filter(
-                site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled
+        # Months: whole months from the month rows; days and weeks from the day rows.
+        if bucket == "month":
+            stats = stat_querysets(site.path, day_from, last_rolled)
+            periods: list[Any] = [trunc, F("month")]
+        else:
+            stats = [
+                SiteDailyStat.objects.filter(
+                    site__path__startswith=site.path, day__gte=day_from, day__lte=last_rolled
+                )
+            ]
+            periods = [trunc]
+        for qs, period_expr in zip(stats, periods, strict=True):
+            rows = (
+                qs.annotate(period=period_expr)
+                .values("period")
+                .annotate(**{f: Sum(f) for f in fields})
+                .order_by("period")
             )
-            .annotate(period=trunc)
-            .values("period")
-            .annotate(**{f: Sum(f) for f in fields})
-            .order_by("period")
-        )
-        for row in rows:
-            period = row["period"]
-            period = period.date() if isinstance(period, dt.datetime) else period
-            values = dict(row)
-            points[period] = {f: values[f] or 0 for f in fields}
+            for row in rows:
+                period = row["period"]
+                period = period.date() if isinstance(period, dt.datetime) else period
+                entry = points.setdefault(period, {f: 0 for f in fields})
+                for f in fields:
+                    entry[f] = (entry[f] or 0) + (row[f] or 0)
     if with_today:
         now = today()
         period = {

@@ -78,6 +78,53 @@ class CategoryDailyStat(models.Model):
         return f"{self.site_id} {self.day} {self.category}"
 
 
+class SiteMonthlyStat(models.Model):
+    """The sums of a site's ``SiteDailyStat`` rows over one calendar month
+    (``reports.monthly``): a county's year is 12,000 of these instead of 350,000 days.
+    Rebuilt from the day rows in the same transaction each time a day of the month is
+    rolled up, so it always equals the sum of its month's day rows."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # the month's first day
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "month"], name="monthstat_site_month_unique")
+        ]
+        indexes = [models.Index(fields=["month", "site"], name="monthstat_month_site_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.month:%Y-%m}"
+
+
+# Every summed column of the day rows, the same on the month rows.
+for _field in SiteDailyStat._meta.concrete_fields:
+    if _field.name not in ("id", "site", "day"):
+        SiteMonthlyStat.add_to_class(_field.name, _field.clone())
+
+
+class CategoryMonthlyStat(models.Model):
+    """The sums of ``CategoryDailyStat`` over one calendar month, like ``SiteMonthlyStat``."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    category = models.CharField(max_length=20, choices=ServiceCategory.choices)
+    orders_placed = models.PositiveIntegerField(default=0)
+    orders_completed = models.PositiveIntegerField(default=0)
+    volunteer_hours = models.DecimalField(max_digits=12, decimal_places=1, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "month", "category"], name="catmonth_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["month", "site"], name="catmonth_month_site_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.month:%Y-%m} {self.category}"
+
+
 class ActiveVolunteerDay(models.Model):
     """A volunteer who served (an assignment checked out) at a site on a day: active
     volunteers over a period are the distinct volunteers among these rows."""

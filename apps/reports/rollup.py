@@ -37,6 +37,7 @@ from apps.points.models import LedgerTransaction
 from apps.volunteers.models import VolunteerEvent
 
 from .distinct import rollup_periods
+from .monthly import rollup_month
 from .models import (
     ACCEPT_FIELDS,
     COMPLETE_FIELDS,
@@ -320,8 +321,9 @@ def rollup_day(day: dt.date) -> int:
             [ActiveVolunteerDay(site_id=sid, day=day, volunteer_id=vid) for sid, vid in pairs],
             batch_size=5000,
         )
-        # The month and the year of the day, in the same transaction: a period row
-        # always counts every day row of its period.
+        # The month's sums and the month's and year's distinct volunteers, in the same
+        # transaction: a month or period row always agrees with its day rows.
+        rollup_month(day)
         rollup_periods(day)
     return len(per_site)
 
