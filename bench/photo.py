@@ -7,7 +7,8 @@ orientation of 1 and a camera model; quality 92, about 4 MB: under the 5 MB uplo
 ``--repeat`` runs each (at least 7), interleaved:
 
 * the baseline: ``Image.open(f).load()`` — one full decode,
-* ``apps.core.uploads.clean_image`` — check, decode, EXIF strip, re-encode, thumbnail,
+* ``apps.core.uploads.clean_image`` — check, decode (reduced to ``MAX_EDGE`` while
+  decoding), EXIF strip, re-encode, thumbnail,
 
 and prints both and the ratio, and the peak RSS of the process. No database.
 ``--orientation 6`` tags the photo as taken in portrait (a phone's usual tag), so the
@@ -136,8 +137,15 @@ def steps(data: bytes, repeat: int) -> None:
     drifts between the main measurement and this one)."""
     from PIL import ImageOps
 
-    decoded = Image.open(io.BytesIO(data))
-    decoded.load()
+    def reduced() -> Image.Image:
+        img = Image.open(io.BytesIO(data))
+        scale = uploads._decode_scale(img.width, img.height)
+        if scale > 1:
+            img.draft(img.mode, (img.width // scale, img.height // scale))
+        img.load()
+        return img
+
+    decoded = reduced()
     turned = decoded.getexif().get(uploads.EXIF_ORIENTATION, 1) != 1
     upright = ImageOps.exif_transpose(decoded) if turned else decoded
     thumb = uploads._thumbnail(upright)
@@ -150,6 +158,7 @@ def steps(data: bytes, repeat: int) -> None:
     stages: list[tuple[str, Callable[[], Any]]] = [
         ("check (open, verify, read EXIF)", check),
         ("decode (load)", lambda: Image.open(io.BytesIO(data)).load()),
+        (f"reduced decode (draft to ≤ {uploads.MAX_EDGE} px)", reduced),
         *([("exif_transpose", lambda: ImageOps.exif_transpose(decoded))] if turned else []),
         (
             f"encode, quality {uploads.IMAGE_QUALITY}",

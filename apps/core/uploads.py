@@ -1,4 +1,5 @@
-"""Image uploads: validate type and size with Pillow, strip EXIF, make a thumbnail.
+"""Image uploads: validate type and size with Pillow, strip EXIF, keep at most
+``MAX_EDGE`` pixels on the longest side, make a thumbnail.
 
 Every app that takes a photo (site seals, service photos, rewards) passes the upload
 through ``clean_image`` so what is stored is a freshly encoded file with no metadata.
@@ -19,6 +20,12 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuse decompression bombs well before memory trouble
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 THUMB_SIZE = (320, 320)
+# The stored photo's longest edge. A phone's 12-megapixel photo (4000 × 3000) is kept at
+# 2000 × 1500: enough to see a service was done, a quarter of the bytes on a village's
+# mobile connection, and the JPEG decoder reduces it while decoding (``draft``: a half,
+# quarter or eighth scale costs less than a full decode), so no full-size copy is ever
+# made. Larger photos are kept at the largest such scale within the limit.
+MAX_EDGE = 2048
 EXIF_ORIENTATION = 0x0112
 # JPEG qualities of the stored image and its thumbnail (libjpeg's default 4:2:0 chroma
 # subsampling, baseline, no optimize pass: tests/core/test_uploads.py pins the tables).
@@ -55,7 +62,12 @@ def clean_image(upload: UploadedFile, *, max_bytes: int = MAX_IMAGE_BYTES) -> Cl
         if img.width * img.height > MAX_PIXELS:
             raise ValidationError("图片尺寸过大。", code="image_too_large")
         orientation = img.getexif().get(EXIF_ORIENTATION, 1)
-        img.load()  # the one full-size decode
+        scale = _decode_scale(img.width, img.height)
+        if scale > 1 and fmt == "JPEG":
+            img.draft(img.mode, (img.width // scale, img.height // scale))
+        img.load()  # the one decode (reduced while decoding for a large JPEG)
+        if max(img.size) > MAX_EDGE:  # PNG and WebP have no reduced decode
+            img.thumbnail((MAX_EDGE, MAX_EDGE))
         if orientation != 1:
             img = ImageOps.exif_transpose(img) or img  # keep the orientation; EXIF goes
     except ValidationError:
@@ -85,6 +97,14 @@ def clean_image(upload: UploadedFile, *, max_bytes: int = MAX_IMAGE_BYTES) -> Cl
         width=img.width,
         height=img.height,
     )
+
+
+def _decode_scale(width: int, height: int) -> int:
+    """The smallest of 1, 2, 4, 8 that brings the longest edge within ``MAX_EDGE``."""
+    for scale in (1, 2, 4, 8):
+        if max(width, height) // scale <= MAX_EDGE:
+            return scale
+    return 8
 
 
 def _thumbnail(img: Image.Image) -> Image.Image:

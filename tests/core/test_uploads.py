@@ -183,3 +183,29 @@ def test_other_types_and_garbage_are_refused() -> None:
     assert refused(b"not an image at all", "p.jpg") == "image_invalid"
     truncated = photo_like()[:5000]
     assert refused(truncated) == "image_invalid"
+
+
+@pytest.mark.parametrize(
+    ("size", "fmt", "orientation", "kept"),
+    [
+        ((4000, 3000), "JPEG", 1, (2000, 1500)),  # a phone's 12 MP: decoded at half scale
+        ((4000, 3000), "JPEG", 6, (1500, 2000)),  # portrait: reduced, then turned upright
+        ((6000, 4000), "JPEG", 1, (1500, 1000)),  # the largest 1/2^k scale within the edge
+        ((3000, 2250), "PNG", 1, (2048, 1536)),  # no reduced decode: resampled
+        ((2048, 1000), "JPEG", 1, (2048, 1000)),  # within the limit: kept as it is
+    ],
+)
+def test_large_photos_are_kept_within_the_longest_edge(
+    size: tuple[int, int], fmt: str, orientation: int, kept: tuple[int, int]
+) -> None:
+    picture = marked(size=size)
+    params: dict[str, object] = {"exif": camera_exif(orientation)}
+    if fmt == "JPEG":
+        params["quality"] = 90
+    result = clean_image(upload(encode(picture, fmt, **params), f"p.{fmt.lower()}"))
+    (_, image), (_, thumb) = stored(result)
+    assert image.size == (result.width, result.height) == kept
+    assert max(image.size) <= uploads.MAX_EDGE
+    expected = picture if orientation == 1 else picture.transpose(Image.Transpose.ROTATE_270)
+    assert mean_error(image, expected.resize(image.size)) < 4  # the same picture, upright
+    assert max(thumb.size) == max(THUMB_SIZE)
