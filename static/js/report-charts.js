@@ -10,6 +10,7 @@
   var palette = ["#b71c1c", "#e0a100", "#1b7f3b", "#0d47a1", "#6a1b9a", "#00838f", "#ef6c00", "#5d4037", "#455a64", "#c2185b"];
   Chart.defaults.font.family = '"Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
   Chart.defaults.animation = false;  // print and screenshots get the final picture
+  Chart.defaults.elements.point.radius = window.matchMedia && window.matchMedia("(max-width: 599px)").matches ? 2 : 3;
 
   function get(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -32,6 +33,29 @@
       .catch(function () { state(id, config.dataset.labelError || "图表加载失败，请刷新页面重试。", true); });
   }
   var narrow = window.matchMedia && window.matchMedia("(max-width: 599px)").matches;
+  // Readable on a phone: larger type in 长辈模式, the legend under the chart, axis labels
+  // thinned out rather than overlapping, and site names on their own rows (horizontal
+  // bars) so a long 实践站 name is never squeezed under a 40 px column.
+  var large = document.documentElement.classList.contains("large-text") ||
+              document.body.classList.contains("large-text");
+  Chart.defaults.font.size = large ? 16 : (narrow ? 12 : 13);
+  var legend = { position: narrow ? "bottom" : "top", labels: { boxWidth: narrow ? 12 : 40 } };
+  // A long site name on several short lines (Chart.js draws an array as lines).
+  function wrap(name) {
+    var width = large ? 6 : 7, lines = [];
+    if (!narrow || name.length <= width) { return name; }
+    if (/\s/.test(name)) {  // words (English): fill lines up to ~2× the width
+      name.split(/\s+/).forEach(function (w) {
+        var last = lines.length - 1;
+        if (last >= 0 && (lines[last] + " " + w).length <= width * 2) { lines[last] += " " + w; }
+        else { lines.push(w); }
+      });
+      return lines;
+    }
+    for (var i = 0; i < name.length; i += width) { lines.push(name.slice(i, i + width)); }
+    return lines;
+  }
+  var xTicks = { autoSkip: true, maxRotation: narrow ? 60 : 0, maxTicksLimit: narrow ? 6 : 12 };
 
   load("trend-chart", config.dataset.timeseries, function (data) {
     var rows = data.results;
@@ -45,7 +69,8 @@
           { label: L.cancelled, data: rows.map(function (r) { return r.orders_cancelled; }), borderColor: grey, backgroundColor: grey }
         ]
       },
-      options: { responsive: true, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+      options: { responsive: true, aspectRatio: narrow ? 1.1 : 2, plugins: { legend: legend },
+                 scales: { x: { ticks: xTicks }, y: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
   });
 
@@ -54,14 +79,25 @@
     draw("sites-chart", {
       type: "bar",
       data: {
-        labels: rows.map(function (r) { return r.site.name; }),
+        labels: rows.map(function (r) { return wrap(r.site.name); }),
         datasets: [
           { label: L.placed, data: rows.map(function (r) { return r.orders_placed; }), backgroundColor: red },
           { label: L.completed, data: rows.map(function (r) { return r.orders_completed; }), backgroundColor: gold }
         ]
       },
-      options: { responsive: true, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+      options: narrow ? {
+        // One row per site: the chart grows with the number of sites.
+        indexAxis: "y", responsive: true, maintainAspectRatio: false, plugins: { legend: legend },
+        scales: { x: { beginAtZero: true, ticks: { precision: 0, maxTicksLimit: 5 } },
+                  y: { ticks: { autoSkip: false } } }
+      } : { responsive: true, plugins: { legend: legend },
+            scales: { x: { ticks: { autoSkip: false, maxRotation: 45 } },
+                      y: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
+    var box = document.getElementById("sites-chart");
+    if (narrow && box && box.parentElement) {
+      box.parentElement.style.height = Math.max(200, 60 + rows.length * (large ? 72 : 48)) + "px";
+    }
   });
 
   var catEl = document.getElementById("category-data");
@@ -74,7 +110,14 @@
         labels: keys.map(function (k) { return cats[k].label; }),
         datasets: [{ data: keys.map(function (k) { return cats[k].orders_placed; }), backgroundColor: palette }]
       },
-      options: { responsive: true, aspectRatio: narrow ? 1 : 2, plugins: { legend: { position: narrow ? "bottom" : "right" } } }
+      options: narrow ? {
+        // The legend under the ring, every category on it: the box grows with them.
+        responsive: true, maintainAspectRatio: false, plugins: { legend: { position: "bottom" } }
+      } : { responsive: true, aspectRatio: 2, plugins: { legend: { position: "right" } } }
     });
+    var ring = document.getElementById("category-chart");
+    if (narrow && ring && ring.parentElement) {
+      ring.parentElement.style.height = (280 + keys.length * (large ? 36 : 26)) + "px";
+    }
   }
 })();
