@@ -93,3 +93,68 @@ def test_dashboard_draws_the_charts(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     context.close()
+
+
+PHONE_LAYOUT = """() => {
+    const sites = Chart.getChart(document.getElementById('sites-chart'));
+    const ring = Chart.getChart(document.getElementById('category-chart'));
+    const canvas = ring.canvas.getBoundingClientRect();
+    const items = ring.legend.legendItems.length;
+    const boxes = ring.legend.legendHitBoxes;
+    return {
+        axis: sites.options.indexAxis,
+        siteLabels: sites.data.labels,
+        fontSize: Chart.defaults.font.size,
+        legendItems: items,
+        legendShown: boxes.filter(b => b.top >= 0 && b.top + b.height <= canvas.height).length,
+        scrollWidth: document.documentElement.scrollWidth,
+    };
+}"""
+
+
+@pytest.mark.parametrize("large_text", [False, True])
+@pytest.mark.django_db(transaction=True)
+def test_charts_fit_a_phone(
+    live_server: Any,
+    browser: Any,
+    history: History,  # noqa: F811
+    cast: Any,
+    tree: Any,
+    large_text: bool,
+) -> None:
+    """At 360 px: the child sites as horizontal bars with their names on short lines,
+    every service category on the doughnut's legend (none cut off), larger type in
+    large-text mode, and nothing wider than the screen."""
+    rollup_range(history.first - dt.timedelta(days=1), timezone.localdate() - dt.timedelta(days=1))
+    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="zh-CN")
+    if large_text:
+        context.add_cookies([{"name": "portal_large_text", "value": "1", "url": live_server.url}])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "county")
+    page.fill("#id_password", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(
+        f"{live_server.url}/reports/?from={history.first.isoformat()}&to={history.last.isoformat()}"
+    )
+    page.wait_for_function(
+        "() => ['sites-chart', 'category-chart']"
+        ".every(id => Chart.getChart(document.getElementById(id)))"
+    )
+    layout = page.evaluate(PHONE_LAYOUT)
+    assert layout["axis"] == "y"
+    width = 6 if large_text else 7
+    lines = [label if isinstance(label, list) else [label] for label in layout["siteLabels"]]
+    assert sorted("".join(parts) for parts in lines) == sorted([tree.town1.name, tree.town2.name])
+    assert all(len(line) <= width for parts in lines for line in parts)
+    assert any(len(parts) > 1 for parts in lines)  # the long names did wrap
+    assert layout["legendItems"] == 4
+    assert layout["legendShown"] == layout["legendItems"]
+    assert layout["fontSize"] == (16 if large_text else 12)
+    assert layout["scrollWidth"] <= 360
+    ARTIFACTS.mkdir(exist_ok=True)
+    suffix = "-large" if large_text else ""
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-360{suffix}.png"), full_page=True)
+    context.close()
