@@ -19,7 +19,6 @@ from apps.sites.models import Site
 from apps.volunteers.models import ServiceCategory
 
 from .distinct import period_count
-from .monthly import stat_querysets
 from .models import (
     ACCEPT_FIELDS,
     COMPLETE_FIELDS,
@@ -27,6 +26,7 @@ from .models import (
     ActiveVolunteerDay,
     SiteDailyStat,
 )
+from .monthly import stat_querysets
 from .rollup import (
     COUNT_FIELDS,
     _group_figures,

@@ -37,7 +37,6 @@ from apps.points.models import LedgerTransaction
 from apps.volunteers.models import VolunteerEvent
 
 from .distinct import rollup_periods
-from .monthly import rollup_month
 from .models import (
     ACCEPT_FIELDS,
     COMPLETE_FIELDS,
@@ -47,6 +46,7 @@ from .models import (
     CategoryDailyStat,
     SiteDailyStat,
 )
+from .monthly import rollup_month
 
 LOCAL_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 COUNT_FIELDS = (
