@@ -115,9 +115,7 @@ class CategoryMonthlyStat(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["site", "month", "category"], name="catmonth_unique"
-            )
+            models.UniqueConstraint(fields=["site", "month", "category"], name="catmonth_unique")
         ]
         indexes = [models.Index(fields=["month", "site"], name="catmonth_month_site_idx")]
 
