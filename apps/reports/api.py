@@ -110,7 +110,10 @@ class ExportXlsxView(_ReportView):
     )
     def get(self, request: Request) -> HttpResponse:
         site, day_from, day_to = self.context(request)
-        data = exports.to_xlsx(export_tables(request, site, day_from, day_to))
+        data = exports.to_xlsx(
+            export_tables(request, site, day_from, day_to),
+            heading=f"{site.name}  {day_from.isoformat()} 至 {day_to.isoformat()}",
+        )
         response = HttpResponse(
             data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )

@@ -186,11 +186,15 @@ def display_width(value: Any) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def to_xlsx(all_tables: list[Table]) -> bytes:
+HEADER_WRAP_WIDTH = 14  # header text wider than this wraps (in CJK-double character units)
+
+
+def to_xlsx(all_tables: list[Table], heading: str = "") -> bytes:
     """One sheet per table, opening cleanly in Excel and WPS: a bold header row frozen
     and repeated on every printed page, numbers stored as numbers with their formats,
     column widths from the content, printed to fit one page wide (landscape for wide
-    sheets) on A4."""
+    sheets) on A4, centred, each page headed with the sheet's name and ``heading`` (the
+    site and period) and numbered "第 n 页，共 m 页" at its foot."""
     wb = Workbook()
     wb.remove(wb.active)
     for title, header, rows in all_tables:
@@ -209,9 +213,17 @@ def to_xlsx(all_tables: list[Table]) -> bytes:
                 fmt = number_format_for(label, value)
                 if fmt:
                     ws.cell(row=ws.max_row, column=index + 1).number_format = fmt
+        # Widths from the data; a long header wraps onto two or three lines instead of
+        # widening its column (a wide sheet printed one page wide shrinks every column).
+        header_lines = 1
         for index, column in enumerate(ws.columns, start=1):
-            width = max(display_width(c.value) for c in column)
-            ws.column_dimensions[get_column_letter(index)].width = min(max(10, width + 2), 50)
+            cells = list(column)
+            data = max((display_width(c.value) for c in cells[1:]), default=0)
+            head = display_width(cells[0].value)
+            width = min(max(10, data + 2, min(head + 2, HEADER_WRAP_WIDTH)), 50)
+            ws.column_dimensions[get_column_letter(index)].width = width
+            header_lines = max(header_lines, -(-(head + 1) // int(width - 1)))
+        ws.row_dimensions[1].height = 15 * min(header_lines, 3) + 3
         ws.freeze_panes = "A2"
         ws.print_title_rows = "1:1"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -224,6 +236,14 @@ def to_xlsx(all_tables: list[Table]) -> bytes:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0  # as many pages down as it takes
         ws.print_options.gridLines = True
+        ws.print_options.horizontalCentered = True
+        ws.page_margins.left = ws.page_margins.right = 0.5
+        # Header and footer codes (&A the sheet's name, &P / &N page and pages) are the
+        # same in Excel, WPS and LibreOffice; "&" in the text itself is doubled.
+        ws.oddHeader.center.text = "&A" + (f"  {heading.replace('&', '&&')}" if heading else "")
+        ws.oddHeader.center.size = 10
+        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        ws.oddFooter.center.size = 9
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -399,6 +399,11 @@ def test_xlsx_cells_are_typed_formatted_frozen_and_print_ready(
         assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4  # "9"
         assert all(ws.column_dimensions[c].width >= 10 for c in "AB")
         assert ws["A1"].font.bold
+        # Every printed page says what it is and which page it is.
+        assert ws.oddHeader.center.text.startswith("&A  ")
+        assert "清河县新时代文明实践中心" in ws.oddHeader.center.text
+        assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+        assert ws.print_options.horizontalCentered is True
     assert league.page_setup.orientation == "landscape"
     assert summary_ws.page_setup.orientation == "portrait"
     # Long names get wide columns (CJK characters count double).
