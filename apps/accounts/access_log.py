@@ -46,8 +46,16 @@ def log_reveals(
 
 
 def write_access_rows(rows: list[PersonalDataAccess]) -> None:
-    """One INSERT for the rows. Outside any transaction (the middleware, after the
-    response is ready) it commits without waiting for the WAL flush
+    """``write_access_columns`` for unsaved ``PersonalDataAccess`` instances."""
+    write_access_columns(
+        [(r.viewer_id, r.subject_id, r.subject_label, r.field, r.source) for r in rows]
+    )
+
+
+def write_access_columns(rows: list[tuple[int, int | None, str, str, str]]) -> None:
+    """One INSERT for the rows, as (viewer id, subject id, label, field, source)
+    tuples (a list page's 50 reveals build no model instances). Outside any
+    transaction (the middleware, after the response is ready) it commits without waiting for the WAL flush
     (``synchronous_commit`` off for this one transaction): a list page then does not
     pay a disk flush for its log rows, and the only rows a database crash could lose
     are those of the last fraction of a second (``wal_writer_delay``), never a
@@ -56,7 +64,14 @@ def write_access_rows(rows: list[PersonalDataAccess]) -> None:
     if not rows:
         return
     if connection.in_atomic_block or connection.vendor != "postgresql":
-        PersonalDataAccess.objects.bulk_create(rows)
+        PersonalDataAccess.objects.bulk_create(
+            [
+                PersonalDataAccess(
+                    viewer_id=v, subject_id=s, subject_label=label, field=f, source=src
+                )
+                for v, s, label, f, src in rows
+            ]
+        )
         return
     table = PersonalDataAccess._meta.db_table
     now = timezone.now()
@@ -67,14 +82,7 @@ def write_access_rows(rows: list[PersonalDataAccess]) -> None:
             f" INSERT INTO {table} (viewer_id, subject_id, subject_label, field, source,"
             " created_at) SELECT v, s, l, f, src, %s FROM unnest(%s::bigint[], %s::bigint[],"
             " %s::text[], %s::text[], %s::text[]) AS r(v, s, l, f, src)",
-            [
-                now,
-                [r.viewer_id for r in rows],
-                [r.subject_id for r in rows],
-                [r.subject_label for r in rows],
-                [r.field for r in rows],
-                [r.source for r in rows],
-            ],
+            [now, *(list(column) for column in zip(*rows, strict=True))],
         )
 
 
@@ -107,15 +115,10 @@ class AccessLogMiddleware:
         response = self.get_response(request)
         queue = request.__dict__.pop("_personal_data_reveals", None)
         if queue:
-            write_access_rows(
+            source = request.path[:200]
+            write_access_columns(
                 [
-                    PersonalDataAccess(
-                        viewer_id=viewer.pk,
-                        subject_id=subject_id,
-                        subject_label=label[:100],
-                        field=field,
-                        source=request.path[:200],
-                    )
+                    (viewer.pk, subject_id, label[:100], field, source)
                     for viewer, field, subject_id, label in queue
                     if subject_id != viewer.pk
                 ]

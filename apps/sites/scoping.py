@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # type-only: sites sits below accounts and never imports it
 
 MANAGER_ROLES = frozenset({"staff", "county_admin"})
 _CACHE_ATTR = "_portal_role_cache"
+_PATHS_ATTR = "_portal_managed_paths"
 
 M = TypeVar("M", bound=Model)
 
@@ -56,8 +57,9 @@ def held_roles(user: User | AnonymousUser | None) -> list[HeldRole]:
 
 def forget_roles(user: User | AnonymousUser | None) -> None:
     """Drop the cached roles (after granting or revoking one)."""
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
+    for attr in (_CACHE_ATTR, _PATHS_ATTR):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 def has_role(user: User | AnonymousUser | None, *roles: str) -> bool:
@@ -70,12 +72,19 @@ def is_global(user: User | AnonymousUser | None) -> bool:
 
 
 def managed_paths(user: User | AnonymousUser | None) -> list[str]:
-    """Path prefixes of the subtrees ``user`` manages, with nested ones folded away."""
+    """Path prefixes of the subtrees ``user`` manages, with nested ones folded away.
+    Folded once per user object, beside its cached roles: a list page asks for every
+    row (whether the viewer may see a mobile)."""
+    cached = getattr(user, _PATHS_ATTR, None) if user is not None else None
+    if cached is not None and getattr(user, _CACHE_ATTR, None) is not None:
+        return list(cached)
     paths = sorted({r.site_path for r in held_roles(user) if r.role in MANAGER_ROLES})
     folded: list[str] = []
     for path in paths:
         if not any(path.startswith(kept) for kept in folded):
             folded.append(path)
+    if getattr(user, _CACHE_ATTR, None) is not None:  # roles read: fold them once
+        setattr(user, _PATHS_ATTR, tuple(folded))
     return folded
 
 
