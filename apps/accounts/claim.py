@@ -23,6 +23,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError
 
@@ -83,7 +84,7 @@ def account_claim_code_send(
     earlier = AccountClaim.objects.filter(request_key=request_key).first()
     if earlier is not None:
         if earlier.mobile_digest != digest:
-            raise ValidationError({"mobile": ["页面已过期，请刷新后重新输入手机号。"]})
+            raise ValidationError({"mobile": [_("页面已过期，请刷新后重新输入手机号。")]})
         return earlier
     now = timezone.now()
     code = _new_code()
@@ -100,7 +101,7 @@ def account_claim_code_send(
             if len(recent) >= CODES_PER_HOUR or any(
                 t > now - dt.timedelta(seconds=RESEND_SECONDS) for t in recent
             ):
-                raise ClaimThrottledError("获取验证码过于频繁，请稍后再试。")
+                raise ClaimThrottledError(_("获取验证码过于频繁，请稍后再试。"))
             user = claimable_by_mobile(normalized)
             claim = AccountClaim.objects.create(
                 mobile_digest=digest,
@@ -150,15 +151,15 @@ def account_claim_complete(*, claim_id: int, code: str, username: str, password:
             or claim.wrong_attempts >= MAX_WRONG_ATTEMPTS
         ):
             make_password(code)  # the same cost as checking a live code
-            raise ValidationError({"code": ["验证码已失效，请重新获取。"]})
+            raise ValidationError({"code": [_("验证码已失效，请重新获取。")]})
         # A row with no account holds a code nobody was sent: it never matches.
         if not check_password(code, claim.code_hash) or claim.user_id is None:
             AccountClaim.objects.filter(pk=claim.pk).update(wrong_attempts=claim.wrong_attempts + 1)
             left = MAX_WRONG_ATTEMPTS - claim.wrong_attempts - 1
             wrong = (
-                ["验证码不正确，请重新获取。"]
+                [_("验证码不正确，请重新获取。")]
                 if left <= 0
-                else [f"验证码不正确，还可以再试 {left} 次。"]
+                else [_("验证码不正确，还可以再试 %(left)d 次。") % {"left": left}]
             )
         else:
             wrong = []
@@ -172,7 +173,7 @@ def _claim(*, claim_id: int, username: str, password: str, now: dt.datetime) -> 
     with transaction.atomic():
         claim = AccountClaim.objects.select_for_update().get(pk=claim_id)
         if claim.used_at is not None or claim.user_id is None:
-            raise ValidationError({"code": ["验证码已失效，请重新获取。"]})
+            raise ValidationError({"code": [_("验证码已失效，请重新获取。")]})
         profile = (
             ResidentProfile.objects.select_for_update()
             .select_related("user")
@@ -180,7 +181,7 @@ def _claim(*, claim_id: int, username: str, password: str, now: dt.datetime) -> 
         )
         user = profile.user
         if profile.claimed_at is not None or user.mobile is None:
-            raise ValidationError({"code": ["该账号已经开通，请直接登录。"]})
+            raise ValidationError({"code": [_("该账号已经开通，请直接登录。")]})
         errors: dict[str, list[str]] = {}
         errors_on(errors, "username", username_problems(username, except_user_id=user.pk))
         errors_on(errors, "username", username_mobile_problems(username, user.mobile))
@@ -193,7 +194,7 @@ def _claim(*, claim_id: int, username: str, password: str, now: dt.datetime) -> 
             with transaction.atomic():
                 user.save(update_fields=["username", "password"])
         except IntegrityError:
-            raise ValidationError({"username": ["该用户名已被注册。"]}) from None
+            raise ValidationError({"username": [_("该用户名已被注册。")]}) from None
         profile.claimed_at = now
         profile.save(update_fields=["claimed_at"])
         # The row is the record of the claim: which account, when, from where.

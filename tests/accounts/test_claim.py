@@ -319,3 +319,17 @@ def test_a_stale_row_costs_the_same_hash(monkeypatch: Any, caller: User) -> None
     with pytest.raises(ValidationError):
         account_claim_complete(claim_id=999_999, code="123456", username="x", password=PASSWORD)
     assert calls == ["123456"]
+
+
+def test_the_claim_pages_in_english(client: Any, caller: User) -> None:
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/accounts/claim/").content.decode()
+    assert "Claim an account a station registered for you" in html and "Send me a code" in html
+    client.post("/accounts/claim/", {"mobile": MOBILE, "token": "t-en"})
+    response = client.post(
+        "/accounts/claim/verify/",
+        {"code": "000000", "username": "liu", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert "Wrong code. 4 tries left." in response.content.decode()
