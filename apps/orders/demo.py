@@ -12,13 +12,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
 from apps.volunteers.models import Volunteer
 
 from . import services
-from .demo_times import Moment, retime_order
+from .demo_times import Moment, retime_order, retime_sent_messages
 from .models import OrderAssignment, ServiceItem, ServiceOrder
 
 # (site key, title, category, description, hours, points per hour, volunteers)
@@ -97,6 +98,9 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                 points_per_hour=points,
                 volunteers_needed=needed,
             )
+            # On the menu since well before the history of orders (reports.demo).
+            since = timezone.now() - dt.timedelta(days=400)
+            ServiceItem.objects.filter(pk=item.pk).update(created_at=since, updated_at=since)
         items[title] = item
 
     vols = {f"vol{i}": Volunteer.objects.get(user=users[f"vol{i}"]) for i in range(1, 6)}
@@ -334,4 +338,8 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
     services.orders_lapse_unrated()
     for pk, moments in made:  # again, with the lapse the line above wrote
         retime_order(pk, moments, now=now)
+    if made:
+        # The messages go out when this transaction commits (the deliveries' own
+        # on-commit hooks, registered before this one).
+        transaction.on_commit(retime_sent_messages)
     log(f"服务菜单：{ServiceItem.objects.count()} 项，订单：{ServiceOrder.objects.count()} 张")

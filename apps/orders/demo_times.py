@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from django.db.models import DateTimeField
+from django.db.models import DateTimeField, F, Q
 from django.utils import timezone
 
 from apps.notifications.models import Delivery, Notification
@@ -135,3 +135,14 @@ def _retime_messages(event_times: dict[int, dt.datetime]) -> None:
             continue
         Delivery.objects.filter(pk=pk).update(created_at=at + NOTIFY_DELAY)
         Delivery.objects.filter(pk=pk, sent_at__isnull=False).update(sent_at=at + SEND_DELAY)
+
+
+def retime_sent_messages() -> int:
+    """Sent e-mails and texts of order events: sent seconds after they were written.
+    (Run after the deliveries went out: in the demo they are sent after the seeding
+    transaction commits, stamping the real time.)"""
+    return Delivery.objects.filter(
+        Q(notification__dedupe_key__startswith="order-event:")
+        | Q(notification__isnull=True, dedupe_key__contains="order-event:"),
+        sent_at__isnull=False,
+    ).update(sent_at=F("created_at") + (SEND_DELAY - NOTIFY_DELAY))
