@@ -34,7 +34,10 @@ def username_problems(username: str, *, except_user_id: int | None = None) -> li
         return ["用户名不能超过 150 个字符。"]
     if not _username_chars_ok(username):
         return ["用户名只能包含字母、数字、汉字和 @ . + - _ 字符。"]
-    if User.objects.filter(username__iexact=username).exclude(pk=except_user_id).exists():
+    taken = User.objects.filter(username__iexact=username)
+    if except_user_id is not None:
+        taken = taken.exclude(pk=except_user_id)
+    if taken.exists():
         return ["该用户名已被注册。"]
     return []
 
