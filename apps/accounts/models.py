@@ -115,7 +115,7 @@ class ResidentProfile(models.Model):
     """What a resident keeps for ordering: their own address (prefilled on the order
     form), a landline for callers without a mobile, and whether staff registered them
     on the spot from a phone call (代点单) — such an account has no password until the
-    caller claims it by registering with the same mobile."""
+    caller claims it with a code texted to its mobile (``claim.py``)."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="resident_profile")
     address = models.CharField(_("常用服务地址"), max_length=200, blank=True)

@@ -152,6 +152,7 @@ def claim_complete(request: HttpRequest) -> HttpResponse:
             pass  # the form now carries the field errors
         else:
             login(request, user, backend="apps.accounts.backends.UsernameOrMobileBackend")
+            request.session.pop(CLAIM_SESSION_KEY, None)
             messages.success(request, _("账号已开通，欢迎使用！以后可以用用户名或手机号登录。"))
             return redirect("home")
     return render(
