@@ -320,6 +320,8 @@ REST_FRAMEWORK = {
         "user": os.environ.get("THROTTLE_USER", "1200/min"),
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "register": os.environ.get("THROTTLE_REGISTER", "20/hour"),
+        # Asking for an account-claim code (apps/accounts/claim.py), per client address.
+        "claim": os.environ.get("THROTTLE_CLAIM", "10/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Reverse proxies in front of the app that append to X-Forwarded-For. 0 (default):

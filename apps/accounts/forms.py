@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -12,6 +13,7 @@ from apps.sites.models import Site
 from apps.sites.selectors import village_choices
 
 from . import services
+from .claim import account_claim_complete
 from .models import User
 
 
@@ -90,3 +92,53 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["real_name", "email"]
         labels = {"real_name": _("姓名"), "email": _("电子邮箱（用于接收通知）")}
+
+
+class ClaimStartForm(forms.Form):
+    mobile = forms.CharField(
+        label=_("手机号"),
+        max_length=20,
+        help_text=_("实践站为您代为登记时留下的手机号。"),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    # A one-time token minted when the form is shown: a double tap sends one text.
+    token = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4().hex)
+
+
+class ClaimCompleteForm(forms.Form):
+    code = forms.CharField(
+        label=_("短信验证码"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    password1 = forms.CharField(
+        label=_("密码"),
+        widget=forms.PasswordInput,
+        help_text=_("至少 8 位，不能全是数字，也不能过于常见。"),
+    )
+    password2 = forms.CharField(label=_("再次输入密码"), widget=forms.PasswordInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        return data
+
+    def save(self, *, claim_id: int) -> User:
+        """Claim through the service; its field errors land on this form."""
+        try:
+            return account_claim_complete(
+                claim_id=claim_id,
+                code=self.cleaned_data["code"],
+                username=self.cleaned_data["username"],
+                password=self.cleaned_data["password1"],
+            )
+        except ValidationError as exc:
+            add_service_errors(self, exc, {"password": "password1"})
+            raise

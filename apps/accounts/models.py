@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.sites.models import Site
@@ -114,7 +115,7 @@ class ResidentProfile(models.Model):
     """What a resident keeps for ordering: their own address (prefilled on the order
     form), a landline for callers without a mobile, and whether staff registered them
     on the spot from a phone call (代点单) — such an account has no password until the
-    caller claims it by registering with the same mobile."""
+    caller claims it with a code texted to its mobile (``claim.py``)."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="resident_profile")
     address = models.CharField(_("常用服务地址"), max_length=200, blank=True)
@@ -161,3 +162,40 @@ class FamilyProxy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.proxy} → {self.elder}"
+
+
+class AccountClaim(models.Model):
+    """One request for a code to claim a staff-registered account (README: phone-in
+    orders), and, once used, the record of the claim: which account, when, from which
+    address.
+
+    A row is written for every request, whether or not the number belongs to such an
+    account (``user`` is then NULL and no text is sent): the answer, the work and the
+    per-mobile rate limit are the same either way, so the page does not tell whether a
+    number is registered. The mobile is kept only as a keyed digest (a number typed by
+    a stranger is not stored), the code only as a password hash."""
+
+    mobile_digest = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    code_hash = models.CharField(max_length=128)
+    # The send form's one-time token: a double submit returns this row, no second text.
+    request_key = models.CharField(max_length=100, unique=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    wrong_attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("账号开通验证")
+        verbose_name_plural = _("账号开通验证")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The per-mobile rate limit: this number's requests of the last hour.
+            models.Index(fields=["mobile_digest", "created_at"], name="claim_mobile_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim {self.pk} · {self.user_id or '-'}"

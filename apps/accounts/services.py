@@ -25,6 +25,45 @@ def _username_chars_ok(username: str) -> bool:
     return True
 
 
+def username_problems(username: str, *, except_user_id: int | None = None) -> list[str]:
+    """What is wrong with a new username (stripped), as registration checks it
+    (``except_user_id``: the account being renamed, whose own name is not "taken")."""
+    if not username:
+        return ["请填写用户名。"]
+    if len(username) > 150:
+        return ["用户名不能超过 150 个字符。"]
+    if not _username_chars_ok(username):
+        return ["用户名只能包含字母、数字、汉字和 @ . + - _ 字符。"]
+    taken = User.objects.filter(username__iexact=username)
+    if except_user_id is not None:
+        taken = taken.exclude(pk=except_user_id)
+    if taken.exists():
+        return ["该用户名已被注册。"]
+    return []
+
+
+def username_mobile_problems(username: str, mobile: str) -> list[str]:
+    # Login takes a username or a mobile number and tries the username first: a
+    # username that is someone else's number would shadow that person's mobile login.
+    if looks_like_mobile(username) and normalize_mobile(username) != mobile:
+        return ["用户名不能是手机号（您本人的手机号除外）。"]
+    return []
+
+
+def password_problems(password: str, username: str, mobile: str) -> list[str]:
+    """Django's password validators (settings), as registration applies them."""
+    try:
+        validate_password(password or "", user=User(username=username, mobile=mobile))
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
+
+
+def errors_on(errors: dict[str, list[str]], field: str, problems: list[str]) -> None:
+    if problems:
+        errors.setdefault(field, []).extend(problems)
+
+
 def user_register_resident(
     *, username: str, password: str, mobile: str, site: Site | None, real_name: str = ""
 ) -> User:
@@ -32,16 +71,7 @@ def user_register_resident(
     ValidationError keyed by field, and nothing is saved unless everything is valid."""
     errors: dict[str, list[str]] = {}
     username = (username or "").strip()
-    if not username:
-        errors.setdefault("username", []).append("请填写用户名。")
-    elif len(username) > 150:
-        errors.setdefault("username", []).append("用户名不能超过 150 个字符。")
-    elif not _username_chars_ok(username):
-        errors.setdefault("username", []).append(
-            "用户名只能包含字母、数字、汉字和 @ . + - _ 字符。"
-        )
-    elif User.objects.filter(username__iexact=username).exists():
-        errors.setdefault("username", []).append("该用户名已被注册。")
+    errors_on(errors, "username", username_problems(username))
     normalized = ""
     try:
         normalized = normalize_mobile(mobile)
@@ -51,27 +81,23 @@ def user_register_resident(
         if claimable_by_mobile(normalized) is not None:
             # A caller staff registered from a phone call. Knowing a mobile number is no
             # proof of holding it, so the account is not handed to whoever registers
-            # with it: the caller opens it at the station (README: phone-in orders).
+            # with it: the caller claims it with a code sent to that mobile
+            # (``claim.py``, README: phone-in orders).
             errors.setdefault("mobile", []).append(
-                "该手机号已由实践站代为登记，请本人到所在实践站开通账号。"
+                "该手机号已由实践站代为登记，请在“开通账号”页面（/accounts/claim/）"
+                "用短信验证码开通。"
             )
         elif User.objects.filter(Q(mobile=normalized) | Q(username=normalized)).exists():
             # Helpful for a real resident (who may have forgotten an old account); the
             # registration endpoints are throttled per address, so this cannot be
             # used to sweep numbers (README: registration).
             errors.setdefault("mobile", []).append("该手机号已被注册，请直接登录或联系实践站找回。")
-    # Login takes a username or a mobile number and tries the username first: a
-    # username that is someone else's number would shadow that person's mobile login.
-    if looks_like_mobile(username) and normalize_mobile(username) != normalized:
-        errors.setdefault("username", []).append("用户名不能是手机号（您本人的手机号除外）。")
+    errors_on(errors, "username", username_mobile_problems(username, normalized))
     if site is None:
         errors.setdefault("site", []).append("请选择所在的村（社区）实践站。")
     elif site.level != SiteLevel.VILLAGE or not site.is_active:
         errors.setdefault("site", []).append("请选择一个启用中的村（社区）实践站。")
-    try:
-        validate_password(password or "", user=User(username=username, mobile=normalized))
-    except ValidationError as exc:
-        errors.setdefault("password", []).extend(exc.messages)
+    errors_on(errors, "password", password_problems(password, username, normalized))
     if errors:
         # The same work on every path: a refused registration (a taken mobile
         # included) hashes the password like a successful one, so the answer's

@@ -18,6 +18,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("register/", views.register, name="register"),
+    path("claim/", views.claim_start, name="claim"),
+    path("claim/verify/", views.claim_complete, name="claim_complete"),
     path("profile/", views.profile, name="profile"),
     path(
         "password/",

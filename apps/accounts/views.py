@@ -10,14 +10,17 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.core.pages import add_service_errors
 from apps.sites.models import SiteLevel
 from apps.sites.scoping import held_roles, is_global
 from apps.sites.selectors import county_tree
 
 from .actors import signed_in
-from .forms import ProfileForm, RegisterForm
+from .claim import CODE_MINUTES, ClaimThrottledError, account_claim_code_send
+from .forms import ClaimCompleteForm, ClaimStartForm, ProfileForm, RegisterForm
 from .phone_in import resident_profile_save, saved_address
 
 
@@ -44,13 +47,32 @@ def home(request: HttpRequest) -> HttpResponse:
 def register_attempt_allowed(request: HttpRequest) -> bool:
     """The registration page shares the API's ``register`` rate (THROTTLE_REGISTER,
     default 20/hour) per client address, as DRF computes it (NUM_PROXIES)."""
+    return attempt_allowed(request, "register")
+
+
+def attempt_allowed(request: HttpRequest, scope: str) -> bool:
+    """DRF's scoped rate ``scope`` (settings' DEFAULT_THROTTLE_RATES) per client address."""
     from rest_framework.request import Request
     from rest_framework.throttling import ScopedRateThrottle
     from rest_framework.views import APIView
 
     view = APIView()
-    view.throttle_scope = "register"  # type: ignore[attr-defined]
+    view.throttle_scope = scope  # type: ignore[attr-defined]
     return ScopedRateThrottle().allow_request(Request(request), view)
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address as the throttles see it (NUM_PROXIES), if it is one."""
+    import ipaddress
+
+    from rest_framework.request import Request
+    from rest_framework.throttling import BaseThrottle
+
+    ident = BaseThrottle().get_ident(Request(request))
+    try:
+        return str(ipaddress.ip_address((ident or "").strip()))
+    except ValueError:
+        return None
 
 
 def register(request: HttpRequest) -> HttpResponse:
@@ -75,6 +97,69 @@ def register(request: HttpRequest) -> HttpResponse:
             return redirect("home")
     return render(
         request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+CLAIM_SESSION_KEY = "account_claim"
+
+
+def claim_start(request: HttpRequest) -> HttpResponse:
+    """Step 1 of claiming a staff-registered account: the mobile; a code goes by text
+    if an unclaimed such account has it. The same answer whatever the number."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    if request.method == "POST" and not attempt_allowed(request, "claim"):
+        return render(
+            request,
+            "accounts/claim_start.html",
+            {"form": ClaimStartForm(), "throttled": True},
+            status=429,
+        )
+    form = ClaimStartForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            claim = account_claim_code_send(
+                mobile=form.cleaned_data["mobile"],
+                request_key=form.cleaned_data["token"],
+                client_address=client_address(request),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ClaimThrottledError as exc:
+            add_service_errors(form, exc)
+            status = 429
+        else:
+            request.session[CLAIM_SESSION_KEY] = claim.pk
+            return redirect("accounts:claim_complete")
+    if form.errors and status == 200:
+        status = 400
+    return render(request, "accounts/claim_start.html", {"form": form}, status=status)
+
+
+def claim_complete(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code, a username and a password; then signed in."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    claim_id = request.session.get(CLAIM_SESSION_KEY)
+    if not isinstance(claim_id, int):
+        return redirect("accounts:claim")
+    form = ClaimCompleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = form.save(claim_id=claim_id)
+        except ValidationError:
+            pass  # the form now carries the field errors
+        else:
+            login(request, user, backend="apps.accounts.backends.UsernameOrMobileBackend")
+            request.session.pop(CLAIM_SESSION_KEY, None)
+            messages.success(request, _("账号已开通，欢迎使用！以后可以用用户名或手机号登录。"))
+            return redirect("home")
+    return render(
+        request,
+        "accounts/claim_complete.html",
+        {"form": form, "minutes": CODE_MINUTES},
+        status=400 if form.errors else 200,
     )
 
 

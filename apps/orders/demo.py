@@ -12,13 +12,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
 from apps.volunteers.models import Volunteer
 
 from . import services
-from .models import OrderAssignment, OrderEvent, ServiceItem, ServiceOrder
+from .demo_times import Moment, retime_order, retime_sent_messages
+from .models import OrderAssignment, ServiceItem, ServiceOrder
 
 # (site key, title, category, description, hours, points per hour, volunteers)
 ITEMS = [
@@ -96,6 +98,9 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                 points_per_hour=points,
                 volunteers_needed=needed,
             )
+            # On the menu since well before the history of orders (reports.demo).
+            since = timezone.now() - dt.timedelta(days=400)
+            ServiceItem.objects.filter(pk=item.pk).update(created_at=since, updated_at=since)
         items[title] = item
 
     vols = {f"vol{i}": Volunteer.objects.get(user=users[f"vol{i}"]) for i in range(1, 6)}
@@ -104,12 +109,16 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         hour=9, minute=0, second=0, microsecond=0
     ) + dt.timedelta(days=1)
 
+    now = timezone.now()
+    made: list[tuple[int, list[Moment]]] = []
+
     def flow(
         key: str,
         resident: str,
         title: str,
         day: int,
         steps: list[Callable[[int], Any]],
+        moments: list[Moment],
         note: str = "",
     ) -> None:
         start = tomorrow + dt.timedelta(days=day)
@@ -126,6 +135,9 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         if created:
             for step in steps:
                 step(order.pk)
+            # Made "now" through the services; then moved to when it happened.
+            retime_order(order.pk, moments, now=now)
+            made.append((order.pk, moments))
 
     def dispatch(*names: str) -> Callable[[int], Any]:
         return lambda pk: services.order_dispatch(
@@ -171,30 +183,27 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
             ),
         ]
 
-    def backdate_completion(days: int) -> Callable[[int], Any]:
-        def run(pk: int) -> None:
-            then = timezone.now() - dt.timedelta(days=days)
-            ServiceOrder.objects.filter(pk=pk).update(completed_at=then)
-            OrderEvent.objects.filter(order_id=pk, action="complete").update(created_at=then)
-
-        return run
-
     def placed_ago(minutes: int) -> Callable[[int], Any]:
         # A nudge is offered only after the documented wait: the order was placed earlier.
         def run(pk: int) -> None:
             then = timezone.now() - dt.timedelta(minutes=minutes)
             ServiceOrder.objects.filter(pk=pk).update(created_at=then, status_changed_at=then)
-            OrderEvent.objects.filter(order_id=pk, action="place").update(created_at=then)
 
         return run
 
     rate = services.order_rate
+    # Each order's moments: when each of its events happened, (days ago, "HH:MM") or a
+    # timedelta before now. Open dispatches and undispatched orders stay recent (an
+    # unanswered dispatch lapses after an hour, an undispatched order escalates after
+    # two); served orders check in at their preferred start and out after the hours.
+    ago = dt.timedelta
     flow(
         "submitted",
         "res1",
         "助老上门服务",
         0,
         [placed_ago(45), act(services.order_nudge, "res1")],
+        [ago(minutes=50), ago(minutes=12)],
         note="老人腿脚不便，请上门打扫卫生。",
     )
     flow(
@@ -203,9 +212,17 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         "法律援助咨询",
         1,
         [act(services.order_escalate, "village1", reason="本站暂无法律专业志愿者")],
+        [ago(minutes=95), ago(minutes=60)],
         note="想咨询宅基地继承的问题。",
     )
-    flow("dispatched", "res3", "青少年课后辅导", 2, [dispatch("vol3")])
+    flow(
+        "dispatched",
+        "res3",
+        "青少年课后辅导",
+        2,
+        [dispatch("vol3")],
+        [ago(hours=2, minutes=10), ago(minutes=25)],
+    )
     flow(
         "accepted",
         "res1",
@@ -216,6 +233,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
             act(services.order_accept, "vol1"),
             act(services.order_accept, "vol5"),
         ],
+        [(2, "08:40"), (2, "09:20"), (2, "09:45"), (2, "10:30")],
     )
     flow(
         "in_service",
@@ -228,6 +246,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
             due,
             act(services.order_start, "vol1"),
         ],
+        [(1, "18:20"), (1, "18:50"), (1, "19:15"), ago(minutes=40)],
     )
     flow(
         "completed",
@@ -235,13 +254,16 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         "垃圾分类入户宣传",
         0,
         [dispatch("vol4"), *serve("vol4", "1", "入户讲解 12 户，发放资料 30 份。", photo=True)],
+        [(6, "08:10"), (6, "08:45"), (6, "09:20"), (5, "09:00"), (5, "10:05")],
     )
     flow(
         "lapsed",
         "res2",
         "青少年课后辅导",
         0,
-        [dispatch("vol3"), *serve("vol3", "2", "辅导三名小学生完成作业。"), backdate_completion(8)],
+        [dispatch("vol3"), *serve("vol3", "2", "辅导三名小学生完成作业。")],
+        # Not rated within 7 days: the hourly lapse moved it on to assessment.
+        [(13, "16:20"), (13, "17:00"), (13, "19:30"), (12, "16:00"), (12, "18:05"), (5, "19:00")],
     )
     flow(
         "rated",
@@ -253,6 +275,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
             *serve("vol1", "2", "为刘大爷打扫房间、代购药品。", photo=True),
             act(rate, "res1", score=5, comment="小张很细心，谢谢！"),
         ],
+        [(9, "08:30"), (9, "09:05"), (9, "09:40"), (8, "09:00"), (8, "11:10"), (8, "15:20")],
     )
     flow(
         "assessed",
@@ -264,6 +287,15 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
             *serve("vol2", "1.5", "解答赡养纠纷问题并指导写协议。"),
             act(rate, "res3", score=4, comment="讲得很清楚。"),
             act(services.order_assess, "town1", approved=True, hours={}, comment="情况属实。"),
+        ],
+        [
+            (16, "10:15"),
+            (16, "10:50"),
+            (16, "11:30"),
+            (15, "14:00"),
+            (15, "15:35"),
+            (15, "19:10"),
+            (14, "10:20"),
         ],
     )
     flow(
@@ -277,6 +309,15 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
             act(rate, "res2", score=2, comment="来了不到一小时就走了。"),
             act(services.order_dispute, "res2", text="志愿者只待了不到一小时，却报了 3 小时。"),
         ],
+        [
+            (4, "08:00"),
+            (4, "08:30"),
+            (4, "09:00"),
+            (3, "09:00"),
+            (3, "12:05"),
+            (3, "12:40"),
+            (3, "12:45"),
+        ],
     )
     flow(
         "cancelled",
@@ -284,6 +325,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         "助老上门服务",
         4,
         [act(services.order_cancel, "res3", reason="家人回来了，不需要了。")],
+        [(2, "19:30"), (2, "21:05")],
     )
     flow(
         "rejected",
@@ -291,6 +333,13 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         "青少年课后辅导",
         5,
         [act(services.order_reject, "village1", reason="辅导对象不在本站服务范围。")],
+        [(3, "10:00"), (3, "11:20")],
     )
     services.orders_lapse_unrated()
+    for pk, moments in made:  # again, with the lapse the line above wrote
+        retime_order(pk, moments, now=now)
+    if made:
+        # The messages go out when this transaction commits (the deliveries' own
+        # on-commit hooks, registered before this one).
+        transaction.on_commit(retime_sent_messages)
     log(f"服务菜单：{ServiceItem.objects.count()} 项，订单：{ServiceOrder.objects.count()} 张")

@@ -3,6 +3,7 @@ demo county's assessed orders settled, and one pending redemption to hand over."
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils import timezone
@@ -21,6 +22,14 @@ SHOP: list[tuple[str, str, int, int, int | None]] = [
     ("土鸡蛋", "本村合作社散养土鸡蛋 20 枚", 25, 50, 2),
     ("红薯粉条", "本地农家手工粉条 1 斤", 18, 80, None),
 ]
+
+
+def settle_as_nightly(day: dt.date) -> SettlementRun:
+    """Settle a past ``day`` with the times the nightly run (01:30 the next morning,
+    beat's schedule) would have given its entries."""
+    next_morning = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(1, 30))
+    at = min(timezone.make_aware(next_morning), timezone.now() - dt.timedelta(minutes=1))
+    return settle(day, at=at)
 
 
 def seed(ctx: dict[str, Any], log: Any) -> None:
@@ -52,7 +61,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
     )
     for day in days:
         if day not in settled:  # a rerun would add nothing, but would log another run
-            settle(day)
+            settle_as_nightly(day)
 
     vol2 = ctx["users"]["vol2"]
     if not Redemption.objects.filter(volunteer__user=vol2).exists():

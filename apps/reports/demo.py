@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from apps.accounts.models import Role, RoleName, User
 from apps.orders.models import OrderAssignment, OrderEvent, ServiceItem, ServiceOrder
+from apps.points.demo import settle_as_nightly
 from apps.points.models import SettlementRun
-from apps.points.settlement import settle
 from apps.volunteers.demo import demo_id_number
 from apps.volunteers.models import Volunteer, VolunteerEvent, VolunteerSkill
 
@@ -33,7 +33,7 @@ EXTRA_ITEMS = [  # township items: one per township, so the menus differ
 
 
 def _volunteers_for(village: Any, index: int) -> list[Volunteer]:
-    existing = list(Volunteer.objects.filter(site=village, status="approved")[:3])
+    existing = list(Volunteer.objects.filter(site=village, status="approved").order_by("pk")[:3])
     if existing:
         return existing
     made = []
@@ -64,9 +64,18 @@ def _volunteers_for(village: Any, index: int) -> list[Volunteer]:
             volunteer=vol, category=["elderly", "health", "culture"][k % 3]
         )
         Role.objects.get_or_create(user=user, site=village, role=RoleName.VOLUNTEER)
-        VolunteerEvent.objects.create(
+        event = VolunteerEvent.objects.create(
             volunteer=vol, from_status="pending", to_status="approved", note="演示数据"
         )
+        # They joined before the history begins (their first orders are that old).
+        applied = timezone.now() - dt.timedelta(days=HISTORY_DAYS + 30 + 7 * k)
+        approved = applied + dt.timedelta(days=2)
+        User.objects.filter(pk=user.pk).update(date_joined=applied - dt.timedelta(days=1))
+        Volunteer.objects.filter(pk=vol.pk).update(
+            applied_at=applied, reviewed_at=approved, updated_at=approved
+        )
+        VolunteerEvent.objects.filter(pk=event.pk).update(created_at=approved)
+        Role.objects.filter(user=user).update(created_at=approved)
         made.append(vol)
     return made
 
@@ -78,7 +87,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
     rng = random.Random(20261123)  # noqa: S311 - demo data, same history on every machine
     county = ctx["county"]
     for town, (title, category) in zip(ctx["townships"], EXTRA_ITEMS, strict=False):
-        ServiceItem.objects.get_or_create(
+        extra, made = ServiceItem.objects.get_or_create(
             site=town,
             title=title,
             defaults={
@@ -87,9 +96,15 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                 "points_per_hour": 10,
             },
         )
+        if made:  # on the menu before the history begins
+            since = timezone.now() - dt.timedelta(days=HISTORY_DAYS + 60)
+            ServiceItem.objects.filter(pk=extra.pk).update(created_at=since, updated_at=since)
     county_items = list(ServiceItem.objects.filter(site=county, is_active=True))
     today = timezone.localdate()
     tz = timezone.get_current_timezone()
+    # Everything in the history happened before today began (minus the two hours a
+    # booking lasts), whatever the hour the demo is seeded at.
+    history_ends = dt.datetime.combine(today, dt.time(0), tz) - dt.timedelta(hours=2)
     orders: list[ServiceOrder] = []
     plan: list[tuple[ServiceOrder, Volunteer, dict[str, Any]]] = []
     n = 0
@@ -107,7 +122,13 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                     "mobile": f"159{village.pk:04d}0000",
                 },
             )
-            Role.objects.get_or_create(user=resident, site=village, role=RoleName.RESIDENT)
+            _role, joined = Role.objects.get_or_create(
+                user=resident, site=village, role=RoleName.RESIDENT
+            )
+            if joined:  # a resident of the history: registered before it began
+                since = timezone.now() - dt.timedelta(days=HISTORY_DAYS + 20)
+                User.objects.filter(pk=resident.pk).update(date_joined=since)
+                Role.objects.filter(pk=_role.pk).update(created_at=since)
             items = county_items + list(
                 ServiceItem.objects.filter(site_id__in=[town.pk, village.pk], is_active=True)
             )
@@ -123,9 +144,18 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                     accepted = created + dt.timedelta(
                         minutes=rng.choice([4, 9, 14, 25, 50, 100, 200, 400, 900]) * (1 + t_index)
                     )
-                    completed = accepted + dt.timedelta(hours=rng.choice([2, 4, 20, 30, 50]))
-                    assessed = completed + dt.timedelta(days=rng.choice([1, 2, 3]))
                     hours = Decimal(str(rng.choice([1, 1.5, 2, 2.5, 3])))
+                    # The volunteer arrives at the booked start and the order completes
+                    # at check-out (a few minutes past the hours, as on a real visit);
+                    # rated that evening, assessed a few days later.
+                    started = accepted + dt.timedelta(hours=rng.choice([1, 3, 18, 26, 46]))
+                    completed = started + dt.timedelta(hours=float(hours), minutes=5)
+                    rated = completed + dt.timedelta(hours=rng.choice([1, 3, 6]))
+                    if rated > history_ends or created + dt.timedelta(hours=5) > history_ends:
+                        # Would finish after the history ends (this morning): only the
+                        # live demo orders reach today.
+                        continue
+                    assessed = completed + dt.timedelta(days=rng.choice([1, 2, 3]))
                     low_item = item.title == "垃圾分类入户宣传"  # flagged for rework
                     score = rng.choice(
                         [2, 3, 3, 4]
@@ -143,12 +173,15 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                         idempotency_key=f"history-{n}",
                         address=f"{village.name}{rng.randrange(1, 60)}号",
                         contact_mobile=resident.mobile,
-                        preferred_start=created + dt.timedelta(days=1),
-                        preferred_end=created + dt.timedelta(days=1, hours=2),
+                        preferred_start=started,
+                        preferred_end=started + dt.timedelta(hours=2),
                         volunteers_needed=1,
                         created_at=created,
                         status_changed_at=created,
                     )
+                    if roll < 0.13:  # cancelled or rejected before any dispatch
+                        o.preferred_start = min(created + dt.timedelta(hours=20), history_ends)
+                        o.preferred_end = o.preferred_start + dt.timedelta(hours=2)
                     if roll < 0.08:
                         o.status, o.closed_at, o.close_reason = (
                             "cancelled",
@@ -167,10 +200,10 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                         o.dispatched_at = created + (accepted - created) / 2
                         o.accepted_at, o.started_at, o.completed_at = (
                             accepted,
-                            accepted + dt.timedelta(hours=1),
+                            started,
                             completed,
                         )
-                        o.score, o.rated_at = score, completed + dt.timedelta(hours=6)
+                        o.score, o.rated_at = score, rated
                         o.assessment_queue = "township"
                         if assessed.date() < today:
                             o.status, o.assessed_at, o.assessment_approved = (
@@ -183,7 +216,13 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                         else:
                             o.status = "rated"
                         outcome = o.status
-                    if o.escalated_at is None and rng.random() < 0.04 and outcome != "cancelled":
+                    waited = (o.dispatched_at or o.closed_at or created) - created
+                    if (
+                        rng.random() < 0.04
+                        and outcome != "cancelled"
+                        and waited > dt.timedelta(hours=2)
+                    ):
+                        # Escalated when it waited past the two-hour limit undispatched.
                         o.escalated_at = created + dt.timedelta(hours=2)
                         o.handling_site = town
                     orders.append(o)
@@ -212,6 +251,17 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                 created_at=o.created_at,
             )
         )
+        if o.escalated_at is not None:
+            events.append(
+                OrderEvent(
+                    order=o,
+                    action="escalate",
+                    from_status="submitted",
+                    to_status="submitted",
+                    note="超过派单时限，自动上报",
+                    created_at=o.escalated_at,
+                )
+            )
         if info["outcome"] in ("cancelled", "rejected"):
             events.append(
                 OrderEvent(
@@ -232,7 +282,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                 assigned_at=o.dispatched_at,
                 responded_at=o.accepted_at,
                 checked_in_at=o.started_at,
-                checked_out_at=o.started_at + dt.timedelta(hours=float(info["hours"])),
+                checked_out_at=o.completed_at,
                 reported_hours=info["hours"],
                 confirmed_hours=info["hours"] if o.status == "assessed" else None,
                 summary="按时完成服务。",
@@ -276,7 +326,7 @@ def _settle_and_roll(log: Any) -> None:
     days = [today - dt.timedelta(days=b) for b in range(HISTORY_DAYS, 0, -1)]
     for day in days:
         if day not in settled:
-            settle(day)
+            settle_as_nightly(day)
     todo = [d for d in days if d not in rolled]
     for day in todo:
         rollup_day(day)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from django.utils import timezone
 
 from .models import Site, SiteLevel
 
@@ -27,7 +30,12 @@ def _site(name: str, level: str, parent: Site | None, **extra: Any) -> Site:
     return site
 
 
+# The demo network was set up about a year and a half before today.
+FOUNDED_DAYS_AGO = 540
+
+
 def seed(ctx: dict[str, Any], log: Any) -> None:
+    started = timezone.now()
     county = _site(
         COUNTY,
         SiteLevel.COUNTY,
@@ -62,5 +70,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         )
     for b_name, t_index in BASES:
         _site(b_name, SiteLevel.BASE, county if t_index is None else townships[t_index])
+    founded = started - dt.timedelta(days=FOUNDED_DAYS_AGO)
+    Site.objects.filter(created_at__gte=started).update(created_at=founded, updated_at=founded)
     ctx.update(county=county, townships=townships, villages=villages)
     log(f"阵地：{Site.objects.count()} 个")

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from apps.accounts.demo import JOINED_DAYS_AGO
 from apps.accounts.models import Role, RoleName, User
 
 from .idcard import id_check_digit
@@ -18,6 +19,7 @@ from .models import (
     TeamKind,
     TeamMembership,
     Volunteer,
+    VolunteerEvent,
     VolunteerSkill,
     VolunteerStatus,
     availability_bit,
@@ -46,7 +48,19 @@ RECORDS = {
 }
 
 
+# A volunteer applied this many days after opening their account and was approved
+# this many days after applying; the teams were formed this long ago.
+APPLIED_AFTER_DAYS = 3
+APPROVED_AFTER_DAYS = 2
+TEAMS_FORMED_DAYS_AGO = 300
+
+
+def _applied(username: str, now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(days=JOINED_DAYS_AGO[username] - APPLIED_AFTER_DAYS, hours=-2)
+
+
 def seed(ctx: dict[str, Any], log: Any) -> None:
+    now = timezone.now()
     village1 = ctx["villages"][0][0]
     town1 = ctx["townships"][0]
     users: dict[str, User] = ctx["users"]
@@ -78,6 +92,24 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
             VolunteerSkill.objects.bulk_create(
                 [VolunteerSkill(volunteer=vol, category=c) for c in SKILLS[i - 1]]
             )
+            # Applied a few days after joining, approved by the station two days later.
+            applied = _applied(user.username, now)
+            approved = applied + dt.timedelta(days=APPROVED_AFTER_DAYS, hours=3)
+            Volunteer.objects.filter(pk=vol.pk).update(
+                applied_at=applied, reviewed_at=approved, updated_at=approved
+            )
+            event = VolunteerEvent.objects.create(
+                volunteer=vol,
+                actor=users["village1"],
+                from_status=VolunteerStatus.PENDING,
+                to_status=VolunteerStatus.APPROVED,
+                note="资料齐全，审核通过。",
+            )
+            VolunteerEvent.objects.filter(pk=event.pk).update(created_at=approved)
+            Role.objects.filter(user=user, site=village1, role=RoleName.VOLUNTEER).update(
+                created_at=approved
+            )
+            vol.refresh_from_db()
         Role.objects.get_or_create(user=user, site=village1, role=RoleName.VOLUNTEER)
         volunteers.append(vol)
 
@@ -87,18 +119,26 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         ("城关镇“红马甲”助老特色服务队", town1, TeamKind.SPECIAL, "elderly", [0, 2, 4]),
     ]
     for name, site, kind, category, members in teams:
-        team, _ = Team.objects.get_or_create(
+        team, made = Team.objects.get_or_create(
             site=site, name=name, defaults={"kind": kind, "category": category}
         )
+        formed = now - dt.timedelta(days=TEAMS_FORMED_DAYS_AGO)
+        if made:
+            Team.objects.filter(pk=team.pk).update(created_at=formed)
         for pos, idx in enumerate(members):
-            TeamMembership.objects.get_or_create(
+            membership, made = TeamMembership.objects.get_or_create(
                 team=team, volunteer=volunteers[idx], defaults={"is_leader": pos == 0}
             )
+            if made:  # joined the day after the team formed or after their approval
+                since = max(formed, volunteers[idx].reviewed_at or formed)
+                TeamMembership.objects.filter(pk=membership.pk).update(
+                    joined_at=since + dt.timedelta(days=1)
+                )
 
     today = timezone.localdate()
     for i, items in RECORDS.items():
         for n, (title, hours) in enumerate(items):
-            ServiceRecord.objects.get_or_create(
+            record, made = ServiceRecord.objects.get_or_create(
                 source_key=f"demo:vol{i}:{n}",
                 defaults=dict(
                     volunteer=volunteers[i - 1],
@@ -109,6 +149,11 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                     recorded_by=users["village1"],
                 ),
             )
+            if made:  # recorded by the station the morning after the service
+                next_morning = dt.datetime.combine(record.service_date, dt.time(10, 0))
+                ServiceRecord.objects.filter(pk=record.pk).update(
+                    created_at=timezone.make_aware(next_morning) + dt.timedelta(days=1)
+                )
     volunteers_recompute_hours(volunteer_ids=[v.pk for v in volunteers])
 
     # One pending application in village1's approval queue (res2 wants to help).
@@ -124,5 +169,9 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
             availability=weekend,
             emergency_contact_name="儿子",
             emergency_contact_phone="13500002002",
+        )
+        Volunteer.objects.filter(user=res2).update(
+            applied_at=now - dt.timedelta(days=3, hours=5),
+            updated_at=now - dt.timedelta(days=3, hours=5),
         )
     log(f"志愿者：{Volunteer.objects.count()} 名，服务队：{Team.objects.count()} 支")
