@@ -9,6 +9,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from apps.core.params import MAX_DATE, MIN_DATE
 
@@ -62,12 +64,17 @@ def parse_period(period: str) -> tuple[dt.date, dt.date]:
 
 
 def period_label(day_from: dt.date, day_to: dt.date) -> str:
+    """The period as its reader says it: 2026年11月 / November 2026, 2026年第4季度 /
+    Q4 2026, or the two dates."""
     if day_from.day == 1 and day_to == dt.date(
         day_to.year, day_to.month, calendar.monthrange(day_to.year, day_to.month)[1]
     ):
         months = (day_to.year - day_from.year) * 12 + day_to.month - day_from.month + 1
         if months == 1:
-            return f"{day_from.year}年{day_from.month}月"
+            return date_format(day_from, "YEAR_MONTH_FORMAT")
         if months == 3 and day_from.month in (1, 4, 7, 10):
-            return f"{day_from.year}年第{(day_from.month - 1) // 3 + 1}季度"
-    return f"{day_from.isoformat()} 至 {day_to.isoformat()}"
+            return _("%(year)s年第%(quarter)s季度") % {
+                "year": day_from.year,
+                "quarter": (day_from.month - 1) // 3 + 1,
+            }
+    return _("%(start)s 至 %(end)s") % {"start": day_from.isoformat(), "end": day_to.isoformat()}

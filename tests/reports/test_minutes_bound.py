@@ -12,6 +12,7 @@ from apps.reports.templatetags.report_tags import minutes_bound
         (15, "≤15 分钟", "≤15 min"),
         (120, "≤2 小时", "≤2 h"),
         (4320, "≤3 天", "≤3 days"),
+        (1440, "≤1 天", "≤1 day"),
         (OVERFLOW_MINUTES, "超过 7 天", "over 7 days"),
     ],
 )

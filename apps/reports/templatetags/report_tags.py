@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.reports.figures import OVERFLOW_MINUTES
 
@@ -16,7 +17,8 @@ def minutes_bound(value: int | None) -> str:
     if value >= OVERFLOW_MINUTES:
         return _("超过 7 天")
     if value >= 1440 and value % 1440 == 0:
-        return _("≤%(n)s 天") % {"n": value // 1440}
+        days = value // 1440
+        return ngettext("≤%(n)s 天", "≤%(n)s 天", days) % {"n": days}
     if value >= 60 and value % 60 == 0:
         return _("≤%(n)s 小时") % {"n": value // 60}
     return _("≤%(n)s 分钟") % {"n": value}
