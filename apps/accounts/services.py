@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -90,6 +91,13 @@ def user_register_resident(
         # Two registrations raced past the checks above; the unique indexes decided.
         raise ValidationError({"username": ["该用户名或手机号已被注册。"]}) from None
     return user
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Remember the language ``user`` chose, for messages sent outside a request."""
+    if language in dict(settings.LANGUAGES) and user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
 
 
 def role_grant(*, actor: User, user: User, role: str, site: Site) -> Role:

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from apps.sites.models import SiteLevel
 from apps.sites.scoping import held_roles, is_global
@@ -19,6 +20,7 @@ from apps.sites.selectors import county_tree
 from .actors import signed_in
 from .forms import ProfileForm, RegisterForm
 from .phone_in import resident_profile_save, saved_address
+from .services import user_language_set
 
 
 def home_context(request: HttpRequest) -> dict[str, Any]:
@@ -112,6 +114,16 @@ def toggle_large_text(request: HttpRequest) -> HttpResponse:
         )
     else:
         response.delete_cookie(settings.LARGE_TEXT_COOKIE)
+    return response
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The language switch: Django's ``set_language`` (the cookie), and for a signed-in
+    user the choice remembered, so their e-mails and text messages follow it."""
+    response = set_language(request)
+    if request.user.is_authenticated:
+        user_language_set(user=signed_in(request), language=request.POST.get("language", ""))
     return response
 
 

@@ -178,7 +178,11 @@ def reward_redeem(
             notify(
                 users=[actor],
                 kind="redemption_ready",
-                context={"redemption": redemption},
+                params={
+                    "site": redemption.site.name,
+                    "points": redemption.points,
+                    "reward": redemption.reward.name,
+                },
                 url=reverse("points:my_points"),
                 dedupe_key=f"redemption:{redemption.pk}",
             )

@@ -162,7 +162,7 @@ def volunteer_apply(
                 actor=user,
                 from_status=from_status,
                 to_status=S.PENDING,
-                note="提交申请",
+                code="applied",
             )
     except IntegrityError:
         raise ValidationError({"id_number": ["该身份证号已登记为志愿者。"]}) from None
@@ -212,7 +212,12 @@ def _transition(*, volunteer: Volunteer, actor: User, action: str, reason: str =
             notify(
                 users=[locked.user_id],
                 kind=kind,
-                context={"volunteer": locked},
+                params={
+                    "name": locked.real_name,
+                    "site": locked.site.name,
+                    "number": locked.number,
+                    "reason": locked.status_reason,
+                },
                 url=reverse("volunteers:me"),
                 dedupe_key=f"volunteer-event:{event.pk}",
             )

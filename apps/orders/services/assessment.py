@@ -172,15 +172,20 @@ def order_assess(
                 a.confirmed_hours = given.get(a.volunteer_id, a.reported_hours)
             OrderAssignment.objects.bulk_update(served, ["confirmed_hours"])
             total = sum((a.confirmed_hours or Decimal("0") for a in served), Decimal("0"))
-            detail = "，".join(f"{a.volunteer.real_name} {a.confirmed_hours} 小时" for a in served)
             record(
                 order,
                 action="assess",
                 actor=actor,
                 to=S.ASSESSED,
                 now=now,
-                note=f"考核通过，确认服务 {total} 小时（{detail}）"
-                + (f"：{comment}" if comment else ""),
+                code="assessed_passed",
+                params={
+                    "total": str(total),
+                    "hours_by_volunteer": [
+                        [a.volunteer.real_name, str(a.confirmed_hours)] for a in served
+                    ],
+                },
+                note=comment,
                 fields=fields,
             )
         else:
@@ -191,7 +196,8 @@ def order_assess(
                 actor=actor,
                 to=S.REJECTED,
                 now=now,
-                note=f"考核不通过：{comment}",
+                code="assessed_failed",
+                note=comment,
                 fields=[*fields, "closed_at", "close_reason"],
             )
     return order
@@ -230,7 +236,7 @@ def orders_lapse_unrated(*, now: dt.datetime | None = None, batch_size: int = 50
                         action="lapse_rating",
                         from_status=S.COMPLETED,
                         to_status=S.COMPLETED,
-                        note="完成 7 天未评价，转入考核",
+                        code="auto_assess_after_7_days",
                         created_at=now,
                     )
                     for pk in ids

@@ -37,7 +37,7 @@ def order_cancel(*, order_id: Id, actor: User, reason: str = "") -> ServiceOrder
             actor=actor,
             to=S.CANCELLED,
             reason=reason,
-            note=reason or "群众取消",
+            code="cancelled_by_resident",
         )
     return order
 
@@ -51,12 +51,12 @@ def order_reject(*, order_id: Id, actor: User, reason: str) -> ServiceOrder:
         order = lock_visible(order_id, actor)
         require_dispatcher(order, actor)
         check_transition(order, "reject")
-        _close(order, action="reject", actor=actor, to=S.REJECTED, reason=reason, note=reason)
+        _close(order, action="reject", actor=actor, to=S.REJECTED, reason=reason)
     return order
 
 
 def _close(
-    order: ServiceOrder, *, action: str, actor: User, to: str, reason: str, note: str
+    order: ServiceOrder, *, action: str, actor: User, to: str, reason: str, code: str = ""
 ) -> None:
     """End an open order (cancel or reject): open and accepted requests to volunteers
     lapse. Caller holds the order row lock and checked the transition."""
@@ -69,6 +69,7 @@ def _close(
         actor=actor,
         to=to,
         now=now,
-        note=note,
+        code=code,
+        note=reason,
         fields=["closed_at", "close_reason"],
     )

@@ -110,14 +110,15 @@ def order_dispatch(
             )
         order.dispatched_at = now
         order.overdue_at = None  # dispatched: no longer waiting, no longer flagged
-        names = "、".join(v.real_name for v in volunteers)
         record(
             order,
             action="dispatch",
             actor=actor,
             to=S.DISPATCHED,
             now=now,
-            note=f"派给：{names}" + (f"；{note}" if note else ""),
+            code="dispatched_to",
+            params={"names": [v.real_name for v in volunteers]},
+            note=note,
             fields=["dispatched_at", "overdue_at"],
         )
     return order

@@ -60,7 +60,9 @@ def order_rate(*, order_id: Id, actor: User, score: Any, comment: str = "") -> S
             actor=actor,
             to=S.RATED,
             now=now,
-            note=f"{score} 分" + (f"：{comment}" if comment else ""),
+            code="rated",
+            params={"score": score},
+            note=comment,
             fields=["score", "rating_comment", "rated_at", "assessment_queue"],
         )
     return order
@@ -89,7 +91,8 @@ def order_dispute(*, order_id: Id, actor: User, text: str) -> ServiceOrder:
             actor=actor,
             to=order.status,
             now=now,
-            note=f"投诉：{text}",
+            code="disputed",
+            note=text,
             fields=["dispute_text", "disputed_at", "assessment_queue"],
         )
     return order
@@ -138,7 +141,8 @@ def order_nudge(*, order_id: Id, actor: User) -> ServiceOrder:
             actor=actor,
             to=order.status,
             now=now,
-            note=f"第 {order.nudge_count} 次催单",
+            code="nudged",
+            params={"count": order.nudge_count},
             fields=["last_nudged_at", "nudge_count"],
         )
     return order

@@ -169,14 +169,15 @@ def order_place(
                 volunteers_needed=int(needed),
                 status=S.SUBMITTED,
             )
-            by = "" if resident.pk == actor.pk else f"工作人员代点单（{actor}）"
             OrderEvent.objects.create(
                 order=order,
                 actor=actor,
                 action="place",
                 from_status="",
                 to_status=S.SUBMITTED,
-                note=by,
+                # Placed for the resident by staff: the timeline says by whom.
+                code="" if resident.pk == actor.pk else "placed_by_staff",
+                params={} if resident.pk == actor.pk else {"staff": str(actor)},
                 created_at=order.created_at,
             )
     except IntegrityError:

@@ -64,7 +64,8 @@ def order_accept(*, order_id: Id, actor: User) -> ServiceOrder:
                 actor=actor,
                 to=S.ACCEPTED,
                 now=now,
-                note=f"{name} 接单",
+                code="accepted",
+                params={"name": name},
                 fields=["accepted_at"],
             )
         else:
@@ -74,7 +75,8 @@ def order_accept(*, order_id: Id, actor: User) -> ServiceOrder:
                 actor=actor,
                 to=S.DISPATCHED,
                 now=now,
-                note=f"{name} 接单（{accepted}/{order.volunteers_needed}）",
+                code="accepted_n_of_m",
+                params={"name": name, "accepted": accepted, "needed": order.volunteers_needed},
             )
     return order
 
@@ -97,9 +99,18 @@ def order_decline(*, order_id: Id, actor: User, reason: str) -> ServiceOrder:
         still = OrderAssignment.objects.filter(
             order_id=order.pk, status__in=[A.ASSIGNED, A.ACCEPTED]
         ).count()
-        note = f"{mine.volunteer.real_name} 谢绝：{reason}"
+        params: dict[str, Any] = {"name": mine.volunteer.real_name}
         if still >= order.volunteers_needed:
-            record(order, action="decline", actor=actor, to=S.DISPATCHED, now=now, note=note)
+            record(
+                order,
+                action="decline",
+                actor=actor,
+                to=S.DISPATCHED,
+                now=now,
+                code="declined",
+                params=params,
+                note=reason,
+            )
         else:
             # Volunteers who already accepted stay on it; the open requests lapse.
             lapse_assignments(order, now, A.ASSIGNED)
@@ -109,7 +120,9 @@ def order_decline(*, order_id: Id, actor: User, reason: str) -> ServiceOrder:
                 actor=actor,
                 to=S.SUBMITTED,
                 now=now,
-                note=note + "；订单退回待派单",
+                code="declined",
+                params=params | {"requeued": True},
+                note=reason,
             )
     return order
 
@@ -147,7 +160,8 @@ def order_start(*, order_id: Id, actor: User) -> ServiceOrder:
             actor=actor,
             to=S.IN_SERVICE,
             now=now,
-            note=f"{mine.volunteer.real_name} 签到",
+            code="checked_in",
+            params={"name": mine.volunteer.real_name},
             fields=fields,
         )
     return order
@@ -232,11 +246,23 @@ def order_complete(
         open_ = OrderAssignment.objects.filter(
             order_id=order.pk, status=A.ACCEPTED, checked_out_at__isnull=True
         ).exists()
-        note = f"{mine.volunteer.real_name} 签退，服务 {mine.reported_hours} 小时"
+        code = "checked_out_photos" if images else "checked_out"
+        params: dict[str, Any] = {
+            "name": mine.volunteer.real_name,
+            "hours": str(mine.reported_hours),
+        }
         if images:
-            note += f"，上传照片 {len(images)} 张"
+            params["photos"] = len(images)
         if open_:
-            record(order, action="complete", actor=actor, to=S.IN_SERVICE, now=now, note=note)
+            record(
+                order,
+                action="complete",
+                actor=actor,
+                to=S.IN_SERVICE,
+                now=now,
+                code=code,
+                params=params,
+            )
         else:
             order.completed_at = now
             record(
@@ -245,7 +271,8 @@ def order_complete(
                 actor=actor,
                 to=S.COMPLETED,
                 now=now,
-                note=note,
+                code=code,
+                params=params,
                 fields=["completed_at"],
             )
     return order

@@ -131,10 +131,14 @@ def record(
     actor: User | None,
     to: str,
     now: dt.datetime,
+    code: str = "",
+    params: dict[str, Any] | None = None,
     note: str = "",
     fields: Sequence[str] = (),
 ) -> OrderEvent:
-    """Move ``order`` to ``to``, save ``fields`` and append the event.
+    """Move ``order`` to ``to``, save ``fields`` and append the event: ``code`` and
+    ``params`` say what happened (apps.orders.timeline), ``note`` is what the person
+    typed, if anything.
 
     Caller holds the order row lock and has run ``check_transition``."""
     allowed_from, targets = TRANSITIONS[action]
@@ -156,6 +160,8 @@ def record(
         action=action,
         from_status=from_status,
         to_status=to,
+        code=code,
+        params=params or {},
         note=note[:1000],
         created_at=now,
     )
