@@ -8,6 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from apps.core.errors import PermissionDeniedError
 from apps.sites.models import Site, SiteLevel
@@ -34,15 +35,15 @@ def user_register_resident(
     errors: dict[str, list[str]] = {}
     username = (username or "").strip()
     if not username:
-        errors.setdefault("username", []).append("请填写用户名。")
+        errors.setdefault("username", []).append(gettext("请填写用户名。"))
     elif len(username) > 150:
-        errors.setdefault("username", []).append("用户名不能超过 150 个字符。")
+        errors.setdefault("username", []).append(gettext("用户名不能超过 150 个字符。"))
     elif not _username_chars_ok(username):
         errors.setdefault("username", []).append(
-            "用户名只能包含字母、数字、汉字和 @ . + - _ 字符。"
+            gettext("用户名只能包含字母、数字、汉字和 @ . + - _ 字符。")
         )
     elif User.objects.filter(username__iexact=username).exists():
-        errors.setdefault("username", []).append("该用户名已被注册。")
+        errors.setdefault("username", []).append(gettext("该用户名已被注册。"))
     normalized = ""
     try:
         normalized = normalize_mobile(mobile)
@@ -54,21 +55,25 @@ def user_register_resident(
             # proof of holding it, so the account is not handed to whoever registers
             # with it: the caller opens it at the station (README: phone-in orders).
             errors.setdefault("mobile", []).append(
-                "该手机号已由实践站代为登记，请本人到所在实践站开通账号。"
+                gettext("该手机号已由实践站代为登记，请本人到所在实践站开通账号。")
             )
         elif User.objects.filter(Q(mobile=normalized) | Q(username=normalized)).exists():
             # Helpful for a real resident (who may have forgotten an old account); the
             # registration endpoints are throttled per address, so this cannot be
             # used to sweep numbers (README: registration).
-            errors.setdefault("mobile", []).append("该手机号已被注册，请直接登录或联系实践站找回。")
+            errors.setdefault("mobile", []).append(
+                gettext("该手机号已被注册，请直接登录或联系实践站找回。")
+            )
     # Login takes a username or a mobile number and tries the username first: a
     # username that is someone else's number would shadow that person's mobile login.
     if looks_like_mobile(username) and normalize_mobile(username) != normalized:
-        errors.setdefault("username", []).append("用户名不能是手机号（您本人的手机号除外）。")
+        errors.setdefault("username", []).append(
+            gettext("用户名不能是手机号（您本人的手机号除外）。")
+        )
     if site is None:
-        errors.setdefault("site", []).append("请选择所在的村（社区）实践站。")
+        errors.setdefault("site", []).append(gettext("请选择所在的村（社区）实践站。"))
     elif site.level != SiteLevel.VILLAGE or not site.is_active:
-        errors.setdefault("site", []).append("请选择一个启用中的村（社区）实践站。")
+        errors.setdefault("site", []).append(gettext("请选择一个启用中的村（社区）实践站。"))
     try:
         validate_password(password or "", user=User(username=username, mobile=normalized))
     except ValidationError as exc:
@@ -89,7 +94,7 @@ def user_register_resident(
             Role.objects.create(user=user, site=site, role=RoleName.RESIDENT)
     except IntegrityError:
         # Two registrations raced past the checks above; the unique indexes decided.
-        raise ValidationError({"username": ["该用户名或手机号已被注册。"]}) from None
+        raise ValidationError({"username": [gettext("该用户名或手机号已被注册。")]}) from None
     return user
 
 
@@ -104,15 +109,17 @@ def role_grant(*, actor: User, user: User, role: str, site: Site) -> Role:
     """Give ``user`` a role at ``site``. Staff may grant resident/volunteer roles in
     their subtree; only county admins (in scope) and superusers grant staff roles."""
     if role not in RoleName.values:
-        raise ValidationError({"role": ["未知角色。"]})
+        raise ValidationError({"role": [gettext("未知角色。")]})
     if not can_manage_site(actor, site):
-        raise PermissionDeniedError("该阵地不在您的管理范围内。", code="out_of_scope")
+        raise PermissionDeniedError(gettext("该阵地不在您的管理范围内。"), code="out_of_scope")
     if role in (RoleName.STAFF, RoleName.COUNTY_ADMIN) and not (
         is_global(actor) or has_role(actor, RoleName.COUNTY_ADMIN)
     ):
-        raise PermissionDeniedError("只有县级管理员可以任命工作人员。", code="not_county_admin")
+        raise PermissionDeniedError(
+            gettext("只有县级管理员可以任命工作人员。"), code="not_county_admin"
+        )
     if role == RoleName.COUNTY_ADMIN and site.level != SiteLevel.COUNTY:
-        raise ValidationError({"site": ["县级管理员只能设在县级中心。"]})
+        raise ValidationError({"site": [gettext("县级管理员只能设在县级中心。")]})
     obj, _created = Role.objects.get_or_create(user=user, site=site, role=role)
     forget_roles(user)
     return obj
@@ -120,10 +127,12 @@ def role_grant(*, actor: User, user: User, role: str, site: Site) -> Role:
 
 def role_revoke(*, actor: User, role: Role) -> None:
     if not can_manage_site(actor, role.site):
-        raise PermissionDeniedError("该阵地不在您的管理范围内。", code="out_of_scope")
+        raise PermissionDeniedError(gettext("该阵地不在您的管理范围内。"), code="out_of_scope")
     if role.role in (RoleName.STAFF, RoleName.COUNTY_ADMIN) and not (
         is_global(actor) or has_role(actor, RoleName.COUNTY_ADMIN)
     ):
-        raise PermissionDeniedError("只有县级管理员可以撤销工作人员。", code="not_county_admin")
+        raise PermissionDeniedError(
+            gettext("只有县级管理员可以撤销工作人员。"), code="not_county_admin"
+        )
     role.delete()
     forget_roles(role.user)

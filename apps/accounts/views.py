@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
@@ -73,7 +74,7 @@ def register(request: HttpRequest) -> HttpResponse:
             pass  # the form now carries the field errors; nothing was saved
         else:
             login(request, user, backend="apps.accounts.backends.UsernameOrMobileBackend")
-            messages.success(request, "注册成功，欢迎使用！")
+            messages.success(request, gettext("注册成功，欢迎使用！"))
             return redirect("home")
     return render(
         request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200
@@ -89,7 +90,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         resident_profile_save(user=user, address=form.cleaned_data.get("address", ""))
-        messages.success(request, "个人资料已保存。")
+        messages.success(request, gettext("个人资料已保存。"))
         return redirect("accounts:profile")
     return render(
         request, "accounts/profile.html", {"form": form, "roles": held_roles(request.user)}

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from apps.sites.models import Site
@@ -149,7 +149,7 @@ class VolunteerEvent(models.Model):
     note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    EVENT_TEXTS = {"applied": gettext_noop("提交申请")}
+    EVENT_TEXTS = {"applied": pgettext_lazy("volunteer event", "提交申请")}
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -160,7 +160,7 @@ class VolunteerEvent(models.Model):
     @property
     def text(self) -> str:
         """The event in the active language: the system's words, then the person's."""
-        said = gettext(self.EVENT_TEXTS[self.code]) if self.code in self.EVENT_TEXTS else ""
+        said = str(self.EVENT_TEXTS[self.code]) if self.code in self.EVENT_TEXTS else ""
         if said and self.note:
             return gettext("%(text)s：%(note)s") % {"text": said, "note": self.note}
         return said or self.note

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.types import Id
@@ -45,7 +46,7 @@ def order_cancel(*, order_id: Id, actor: User, reason: str = "") -> ServiceOrder
 def order_reject(*, order_id: Id, actor: User, reason: str) -> ServiceOrder:
     """Staff of the handling site turn the order down, with a reason."""
     reason = clean_text(
-        reason, field="reason", required=True, max_length=300, message="请填写驳回的原因。"
+        reason, field="reason", required=True, max_length=300, message=gettext("请填写驳回的原因。")
     )
     with transaction.atomic():
         order = lock_visible(order_id, actor)

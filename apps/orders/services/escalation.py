@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import ConflictError
@@ -59,7 +60,7 @@ def _escalate(
         else None
     )
     if parent is None:
-        raise ConflictError("县级中心没有上级阵地，无法上报。", code="no_parent_site")
+        raise ConflictError(gettext("县级中心没有上级阵地，无法上报。"), code="no_parent_site")
     lapse_assignments(order, now, A.ASSIGNED)
     from_name = order.handling_site.name
     order.handling_site, order.escalated_at = parent, now
