@@ -124,10 +124,12 @@ def event_text(event: EventLike) -> str:
         return note  # an event from before codes, or one with only a person's words
     plain, with_note = texts
     values = _prepared(event.params or {}, note)
-    if note and with_note is None:
+    if not note:
+        text = gettext(plain) % values
+    elif with_note is None:
         text = gettext(WITH_NOTE) % {"text": gettext(plain) % values, "note": note}
     else:
-        text = gettext(with_note if note else plain) % values
+        text = gettext(with_note) % values
     if values.get("requeued"):
         text = gettext(REQUEUED) % {"text": text}
     return text

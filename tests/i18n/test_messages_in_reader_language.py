@@ -27,7 +27,6 @@ from apps.orders.models import OrderEvent
 from apps.orders.timeline import EVENT_TEXTS, event_text
 from apps.volunteers.models import VolunteerEvent
 from tests.notifications.conftest import with_email
-from tests.orders.conftest import flow, m, v  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -274,7 +273,7 @@ def test_email_goes_out_in_the_language_the_recipient_chose(
     type(vol1).objects.filter(pk=vol1.pk).update(language="en")
     with translation.override("zh-hans"), django_capture_on_commit_callbacks(execute=True):
         flow("dispatched", volunteers=[v.vol1, v.vol2], needed=2)
-    sent = {m.to[0]: m for m in mail.outbox}
+    sent = {message.to[0]: message for message in mail.outbox}
     english_mail, chinese_mail = sent[vol1.email], sent[vol2.email]
     assert english_mail.subject == "New assignment: 助老上门服务"
     assert "Details: http" in english_mail.body and "查看详情" not in english_mail.body
