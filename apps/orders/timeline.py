@@ -80,6 +80,9 @@ EVENT_TEXTS: dict[str, tuple[str, str | None]] = {
         gettext_noop("考核通过，确认服务 %(total)s 小时（%(detail)s）"),
         gettext_noop("考核通过，确认服务 %(total)s 小时（%(detail)s）：%(note)s"),
     ),
+    # Without the hours (orders made up by the demo history).
+    "assessed_ok": (gettext_noop("考核通过"), gettext_noop("考核通过：%(note)s")),
+    "historical": (gettext_noop("（历史数据）"), gettext_noop("（历史数据）%(note)s")),
     "assessed_failed": (gettext_noop("考核不通过"), gettext_noop("考核不通过：%(note)s")),
     "auto_assess_after_7_days": (
         gettext_noop("完成 7 天未评价，转入考核"),
