@@ -354,3 +354,39 @@ def test_validation_errors_are_translated_at_raise_time(flow: Any, cast: Any) ->
         "A complaint about this order was already made. "
         "Please wait for the county center to handle it."
     )
+
+
+# --- rows written before codes ------------------------------------------------------------------
+def test_the_migration_reads_common_old_sentences_back_into_codes(flow: Any) -> None:
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    migration = importlib.import_module("apps.orders.migrations.0008_event_code_params")
+    order = flow("submitted")
+    at = order.created_at
+
+    def old(action: str, note: str) -> OrderEvent:
+        return OrderEvent.objects.create(
+            order=order, action=action, to_status="submitted", note=note, created_at=at
+        )
+
+    rows = [
+        old("dispatch", "派给：张丽、李强；请带工具"),
+        old("accept", "张丽 接单（1/2）"),
+        old("nudge", "第 3 次催单"),
+        old("lapse_rating", "完成 7 天未评价，转入考核"),
+        old("reject", "超出范围"),  # a person's words: left alone
+    ]
+    migration.convert(django_apps, None)
+    for row in rows:
+        row.refresh_from_db()
+    assert [(r.code, r.params, r.note) for r in rows] == [
+        ("dispatched_to", {"names": ["张丽", "李强"]}, "请带工具"),
+        ("accepted_n_of_m", {"name": "张丽", "accepted": 1, "needed": 2}, ""),
+        ("nudged", {"count": 3}, ""),
+        ("auto_assess_after_7_days", {}, ""),
+        ("", {}, "超出范围"),
+    ]
+    with translation.override("en"):
+        assert event_text(rows[0]) == "Dispatched to 张丽, 李强; 请带工具"
