@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.accounts import views as account_views
 from apps.reports import start as start_views
 
 from .health import healthz
@@ -19,7 +20,8 @@ urlpatterns = [
     path("points/", include("apps.points.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("reports/", include("apps.reports.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch (Django's set_language, plus the signed-in user's choice kept).
+    path("i18n/setlang/", account_views.language_set, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("practice_portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from rest_framework.request import Request
 
 from .models import User
@@ -16,5 +17,5 @@ from .models import User
 def signed_in(request: HttpRequest | Request) -> User:
     user = request.user
     if not isinstance(user, User) or not user.is_authenticated:
-        raise PermissionDenied("请先登录。")
+        raise PermissionDenied(gettext("请先登录。"))
     return user

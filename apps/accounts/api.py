@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.authtoken.models import Token
@@ -66,11 +67,11 @@ class TokenView(APIView):
             return problem_response(
                 status.HTTP_429_TOO_MANY_REQUESTS,
                 "locked_out",
-                "登录失败次数过多，账号已被暂时锁定，请稍后再试。",
+                gettext("登录失败次数过多，账号已被暂时锁定，请稍后再试。"),
             )
         if user is None:
             return problem_response(
-                status.HTTP_400_BAD_REQUEST, "invalid_credentials", "用户名或密码错误。"
+                status.HTTP_400_BAD_REQUEST, "invalid_credentials", gettext("用户名或密码错误。")
             )
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
@@ -102,5 +103,7 @@ class UserDirectoryView(generics.ListAPIView[User]):
     @extend_schema(parameters=[UserFilterSerializer])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not is_manager(request.user):
-            return problem_response(403, "permission_denied", "仅阵地工作人员可以查看用户名册。")
+            return problem_response(
+                403, "permission_denied", gettext("仅阵地工作人员可以查看用户名册。")
+            )
         return super().get(request, *args, **kwargs)

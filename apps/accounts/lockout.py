@@ -10,11 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 
 from .backends import find_login_user
 from .mobile import looks_like_mobile, normalize_mobile
 
-LOCKED_OUT_MESSAGE = "登录失败次数过多，账号已被暂时锁定，请稍后再试。"
+LOCKED_OUT_MESSAGE = gettext_lazy("登录失败次数过多，账号已被暂时锁定，请稍后再试。")
 
 
 def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
@@ -45,5 +46,7 @@ def lockout_response(
     lockout page. Both answer 429."""
     status = getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429)
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "locked_out", "message": LOCKED_OUT_MESSAGE}, status=status)
+        return JsonResponse(
+            {"code": "locked_out", "message": str(LOCKED_OUT_MESSAGE)}, status=status
+        )
     return render(request, settings.AXES_LOCKOUT_TEMPLATE, {}, status=status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 # 11 digits, starting 13–19 (the mainland mobile ranges).
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -22,7 +23,9 @@ def normalize_mobile(raw: str) -> str:
             value = value[len(prefix) :]
             break
     if not MOBILE_RE.match(value):
-        raise ValidationError("请输入有效的 11 位中国大陆手机号码。", code="invalid_mobile")
+        raise ValidationError(
+            gettext("请输入有效的 11 位中国大陆手机号码。"), code="invalid_mobile"
+        )
     return value
 
 

@@ -22,6 +22,10 @@ class User(AbstractUser):
     # number do not collide on the unique index.
     mobile = models.CharField(_("手机号"), max_length=11, unique=True, null=True, blank=True)
     real_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    # The language last chosen with the switch ("" = the portal's default, Chinese):
+    # e-mails and text messages are written in it, since they are sent outside any
+    # request (apps.notifications.delivery).
+    language = models.CharField(_("语言"), max_length=10, blank=True)
 
     objects = UserManager()  # type: ignore[misc]
 

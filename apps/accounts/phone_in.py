@@ -9,6 +9,7 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.core.errors import NotFoundError
 from apps.sites.models import Site, SiteLevel
@@ -24,7 +25,9 @@ LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 def normalize_landline(raw: str) -> str:
     value = re.sub(r"[\s()（）]", "", raw or "")
     if not LANDLINE_RE.match(value):
-        raise ValidationError("请输入有效的固定电话，例如 0311-12345678。", code="invalid_landline")
+        raise ValidationError(
+            gettext("请输入有效的固定电话，例如 0311-12345678。"), code="invalid_landline"
+        )
     if "-" not in value:  # 0311 12345678 → 0311-12345678 (area codes of 3 or 4 digits)
         split = 3 if value[1] in "12" else 4
         value = f"{value[:split]}-{value[split:]}"
@@ -59,14 +62,14 @@ def resident_register_by_staff(
     errors: dict[str, list[str]] = {}
     real_name = (real_name or "").strip()
     if not real_name:
-        errors["real_name"] = ["请填写来电群众的姓名。"]
+        errors["real_name"] = [gettext("请填写来电群众的姓名。")]
     elif len(real_name) > 50:
-        errors["real_name"] = ["姓名不能超过 50 个字。"]
+        errors["real_name"] = [gettext("姓名不能超过 50 个字。")]
     address = (address or "").strip()
     if not address:
-        errors["address"] = ["请填写服务地址。"]
+        errors["address"] = [gettext("请填写服务地址。")]
     elif len(address) > 200:
-        errors["address"] = ["地址不能超过 200 个字。"]
+        errors["address"] = [gettext("地址不能超过 200 个字。")]
     normalized_mobile = ""
     if (mobile or "").strip():
         try:
@@ -80,11 +83,11 @@ def resident_register_by_staff(
         except ValidationError as exc:
             errors["landline"] = list(exc.messages)
     if not (mobile or "").strip() and not (landline or "").strip():
-        errors["mobile"] = ["请填写手机号或固定电话。"]
+        errors["mobile"] = [gettext("请填写手机号或固定电话。")]
     if site is None or site.level != SiteLevel.VILLAGE or not site.is_active:
-        errors["site"] = ["请选择来电群众所在的村（社区）实践站。"]
+        errors["site"] = [gettext("请选择来电群众所在的村（社区）实践站。")]
     elif not can_manage_site(actor, site):
-        raise NotFoundError("阵地不存在。", code="site_not_found")
+        raise NotFoundError(gettext("阵地不存在。"), code="site_not_found")
     if errors:
         raise ValidationError(errors)
     assert site is not None
@@ -94,7 +97,9 @@ def resident_register_by_staff(
         if existing is not None:
             if Role.objects.filter(user=existing, site=site, role=RoleName.RESIDENT).exists():
                 return existing
-            raise ValidationError({"mobile": ["该手机号已登记在其他实践站或不是群众账号。"]})
+            raise ValidationError(
+                {"mobile": [gettext("该手机号已登记在其他实践站或不是群众账号。")]}
+            )
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -114,7 +119,7 @@ def resident_register_by_staff(
                 registered_at=now,
             )
     except IntegrityError:
-        raise ValidationError({"mobile": ["该手机号刚刚已被登记，请重新查找。"]}) from None
+        raise ValidationError({"mobile": [gettext("该手机号刚刚已被登记，请重新查找。")]}) from None
     return user
 
 
@@ -143,7 +148,7 @@ def resident_profile_save(
     on the order form."""
     address = (address or "").strip()
     if len(address) > 200:
-        raise ValidationError({"address": ["地址不能超过 200 个字。"]})
+        raise ValidationError({"address": [gettext("地址不能超过 200 个字。")]})
     profile, _created = ResidentProfile.objects.get_or_create(user=user)
     profile.address = address
     if landline is not None:
@@ -165,7 +170,7 @@ def family_proxy_link(
     mobile) as the elder's proxy. Idempotent: linking twice returns the same link."""
     points = list(Site.objects.filter(roles__user=elder, roles__role=RoleName.RESIDENT).distinct())
     if not points or not any(can_manage_site(actor, p) for p in points):
-        raise NotFoundError("群众不存在。", code="not_found")
+        raise NotFoundError(gettext("群众不存在。"), code="not_found")
     try:
         mobile = normalize_mobile(proxy_mobile)
     except ValidationError as exc:
@@ -173,10 +178,10 @@ def family_proxy_link(
     proxy = User.objects.filter(mobile=mobile, is_active=True).first()
     if proxy is None:
         raise ValidationError(
-            {"proxy_mobile": ["没有找到用这个手机号注册的用户，请家属先在平台注册。"]}
+            {"proxy_mobile": [gettext("没有找到用这个手机号注册的用户，请家属先在平台注册。")]}
         )
     if proxy.pk == elder.pk:
-        raise ValidationError({"proxy_mobile": ["不能把群众本人设为自己的代办家属。"]})
+        raise ValidationError({"proxy_mobile": [gettext("不能把群众本人设为自己的代办家属。")]})
     relation = (relation or "").strip()[:20]
     link, _created = FamilyProxy.objects.get_or_create(
         elder=elder, proxy=proxy, defaults={"relation": relation, "created_by": actor}
@@ -188,7 +193,7 @@ def family_proxy_link(
 def family_proxy_unlink(*, actor: User, link_id: int) -> None:
     link = FamilyProxy.objects.select_related("elder").filter(pk=link_id).first()
     if link is None or not (actor.pk in (link.elder_id, link.proxy_id) or _manages(actor, link)):
-        raise NotFoundError("代办关系不存在。", code="not_found")
+        raise NotFoundError(gettext("代办关系不存在。"), code="not_found")
     link.delete()
     forget_proxies(actor)
 

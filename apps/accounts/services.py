@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from apps.core.errors import PermissionDeniedError
 from apps.sites.models import Site, SiteLevel
@@ -29,16 +31,16 @@ def username_problems(username: str, *, except_user_id: int | None = None) -> li
     """What is wrong with a new username (stripped), as registration checks it
     (``except_user_id``: the account being renamed, whose own name is not "taken")."""
     if not username:
-        return ["请填写用户名。"]
+        return [gettext("请填写用户名。")]
     if len(username) > 150:
-        return ["用户名不能超过 150 个字符。"]
+        return [gettext("用户名不能超过 150 个字符。")]
     if not _username_chars_ok(username):
-        return ["用户名只能包含字母、数字、汉字和 @ . + - _ 字符。"]
+        return [gettext("用户名只能包含字母、数字、汉字和 @ . + - _ 字符。")]
     taken = User.objects.filter(username__iexact=username)
     if except_user_id is not None:
         taken = taken.exclude(pk=except_user_id)
     if taken.exists():
-        return ["该用户名已被注册。"]
+        return [gettext("该用户名已被注册。")]
     return []
 
 
@@ -46,7 +48,7 @@ def username_mobile_problems(username: str, mobile: str) -> list[str]:
     # Login takes a username or a mobile number and tries the username first: a
     # username that is someone else's number would shadow that person's mobile login.
     if looks_like_mobile(username) and normalize_mobile(username) != mobile:
-        return ["用户名不能是手机号（您本人的手机号除外）。"]
+        return [gettext("用户名不能是手机号（您本人的手机号除外）。")]
     return []
 
 
@@ -84,19 +86,23 @@ def user_register_resident(
             # with it: the caller claims it with a code sent to that mobile
             # (``claim.py``, README: phone-in orders).
             errors.setdefault("mobile", []).append(
-                "该手机号已由实践站代为登记，请在“开通账号”页面（/accounts/claim/）"
-                "用短信验证码开通。"
+                gettext(
+                    "该手机号已由实践站代为登记，请在“开通账号”页面（/accounts/claim/）"
+                    "用短信验证码开通。"
+                )
             )
         elif User.objects.filter(Q(mobile=normalized) | Q(username=normalized)).exists():
             # Helpful for a real resident (who may have forgotten an old account); the
             # registration endpoints are throttled per address, so this cannot be
             # used to sweep numbers (README: registration).
-            errors.setdefault("mobile", []).append("该手机号已被注册，请直接登录或联系实践站找回。")
+            errors.setdefault("mobile", []).append(
+                gettext("该手机号已被注册，请直接登录或联系实践站找回。")
+            )
     errors_on(errors, "username", username_mobile_problems(username, normalized))
     if site is None:
-        errors.setdefault("site", []).append("请选择所在的村（社区）实践站。")
+        errors.setdefault("site", []).append(gettext("请选择所在的村（社区）实践站。"))
     elif site.level != SiteLevel.VILLAGE or not site.is_active:
-        errors.setdefault("site", []).append("请选择一个启用中的村（社区）实践站。")
+        errors.setdefault("site", []).append(gettext("请选择一个启用中的村（社区）实践站。"))
     errors_on(errors, "password", password_problems(password, username, normalized))
     if errors:
         # The same work on every path: a refused registration (a taken mobile
@@ -114,23 +120,32 @@ def user_register_resident(
             Role.objects.create(user=user, site=site, role=RoleName.RESIDENT)
     except IntegrityError:
         # Two registrations raced past the checks above; the unique indexes decided.
-        raise ValidationError({"username": ["该用户名或手机号已被注册。"]}) from None
+        raise ValidationError({"username": [gettext("该用户名或手机号已被注册。")]}) from None
     return user
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Remember the language ``user`` chose, for messages sent outside a request."""
+    if language in dict(settings.LANGUAGES) and user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
 
 
 def role_grant(*, actor: User, user: User, role: str, site: Site) -> Role:
     """Give ``user`` a role at ``site``. Staff may grant resident/volunteer roles in
     their subtree; only county admins (in scope) and superusers grant staff roles."""
     if role not in RoleName.values:
-        raise ValidationError({"role": ["未知角色。"]})
+        raise ValidationError({"role": [gettext("未知角色。")]})
     if not can_manage_site(actor, site):
-        raise PermissionDeniedError("该阵地不在您的管理范围内。", code="out_of_scope")
+        raise PermissionDeniedError(gettext("该阵地不在您的管理范围内。"), code="out_of_scope")
     if role in (RoleName.STAFF, RoleName.COUNTY_ADMIN) and not (
         is_global(actor) or has_role(actor, RoleName.COUNTY_ADMIN)
     ):
-        raise PermissionDeniedError("只有县级管理员可以任命工作人员。", code="not_county_admin")
+        raise PermissionDeniedError(
+            gettext("只有县级管理员可以任命工作人员。"), code="not_county_admin"
+        )
     if role == RoleName.COUNTY_ADMIN and site.level != SiteLevel.COUNTY:
-        raise ValidationError({"site": ["县级管理员只能设在县级中心。"]})
+        raise ValidationError({"site": [gettext("县级管理员只能设在县级中心。")]})
     obj, _created = Role.objects.get_or_create(user=user, site=site, role=role)
     forget_roles(user)
     return obj
@@ -138,10 +153,12 @@ def role_grant(*, actor: User, user: User, role: str, site: Site) -> Role:
 
 def role_revoke(*, actor: User, role: Role) -> None:
     if not can_manage_site(actor, role.site):
-        raise PermissionDeniedError("该阵地不在您的管理范围内。", code="out_of_scope")
+        raise PermissionDeniedError(gettext("该阵地不在您的管理范围内。"), code="out_of_scope")
     if role.role in (RoleName.STAFF, RoleName.COUNTY_ADMIN) and not (
         is_global(actor) or has_role(actor, RoleName.COUNTY_ADMIN)
     ):
-        raise PermissionDeniedError("只有县级管理员可以撤销工作人员。", code="not_county_admin")
+        raise PermissionDeniedError(
+            gettext("只有县级管理员可以撤销工作人员。"), code="not_county_admin"
+        )
     role.delete()
     forget_roles(role.user)

@@ -10,8 +10,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from apps.core.pages import add_service_errors
 from apps.sites.models import SiteLevel
@@ -22,6 +24,7 @@ from .actors import signed_in
 from .claim import CODE_MINUTES, ClaimThrottledError, account_claim_code_send
 from .forms import ClaimCompleteForm, ClaimStartForm, ProfileForm, RegisterForm
 from .phone_in import resident_profile_save, saved_address
+from .services import user_language_set
 
 
 def home_context(request: HttpRequest) -> dict[str, Any]:
@@ -93,7 +96,7 @@ def register(request: HttpRequest) -> HttpResponse:
             pass  # the form now carries the field errors; nothing was saved
         else:
             login(request, user, backend="apps.accounts.backends.UsernameOrMobileBackend")
-            messages.success(request, "注册成功，欢迎使用！")
+            messages.success(request, gettext("注册成功，欢迎使用！"))
             return redirect("home")
     return render(
         request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200
@@ -172,7 +175,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         resident_profile_save(user=user, address=form.cleaned_data.get("address", ""))
-        messages.success(request, "个人资料已保存。")
+        messages.success(request, gettext("个人资料已保存。"))
         return redirect("accounts:profile")
     return render(
         request, "accounts/profile.html", {"form": form, "roles": held_roles(request.user)}
@@ -197,6 +200,16 @@ def toggle_large_text(request: HttpRequest) -> HttpResponse:
         )
     else:
         response.delete_cookie(settings.LARGE_TEXT_COOKIE)
+    return response
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The language switch: Django's ``set_language`` (the cookie), and for a signed-in
+    user the choice remembered, so their e-mails and text messages follow it."""
+    response = set_language(request)
+    if request.user.is_authenticated:
+        user_language_set(user=signed_in(request), language=request.POST.get("language", ""))
     return response
 
 

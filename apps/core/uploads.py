@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -48,7 +49,8 @@ def clean_image(upload: UploadedFile, *, max_bytes: int = MAX_IMAGE_BYTES) -> Cl
     """Check the upload is a real JPEG/PNG/WebP within limits and re-encode it."""
     if upload.size is not None and upload.size > max_bytes:
         raise ValidationError(
-            f"图片不能超过 {max_bytes // (1024 * 1024)} MB。", code="image_too_large"
+            gettext("图片不能超过 %(mb)s MB。") % {"mb": max_bytes // (1024 * 1024)},
+            code="image_too_large",
         )
     try:
         upload.seek(0)
@@ -58,9 +60,9 @@ def clean_image(upload: UploadedFile, *, max_bytes: int = MAX_IMAGE_BYTES) -> Cl
         upload.seek(0)
         img: Image.Image = Image.open(upload)
         if fmt not in ALLOWED_FORMATS:
-            raise ValidationError("只能上传 JPG、PNG 或 WebP 图片。", code="image_type")
+            raise ValidationError(gettext("只能上传 JPG、PNG 或 WebP 图片。"), code="image_type")
         if img.width * img.height > MAX_PIXELS:
-            raise ValidationError("图片尺寸过大。", code="image_too_large")
+            raise ValidationError(gettext("图片尺寸过大。"), code="image_too_large")
         orientation = img.getexif().get(EXIF_ORIENTATION, 1)
         scale = _decode_scale(img.width, img.height)
         if scale > 1 and fmt == "JPEG":
@@ -73,7 +75,7 @@ def clean_image(upload: UploadedFile, *, max_bytes: int = MAX_IMAGE_BYTES) -> Cl
     except ValidationError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise ValidationError("文件不是有效的图片。", code="image_invalid") from None
+        raise ValidationError(gettext("文件不是有效的图片。"), code="image_invalid") from None
 
     ext = ALLOWED_FORMATS[fmt]
     keep_alpha = fmt in ("PNG", "WEBP") and img.mode in ("RGBA", "LA", "P")

@@ -16,11 +16,24 @@ from .models import Notification
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    # In the request's language, rendered from the row's params (no query per row).
+    title = serializers.CharField(source="display_title", read_only=True)
+    body = serializers.CharField(source="display_body", read_only=True)
     is_read = serializers.SerializerMethodField()
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "title", "body", "url", "created_at", "read_at", "is_read"]
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "body",
+            "params",
+            "url",
+            "created_at",
+            "read_at",
+            "is_read",
+        ]
 
     def get_is_read(self, obj: Notification) -> bool:
         return obj.read_at is not None

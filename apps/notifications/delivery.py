@@ -15,8 +15,9 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from .messages import email_body, render_sms
 from .models import Channel, Delivery, DeliveryStatus
 from .sms import send_sms
 
@@ -41,10 +42,30 @@ def message_id(delivery: Delivery) -> str:
     return f"<delivery-{delivery.pk}@{domain}>"
 
 
+def delivery_text(delivery: Delivery) -> tuple[str, str]:
+    """Subject and body as sent. An e-mail or text message about a notification is
+    rendered now from the notification's params, in the recipient's language (the one
+    they last chose with the switch, else the portal's); a robot message to a site's
+    group chat, or a row from before params existed, goes as it was stored."""
+    note = delivery.notification
+    if note is None or not note.params or delivery.channel == Channel.WEBHOOK:
+        return delivery.subject, delivery.body
+    language = getattr(note.user, "language", "") or settings.LANGUAGE_CODE
+    try:
+        with translation.override(language):
+            message = note.render()
+            if delivery.channel == Channel.SMS:
+                return message.title, render_sms(note.kind, note.params)
+            return message.title, email_body(message, note.url)
+    except (LookupError, KeyError, TypeError, ValueError):
+        return delivery.subject, delivery.body
+
+
 def _send_email(delivery: Delivery) -> None:
+    subject, body = delivery_text(delivery)
     EmailMessage(
-        delivery.subject,
-        delivery.body,
+        subject,
+        body,
         None,
         [delivery.recipient],
         headers={"Message-ID": message_id(delivery), "X-Delivery-Id": str(delivery.pk)},
@@ -88,7 +109,7 @@ def _send_webhook(delivery: Delivery) -> None:
 
 def _send_sms(delivery: Delivery) -> None:
     # Through the backend named by settings.SMS_BACKEND (console, file, locmem, Aliyun).
-    send_sms(delivery.recipient, delivery.body)
+    send_sms(delivery.recipient, delivery_text(delivery)[1])
 
 
 SENDERS = {Channel.EMAIL: _send_email, Channel.WEBHOOK: _send_webhook, Channel.SMS: _send_sms}
@@ -122,7 +143,7 @@ def delivery_send(delivery_id: int) -> str:
     or give up after MAX_ATTEMPTS. Returns the new status."""
     if not delivery_claim(delivery_id):
         return "skipped"
-    delivery = Delivery.objects.get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("notification__user").get(pk=delivery_id)
     try:
         SENDERS[Channel(delivery.channel)](delivery)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried

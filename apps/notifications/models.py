@@ -11,9 +11,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from apps.sites.models import Site
+
+from .messages import Message, render_message
 
 
 class Notification(models.Model):
@@ -21,6 +24,11 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(max_length=40)
+    # ``params`` is what the message says, as data (apps.notifications.messages), and
+    # is rendered in the reader's language. ``title``/``body`` keep the text in the
+    # portal's own language (Chinese): the admin and search read them, and rows from
+    # before params existed show them as they are.
+    params = models.JSONField(default=dict, blank=True)
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
     url = models.CharField(max_length=300, blank=True)
@@ -50,6 +58,30 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @cached_property
+    def message(self) -> Message:
+        """Title and body in the active language (no query: params are a snapshot)."""
+        return self.render()
+
+    def render(self) -> Message:
+        """``message`` rendered afresh (under ``translation.override``, say)."""
+        if not self.params:
+            return Message(self.title, self.body)
+        try:
+            return render_message(self.kind, self.params)
+        except (LookupError, KeyError, TypeError, ValueError):
+            # A kind retired since, or a snapshot this code no longer reads: the
+            # stored text is still right, only not translated.
+            return Message(self.title, self.body)
+
+    @property
+    def display_title(self) -> str:
+        return self.message.title
+
+    @property
+    def display_body(self) -> str:
+        return self.message.body
 
 
 class WebhookKind(models.TextChoices):

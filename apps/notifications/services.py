@@ -10,15 +10,14 @@ delivers them later.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import NotFoundError
@@ -33,41 +32,38 @@ from .delivery import (
     delivery_claim,
     delivery_send,
 )
+from .messages import Message, email_body, has_sms, render_message, render_sms
 from .models import Channel, Delivery, Notification, SiteWebhook
 from .outbox import enqueue_deliveries, enqueue_delivery, queue_many, queue_one
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Message:
-    title: str
-    body: str
-
-
-def render_message(kind: str, context: dict[str, Any]) -> Message:
-    """Render ``templates/notifications/<kind>.txt``: first line the title, the rest
-    the body."""
-    text = render_to_string(f"notifications/{kind}.txt", context).strip()
-    title, _, body = text.partition("\n")
-    return Message(title.strip(), body.strip())
+def _stored(kind: str, params: Mapping[str, Any]) -> Message:
+    """The text kept in the row's ``title``/``body`` columns: the portal's own language
+    (Chinese), for the admin, for search and as the fallback of rows without params.
+    Readers get ``Notification.message``, rendered in their language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_message(kind, params)
 
 
 def notify(
     *,
     users: Iterable[Any],
     kind: str,
-    context: dict[str, Any],
+    params: Mapping[str, Any],
     url: str = "",
     dedupe_key: str | None = None,
     sms: bool = False,
 ) -> list[Notification]:
     """In-app message (+ e-mail) for each user. Idempotent per ``dedupe_key``.
 
-    With ``sms=True`` each user with a mobile also gets a text message, rendered from
-    ``templates/notifications/sms/<kind>.txt`` (at most 70 characters), through the
-    same outbox as e-mail."""
-    message = render_message(kind, context)
+    ``params`` are plain JSON values (apps.notifications.messages says which each kind
+    reads), snapshotted now and rendered in the reader's language whenever the message
+    is shown or sent. With ``sms=True`` each user with a mobile also gets a text
+    message (at most 70 characters), through the same outbox as e-mail."""
+    params = dict(params)
+    message = _stored(kind, params)
     User = get_user_model()
     user_ids = sorted({u if isinstance(u, int) else u.pk for u in users if u is not None})
     if not user_ids:
@@ -91,6 +87,7 @@ def notify(
                         kind=kind,
                         title=message.title,
                         body=message.body,
+                        params=params,
                         url=url,
                         dedupe_key=dedupe_key,
                     )
@@ -109,6 +106,7 @@ def notify(
                             kind=kind,
                             title=message.title,
                             body=message.body,
+                            params=params,
                             url=url,
                             dedupe_key=dedupe_key,
                         )
@@ -127,26 +125,22 @@ def notify(
                     channel=Channel.EMAIL,
                     notification=n,
                     recipient=emails[n.user_id],
+                    # Filled for the record; the text sent is rendered at send time
+                    # in the recipient's language (delivery.delivery_text).
                     subject=message.title,
-                    body=_email_body(message, url),
+                    body=email_body(message, url),
                     dedupe_key=f"email:{n.pk}",
                 )
                 for n in created
                 if n.user_id in emails
             ]
         )
-    if sms and created:
-        _queue_sms(created, kind, context)
+    if sms and created and has_sms(kind):
+        _queue_sms(created, kind, params)
     return created
 
 
-def render_sms(kind: str, context: dict[str, Any]) -> str:
-    """``templates/notifications/sms/<kind>.txt`` on one line, whitespace collapsed."""
-    text = render_to_string(f"notifications/sms/{kind}.txt", context)
-    return " ".join(text.split())
-
-
-def _queue_sms(created: list[Notification], kind: str, context: dict[str, Any]) -> None:
+def _queue_sms(created: list[Notification], kind: str, params: Mapping[str, Any]) -> None:
     mobiles = dict(
         get_user_model()
         .objects.filter(pk__in=[n.user_id for n in created], is_active=True)
@@ -156,7 +150,8 @@ def _queue_sms(created: list[Notification], kind: str, context: dict[str, Any]) 
     )
     if not mobiles:
         return
-    text = render_sms(kind, context)
+    with translation.override(settings.LANGUAGE_CODE):
+        text = render_sms(kind, params)
     queue_many(
         [
             Delivery(
@@ -178,11 +173,12 @@ def notify_site_staff(
     *,
     site: Site,
     kind: str,
-    context: dict[str, Any],
+    params: Mapping[str, Any],
     url: str = "",
     dedupe_key: str | None = None,
 ) -> list[Notification]:
-    """The staff holding a role at ``site`` itself, and its group robot if configured."""
+    """The staff holding a role at ``site`` itself, and its group robot if configured
+    (the group chat reads the portal's own language, Chinese)."""
     staff_ids = list(
         get_user_model()
         .objects.filter(
@@ -193,10 +189,10 @@ def notify_site_staff(
         .values_list("pk", flat=True)
         .distinct()
     )
-    notes = notify(users=staff_ids, kind=kind, context=context, url=url, dedupe_key=dedupe_key)
+    notes = notify(users=staff_ids, kind=kind, params=params, url=url, dedupe_key=dedupe_key)
     webhook = SiteWebhook.objects.filter(site=site, is_active=True).first()
     if webhook is not None:
-        message = render_message(kind, context)
+        message = _stored(kind, params)
         key = f"webhook:{site.pk}:{dedupe_key}" if dedupe_key else None
         if not (key and Delivery.objects.filter(dedupe_key=key).exists()):
             queue_one(
@@ -212,16 +208,11 @@ def notify_site_staff(
     return notes
 
 
-def _email_body(message: Message, url: str) -> str:
-    link = f"\n\n查看详情：{settings.PORTAL_BASE_URL.rstrip('/')}{url}" if url else ""
-    return f"{message.body}{link}\n\n—— {settings.PORTAL_NAME}"
-
-
 # --- in-app ---------------------------------------------------------------------------
 def notification_mark_read(*, user: User, notification_id: Id) -> Notification:
     note = Notification.objects.filter(pk=notification_id, user=user).first()
     if note is None:
-        raise NotFoundError("消息不存在。", code="not_found")
+        raise NotFoundError(gettext("消息不存在。"), code="not_found")
     if note.read_at is None:
         Notification.objects.filter(pk=note.pk, read_at__isnull=True).update(read_at=timezone.now())
         note.refresh_from_db(fields=["read_at"])

@@ -47,7 +47,7 @@ class AssignmentInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ["created_at", "actor", "action", "from_status", "to_status", "note"]
+    fields = ["created_at", "actor", "action", "from_status", "to_status", "code", "params", "note"]
 
 
 class PhotoInline(ReadOnlyInline):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -17,6 +18,7 @@ from apps.accounts.actors import signed_in
 from apps.core.api import NUMERIC_ID
 from apps.core.errors import NotFoundError, PermissionDeniedError
 from apps.core.params import DateParam, IdParam, TextParam, id_or_none
+from apps.core.wording import list_text
 from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, is_manager
 from apps.volunteers.models import ServiceCategory
@@ -74,7 +76,7 @@ class ServiceItemViewSet(viewsets.GenericViewSet[ServiceItem]):
             try:
                 site = Site.objects.get(pk=id_or_none(site_id) or 0, is_active=True)
             except Site.DoesNotExist:
-                raise NotFoundError("阵地不存在。", code="site_not_found") from None
+                raise NotFoundError(gettext("阵地不存在。"), code="site_not_found") from None
             qs = selectors.menu_for_site(site)
         elif is_manager(request.user):
             qs = selectors.service_item_list(fetched_by=request.user)
@@ -123,7 +125,9 @@ class OrderFilterSerializer(serializers.Serializer[Any]):
         statuses = [s for s in value.split(",") if s]
         bad = [s for s in statuses if s not in OrderStatus.values]
         if bad:
-            raise serializers.ValidationError(f"未知的状态：{'、'.join(bad)}")
+            raise serializers.ValidationError(
+                gettext("未知的状态：%(list)s") % {"list": list_text(bad)}
+            )
         return statuses
 
 
@@ -198,7 +202,7 @@ class OrderViewSet(viewsets.GenericViewSet[ServiceOrder]):
         order = selectors.access_order(request.user, pk)
         if not can_manage_site(request.user, order.handling_site):
             raise PermissionDeniedError(
-                "只有承办阵地的工作人员可以派单。", code="not_handling_staff"
+                gettext("只有承办阵地的工作人员可以派单。"), code="not_handling_staff"
             )
         volunteers = selectors.dispatch_suggestions(order=order, fetched_by=request.user)
         return Response(SuggestionSerializer(volunteers, many=True).data)

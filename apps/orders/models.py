@@ -448,6 +448,11 @@ class OrderEvent(models.Model):
     action = models.CharField(max_length=20)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
+    # What happened, as data: ``code`` names the sentence and ``params`` fills it
+    # (apps.orders.timeline renders it in the reader's language). ``note`` holds only
+    # what a person typed — a reason, a comment — never a system sentence.
+    code = models.CharField(max_length=40, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     note = models.CharField(max_length=1000, blank=True)
     created_at = models.DateTimeField()
 

@@ -1,6 +1,10 @@
 """Who hears about each order event. Called by ``services.workflow.record`` inside the
 transition's transaction, so the notification rows commit (or roll back) with the
-change; delivery happens after commit (apps.notifications)."""
+change; delivery happens after commit (apps.notifications).
+
+Each notification carries ``params``: plain values snapshotted here (the order's number,
+title and sites, a volunteer's name, the reason someone typed), which
+apps.notifications.messages renders in each reader's language."""
 
 from __future__ import annotations
 
@@ -24,12 +28,27 @@ def _volunteer_users(order: ServiceOrder, *statuses: str) -> list[int]:
     )
 
 
+def order_params(order: ServiceOrder) -> dict[str, Any]:
+    """What every order notification may say about the order."""
+    return {
+        "order_id": order.pk,
+        "service": order.service.title if order.service_id else "",
+        "site": order.site.name,
+        "handling_site": order.handling_site.name,
+        "status": order.status,
+    }
+
+
+def _reason(text: str) -> str:
+    # A reason ending in a full stop must not read "。。" inside a sentence.
+    return (text or "").rstrip("。. ")
+
+
 def order_event_notify(order: ServiceOrder, event: OrderEvent) -> None:
     """Notify the people an event concerns. Idempotent per event (dedupe by event id)."""
     action = event.action
     key = f"order-event:{event.pk}"
-    # A reason ending in a full stop must not read "。。" inside a sentence.
-    ctx: dict[str, Any] = {"order": order, "reason": event.note.rstrip("。. ")}
+    ctx: dict[str, Any] = order_params(order) | {"reason": _reason(event.note)}
     detail = reverse("orders:detail", args=[order.pk])
     _notify_resident(order, event, ctx, detail)
     if action == "dispatch":
@@ -41,7 +60,13 @@ def order_event_notify(order: ServiceOrder, event: OrderEvent) -> None:
         notify(
             users=new,
             kind="order_dispatched",
-            context=ctx,
+            # Where and when: only the volunteers sent there are told the address.
+            params=ctx
+            | {
+                "address": order.address,
+                "start": order.preferred_start.isoformat() if order.preferred_start else "",
+                "end": order.preferred_end.isoformat() if order.preferred_end else "",
+            },
             url=reverse("orders:my_tasks"),
             dedupe_key=key,
         )
@@ -53,22 +78,22 @@ def order_event_notify(order: ServiceOrder, event: OrderEvent) -> None:
             .filter(order_id=order.pk, volunteer__user_id=event.actor_id or 0)
             .first()
         )
-        ctx["volunteer"] = volunteer.volunteer if volunteer else None
+        ctx["volunteer"] = volunteer.volunteer.real_name if volunteer else ""
         if action == "decline":
-            ctx["reason"] = (volunteer.decline_reason if volunteer else "") or event.note
+            ctx["reason"] = _reason((volunteer.decline_reason if volunteer else "") or event.note)
         kind = {
             "accept": "order_accepted",
             "decline": "order_declined",
             "complete": "order_completed",
         }[action]
         notify_site_staff(
-            site=order.handling_site, kind=kind, context=ctx, url=detail, dedupe_key=key
+            site=order.handling_site, kind=kind, params=ctx, url=detail, dedupe_key=key
         )
     elif action == "rate":
         notify(
             users=_volunteer_users(order, AssignmentStatus.ACCEPTED),
             kind="order_rated",
-            context=ctx,
+            params=ctx | {"score": order.score, "comment": order.rating_comment},
             url=reverse("orders:my_tasks"),
             dedupe_key=key,
         )
@@ -84,41 +109,49 @@ def order_event_notify(order: ServiceOrder, event: OrderEvent) -> None:
         notify(
             users=still_on,
             kind="order_cancelled",
-            context=ctx,
+            params=ctx,
             url=reverse("orders:my_tasks"),
             dedupe_key=key,
         )
         notify_site_staff(
             site=order.handling_site,
             kind="order_cancelled",
-            context=ctx,
+            params=ctx,
             url=detail,
             dedupe_key=key,
         )
     elif action == "escalate":
-        # The note reads "由<from>上报至<parent>[：<reason>]": the template wants the parts.
-        route, _sep, ctx["reason"] = event.note.partition("：")
-        ctx["from_site"] = route.split("上报至")[0].removeprefix("由") or "下级阵地"
+        ctx["from_site"] = event.params.get("from_site", "")
+        ctx["minutes"] = event.params.get("minutes", "")
         notify_site_staff(
             site=order.handling_site,
             kind="order_escalated",
-            context=ctx,
+            params=ctx,
             url=detail,
             dedupe_key=key,
         )
     elif action == "release":
+        why = event.code.removeprefix("released_")
         notify_site_staff(
-            site=order.handling_site, kind="order_released", context=ctx, url=detail, dedupe_key=key
+            site=order.handling_site,
+            kind="order_released",
+            params=ctx | {"why": why} | event.params,
+            url=detail,
+            dedupe_key=key,
         )
     elif action == "nudge":
         notify_site_staff(
-            site=order.handling_site, kind="order_nudged", context=ctx, url=detail, dedupe_key=key
+            site=order.handling_site, kind="order_nudged", params=ctx, url=detail, dedupe_key=key
         )
     elif action == "dispute":
         county = Site.objects.filter(pk=order.site.ancestor_ids()[0]).first()
         if county is not None:
             notify_site_staff(
-                site=county, kind="order_disputed", context=ctx, url=detail, dedupe_key=key
+                site=county,
+                kind="order_disputed",
+                params=ctx | {"dispute": order.dispute_text},
+                url=detail,
+                dedupe_key=key,
             )
 
 
@@ -158,7 +191,7 @@ def _notify_resident(
             .first()
         )
         volunteer = mine.volunteer if mine else None
-        context["volunteer"] = volunteer
+        context["volunteer"] = volunteer.real_name if volunteer else ""
         # Masked: the resident sees whom to expect, staff hold the full number.
         context["volunteer_phone"] = mask_mobile(volunteer.mobile if volunteer else "")
     # Whoever acted (a proxy cancelling) needs no message about their own step.
@@ -166,7 +199,7 @@ def _notify_resident(
     notify(
         users=users,
         kind=kind,
-        context=context,
+        params=context,
         url=detail,
         dedupe_key=f"order-event:{event.pk}:resident",
         sms=True,
@@ -178,7 +211,7 @@ def order_overdue_notify(order: ServiceOrder) -> None:
     notify_site_staff(
         site=order.handling_site,
         kind="order_overdue",
-        context={"order": order},
+        params=order_params(order),
         url=reverse("orders:detail", args=[order.pk]),
         dedupe_key=f"order-overdue:{order.pk}",
     )

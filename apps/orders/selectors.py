@@ -23,6 +23,7 @@ from django.db.models import (
     When,
 )
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import NotFoundError
@@ -86,9 +87,9 @@ def access_service_item(user: User | AnonymousUser, item_id: Id) -> ServiceItem:
     try:
         item = ServiceItem.objects.select_related("site").get(pk=int(item_id))
     except (ServiceItem.DoesNotExist, TypeError, ValueError):
-        raise NotFoundError("服务项目不存在。", code="not_found") from None
+        raise NotFoundError(gettext("服务项目不存在。"), code="not_found") from None
     if not scope_queryset(ServiceItem.objects.filter(pk=item.pk), user).exists():
-        raise NotFoundError("服务项目不存在。", code="not_found")
+        raise NotFoundError(gettext("服务项目不存在。"), code="not_found")
     return item
 
 
@@ -208,9 +209,9 @@ def access_order(user: User | AnonymousUser, order_id: Id) -> ServiceOrder:
             .get(pk=int(order_id))
         )
     except (ServiceOrder.DoesNotExist, TypeError, ValueError):
-        raise NotFoundError("订单不存在。", code="not_found") from None
+        raise NotFoundError(gettext("订单不存在。"), code="not_found") from None
     if not order_visible_to(order, user):
-        raise NotFoundError("订单不存在。", code="not_found")
+        raise NotFoundError(gettext("订单不存在。"), code="not_found")
     return order
 
 
@@ -220,9 +221,9 @@ def access_photo(user: User | AnonymousUser, photo_id: Id) -> OrderPhoto:
     try:
         photo = OrderPhoto.objects.select_related("order", "order__site").get(pk=int(photo_id))
     except (OrderPhoto.DoesNotExist, TypeError, ValueError):
-        raise NotFoundError("照片不存在。", code="not_found") from None
+        raise NotFoundError(gettext("照片不存在。"), code="not_found") from None
     if not order_visible_to(photo.order, user):
-        raise NotFoundError("照片不存在。", code="not_found")
+        raise NotFoundError(gettext("照片不存在。"), code="not_found")
     return photo
 
 

@@ -24,6 +24,7 @@ from .models import (
     ServiceOrder,
 )
 from .privacy import contact_mobile_for
+from .timeline import event_text
 
 
 # --- menu ----------------------------------------------------------------------------------
@@ -115,6 +116,7 @@ class AssignmentSerializer(FastReadMixin, serializers.ModelSerializer[OrderAssig
 
 class EventSerializer(FastReadMixin, serializers.ModelSerializer[OrderEvent]):
     actor = serializers.SerializerMethodField()
+    text = serializers.SerializerMethodField()
     at = serializers.DateTimeField(source="created_at", read_only=True)
     # OpenAPI names: the transition's from/to (``from`` is a Python keyword).
     from_status = serializers.CharField(read_only=True)
@@ -122,7 +124,22 @@ class EventSerializer(FastReadMixin, serializers.ModelSerializer[OrderEvent]):
 
     class Meta:
         model = OrderEvent
-        fields = ["id", "action", "from_status", "to_status", "actor", "at", "note"]
+        fields = [
+            "id",
+            "action",
+            "from_status",
+            "to_status",
+            "actor",
+            "at",
+            "code",
+            "params",
+            "note",
+            "text",
+        ]
+
+    def get_text(self, obj: OrderEvent) -> str:
+        """The event in the request's language (apps.orders.timeline)."""
+        return event_text(obj)
 
     def get_actor(self, obj: OrderEvent) -> str | None:
         return obj.actor.display_name if obj.actor else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -35,7 +36,7 @@ class BalanceView(APIView):
     def get(self, request: Request) -> Response:
         volunteer = volunteer_of(request.user)
         if volunteer is None:
-            return problem_response(404, "not_a_volunteer", "您还不是志愿者。")
+            return problem_response(404, "not_a_volunteer", gettext("您还不是志愿者。"))
         return Response(BalanceSerializer(selectors.balance_of(volunteer)).data)
 
 
@@ -141,5 +142,5 @@ class SettlementRunList(generics.ListAPIView[Any]):
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not is_manager(request.user):
-            raise NotFoundError("仅工作人员可以查看结算批次。", code="not_found")
+            raise NotFoundError(gettext("仅工作人员可以查看结算批次。"), code="not_found")
         return super().get(request, *args, **kwargs)

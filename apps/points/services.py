@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import ConflictError, NotFoundError, PermissionDeniedError
@@ -34,7 +35,7 @@ def _clean_key(key: str | None) -> str | None:
     key = key.strip()
     if not _KEY_RE.match(key):
         raise ValidationError(
-            {"idempotency_key": ["Idempotency-Key 应为 1 到 100 个可见 ASCII 字符。"]}
+            {"idempotency_key": [gettext("Idempotency-Key 应为 1 到 100 个可见 ASCII 字符。")]}
         )
     return key
 
@@ -46,19 +47,19 @@ REWARD_FIELDS = ("name", "description", "points_cost", "stock", "per_volunteer_l
 def _clean_reward(fields: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     if "name" in fields and not str(fields["name"] or "").strip():
-        errors["name"] = ["请填写名称。"]
+        errors["name"] = [gettext("请填写名称。")]
     if "points_cost" in fields and (
         fields["points_cost"] is None or int(fields["points_cost"]) <= 0
     ):
-        errors["points_cost"] = ["所需积分必须大于 0。"]
+        errors["points_cost"] = [gettext("所需积分必须大于 0。")]
     if "stock" in fields and (fields["stock"] is None or int(fields["stock"]) < 0):
-        errors["stock"] = ["库存不能为负数。"]
+        errors["stock"] = [gettext("库存不能为负数。")]
     limit = fields.get("per_volunteer_limit")
     if limit is not None and int(limit) <= 0:
-        errors["per_volunteer_limit"] = ["每人限兑应大于 0，留空表示不限。"]
+        errors["per_volunteer_limit"] = [gettext("每人限兑应大于 0，留空表示不限。")]
     unknown = set(fields) - set(REWARD_FIELDS) - {"photo"}
     for f in unknown:
-        errors[f] = ["该字段不可修改。"]
+        errors[f] = [gettext("该字段不可修改。")]
     if errors:
         raise ValidationError(errors)
     return fields
@@ -66,7 +67,7 @@ def _clean_reward(fields: dict[str, Any]) -> dict[str, Any]:
 
 def reward_create(*, actor: User, site: Site, photo: Any = None, **fields: Any) -> Reward:
     if not can_manage_site(actor, site):
-        raise NotFoundError("该阵地不在您的管理范围内。", code="not_found")
+        raise NotFoundError(gettext("该阵地不在您的管理范围内。"), code="not_found")
     fields = _clean_reward(fields)
     reward = Reward(site=site, **fields)
     if photo is not None:
@@ -78,7 +79,7 @@ def reward_create(*, actor: User, site: Site, photo: Any = None, **fields: Any) 
 
 def reward_update(*, actor: User, reward: Reward, photo: Any = None, **fields: Any) -> Reward:
     if not can_manage_site(actor, reward.site):
-        raise NotFoundError("兑换商品不存在。", code="not_found")
+        raise NotFoundError(gettext("兑换商品不存在。"), code="not_found")
     fields = _clean_reward(fields)
     with transaction.atomic():
         # Lock: a stock edit must not interleave with a redemption decrementing it.
@@ -107,7 +108,7 @@ def reward_redeem(
     key = _clean_key(idempotency_key)
     volunteer = Volunteer.objects.select_related("site").filter(user=actor).first()
     if volunteer is None or volunteer.status != VolunteerStatus.APPROVED:
-        raise PermissionDeniedError("只有审核通过的志愿者可以兑换。", code="not_volunteer")
+        raise PermissionDeniedError(gettext("只有审核通过的志愿者可以兑换。"), code="not_volunteer")
     if key:
         existing = Redemption.objects.filter(volunteer=volunteer, idempotency_key=key).first()
         if existing:
@@ -123,7 +124,7 @@ def reward_redeem(
                 .first()
             )
             if reward is None or not reward_available_to(volunteer, reward):
-                raise NotFoundError("兑换商品不存在。", code="not_found")
+                raise NotFoundError(gettext("兑换商品不存在。"), code="not_found")
             account = ledger.lock_volunteer_account(volunteer)
             if key:
                 # Stripe's rule under races: a repeat that waited on these locks while
@@ -138,9 +139,9 @@ def reward_redeem(
                     _check_same_reward(existing, reward_id)
                     return existing, False
             if not reward.is_active:
-                raise ConflictError("该商品已下架。", code="reward_inactive")
+                raise ConflictError(gettext("该商品已下架。"), code="reward_inactive")
             if reward.stock <= 0:
-                raise ConflictError("该商品已兑完。", code="out_of_stock")
+                raise ConflictError(gettext("该商品已兑完。"), code="out_of_stock")
             if reward.per_volunteer_limit is not None:
                 taken = (
                     Redemption.objects.filter(volunteer=volunteer, reward=reward)
@@ -149,12 +150,14 @@ def reward_redeem(
                 )
                 if taken >= reward.per_volunteer_limit:
                     raise ConflictError(
-                        f"每人限兑 {reward.per_volunteer_limit} 件，您已兑满。",
+                        gettext("每人限兑 %(n)s 件，您已兑满。")
+                        % {"n": reward.per_volunteer_limit},
                         code="limit_reached",
                     )
             if account.balance < reward.points_cost:
                 raise ConflictError(
-                    f"积分不足：需要 {reward.points_cost} 分，当前余额 {account.balance} 分。",
+                    gettext("积分不足：需要 %(cost)s 分，当前余额 %(balance)s 分。")
+                    % {"cost": reward.points_cost, "balance": account.balance},
                     code="insufficient_points",
                 )
             redemption = Redemption.objects.create(
@@ -178,7 +181,11 @@ def reward_redeem(
             notify(
                 users=[actor],
                 kind="redemption_ready",
-                context={"redemption": redemption},
+                params={
+                    "site": redemption.site.name,
+                    "points": redemption.points,
+                    "reward": redemption.reward.name,
+                },
                 url=reverse("points:my_points"),
                 dedupe_key=f"redemption:{redemption.pk}",
             )
@@ -197,7 +204,7 @@ def _check_same_reward(existing: Redemption, reward_id: Id) -> None:
     """A repeated Idempotency-Key must repeat the same request (the same reward)."""
     if str(existing.reward_id) != str(reward_id):
         raise ConflictError(
-            "该 Idempotency-Key 已用于另一次兑换，请为新的兑换使用新的键。",
+            gettext("该 Idempotency-Key 已用于另一次兑换，请为新的兑换使用新的键。"),
             code="idempotency_key_reused",
         )
 
@@ -209,7 +216,7 @@ def _lock_redemption(redemption_id: Id) -> Redemption:
         .first()
     )
     if redemption is None:
-        raise NotFoundError("兑换记录不存在。", code="not_found")
+        raise NotFoundError(gettext("兑换记录不存在。"), code="not_found")
     Reward.objects.select_for_update().filter(pk=redemption.reward_id).first()
     return (
         Redemption.objects.select_for_update()
@@ -223,10 +230,12 @@ def redemption_hand_over(*, actor: User, redemption_id: Id) -> Redemption:
     with transaction.atomic():
         redemption = _lock_redemption(redemption_id)
         if not can_manage_site(actor, redemption.site):
-            raise NotFoundError("兑换记录不存在。", code="not_found")
+            raise NotFoundError(gettext("兑换记录不存在。"), code="not_found")
         if redemption.status != R.PENDING:
             raise ConflictError(
-                f"当前状态“{redemption.get_status_display()}”不能领取。", code="illegal_transition"
+                gettext("当前状态“%(status)s”不能领取。")
+                % {"status": redemption.get_status_display()},
+                code="illegal_transition",
             )
         redemption.status = R.HANDED_OVER
         redemption.handed_over_at, redemption.handed_over_by = timezone.now(), actor
@@ -241,10 +250,12 @@ def redemption_cancel(*, actor: User, redemption_id: Id, reason: str = "") -> Re
         redemption = _lock_redemption(redemption_id)
         own = redemption.volunteer.user_id == getattr(actor, "pk", None)
         if not (own or can_manage_site(actor, redemption.site)):
-            raise NotFoundError("兑换记录不存在。", code="not_found")
+            raise NotFoundError(gettext("兑换记录不存在。"), code="not_found")
         if redemption.status != R.PENDING:
             raise ConflictError(
-                f"当前状态“{redemption.get_status_display()}”不能取消。", code="illegal_transition"
+                gettext("当前状态“%(status)s”不能取消。")
+                % {"status": redemption.get_status_display()},
+                code="illegal_transition",
             )
         account = ledger.lock_volunteer_account(redemption.volunteer_id)
         shop = ledger.site_account(redemption.site_id, AccountKind.SHOP)
@@ -279,17 +290,21 @@ def points_adjust(
         if r.role == "county_admin" and volunteer.site.path.startswith(r.site_path)
     ]
     if not (county_sites or is_global(actor)):
-        raise PermissionDeniedError("只有县级管理员可以调整积分。", code="not_county_admin")
+        raise PermissionDeniedError(
+            gettext("只有县级管理员可以调整积分。"), code="not_county_admin"
+        )
     if not (reason or "").strip():
-        raise ValidationError({"reason": ["请填写调整原因。"]})
+        raise ValidationError({"reason": [gettext("请填写调整原因。")]})
     if not isinstance(amount, int) or amount == 0:
-        raise ValidationError({"amount": ["调整积分必须是非零整数。"]})
+        raise ValidationError({"amount": [gettext("调整积分必须是非零整数。")]})
     site_id = county_sites[0].site_id if county_sites else volunteer.site.ancestor_ids()[0]
     with transaction.atomic():
         account = ledger.lock_volunteer_account(volunteer)
         if account.balance + amount < 0:
             raise ConflictError(
-                f"调整后余额不能为负（当前 {account.balance} 分）。", code="insufficient_points"
+                gettext("调整后余额不能为负（当前 %(balance)s 分）。")
+                % {"balance": account.balance},
+                code="insufficient_points",
             )
         issuing = ledger.site_account(site_id, AccountKind.ISSUING)
         txn, _ = ledger.post(

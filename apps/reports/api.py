@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,7 +31,7 @@ COMMON = [
 class _ReportView(APIView):
     def context(self, request: Request) -> tuple[Any, Any, Any]:
         if not is_manager(request.user):
-            raise NotFoundError("仅工作人员可以查看统计。", code="not_found")
+            raise NotFoundError(gettext("仅工作人员可以查看统计。"), code="not_found")
         site = report_site(request.user, request.query_params.get("site"))
         day_from, day_to = parse_range(request.query_params)
         return site, day_from, day_to
@@ -74,7 +75,7 @@ class TimeseriesView(_ReportView):
         if bucket not in ("day", "week", "month"):
             from django.core.exceptions import ValidationError
 
-            raise ValidationError({"bucket": ["bucket 只能是 day、week 或 month。"]})
+            raise ValidationError({"bucket": [gettext("bucket 只能是 day、week 或 month。")]})
         return Response(
             {
                 **self.head(site, day_from, day_to),
@@ -132,7 +133,7 @@ class ExportCsvView(_ReportView):
         site, day_from, day_to = self.context(request)
         key = request.query_params.get("table", "summary")
         if key not in exports.TABLE_KEYS:
-            raise NotFoundError("没有这个表。", code="not_found")
+            raise NotFoundError(gettext("没有这个表。"), code="not_found")
         wanted = exports.TABLE_KEYS[key]
         table = next(t for t in export_tables(request, site, day_from, day_to) if t[0] == wanted)
         response = HttpResponse(exports.to_csv(table), content_type="text/csv; charset=utf-8")

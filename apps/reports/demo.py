@@ -247,7 +247,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                 action="place",
                 from_status="",
                 to_status="submitted",
-                note="（历史数据）",
+                code="historical",
                 created_at=o.created_at,
             )
         )
@@ -307,7 +307,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
                     action="assess",
                     from_status="rated",
                     to_status="assessed",
-                    note="考核通过",
+                    code="assessed_ok",
                     created_at=o.assessed_at,
                 )
             )

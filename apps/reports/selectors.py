@@ -7,6 +7,7 @@ import datetime as dt
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import NotFoundError
@@ -37,7 +38,7 @@ def default_report_site(user: User | AnonymousUser) -> Site:
         )
         site = Site.objects.filter(pk=roles[0].site_id).first() if roles else None
     if site is None:
-        raise NotFoundError("您没有可查看的统计范围。", code="not_found")
+        raise NotFoundError(gettext("您没有可查看的统计范围。"), code="not_found")
     return site
 
 

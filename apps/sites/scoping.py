@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext
 
 from apps.core.errors import NotFoundError
 from apps.core.types import Id
@@ -137,7 +138,7 @@ def access_site(user: User | AnonymousUser, site_id: Id) -> Site:
     try:
         site = Site.objects.get(pk=int(site_id))
     except (Site.DoesNotExist, TypeError, ValueError):
-        raise NotFoundError("阵地不存在。", code="site_not_found") from None
+        raise NotFoundError(gettext("阵地不存在。"), code="site_not_found") from None
     if not can_manage_site(user, site):
-        raise NotFoundError("阵地不存在。", code="site_not_found")
+        raise NotFoundError(gettext("阵地不存在。"), code="site_not_found")
     return site

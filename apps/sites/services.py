@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from apps.core.errors import PermissionDeniedError
 
@@ -35,10 +36,12 @@ def _check_county_admin_over(actor: User | AnonymousUser, site: Site | None) -> 
     if is_global(actor):
         return
     if not has_role(actor, "county_admin") or site is None:
-        raise PermissionDeniedError("只有县级管理员可以维护阵地。", code="not_county_admin")
+        raise PermissionDeniedError(
+            gettext("只有县级管理员可以维护阵地。"), code="not_county_admin"
+        )
     county_paths = [r.site_path for r in held_roles(actor) if r.role == "county_admin"]
     if not any(site.path.startswith(p) for p in county_paths):
-        raise PermissionDeniedError("该阵地不在您的管理范围内。", code="out_of_scope")
+        raise PermissionDeniedError(gettext("该阵地不在您的管理范围内。"), code="out_of_scope")
 
 
 def site_create(
@@ -55,12 +58,14 @@ def site_create(
     is_active: bool = True,
 ) -> Site:
     if parent is None and not is_global(actor):
-        raise PermissionDeniedError("只有系统管理员可以创建县级中心。", code="not_superuser")
+        raise PermissionDeniedError(
+            gettext("只有系统管理员可以创建县级中心。"), code="not_superuser"
+        )
     if parent is not None:
         _check_county_admin_over(actor, parent)
     check_parent_level(level, parent)
     if not name.strip():
-        raise ValidationError({"name": "请填写阵地名称。"})
+        raise ValidationError({"name": gettext("请填写阵地名称。")})
     with transaction.atomic():
         site = Site(
             name=name.strip(),
@@ -83,7 +88,7 @@ def site_update(*, actor: User | AnonymousUser, site: Site, **fields: Any) -> Si
     _check_county_admin_over(actor, site)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationError({f: "该字段不可修改。" for f in unknown})
+        raise ValidationError({f: gettext("该字段不可修改。") for f in unknown})
     with transaction.atomic():
         # Lock the row: two admins editing the same site apply one after the other.
         locked = Site.objects.select_for_update().get(pk=site.pk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -38,7 +39,7 @@ from .serializers import (
 
 def _require_manager(request: Request) -> None:
     if not is_manager(request.user):
-        raise NotFoundError("仅阵地工作人员可以访问。", code="not_found")
+        raise NotFoundError(gettext("仅阵地工作人员可以访问。"), code="not_found")
 
 
 class RosterFilterSerializer(serializers.Serializer[Any]):
@@ -109,7 +110,7 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
     def me(self, request: Request) -> Response:
         volunteer = selectors.volunteer_of(request.user)
         if volunteer is None:
-            return problem_response(404, "not_a_volunteer", "您还没有申请成为志愿者。")
+            return problem_response(404, "not_a_volunteer", gettext("您还没有申请成为志愿者。"))
         return Response(VolunteerMeSerializer(volunteer, context={"request": request}).data)
 
     @extend_schema(request=VolunteerReasonSerializer, responses=VolunteerMeSerializer)
@@ -117,7 +118,7 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
     def withdraw(self, request: Request) -> Response:
         volunteer = selectors.volunteer_of(request.user)
         if volunteer is None:
-            return problem_response(404, "not_a_volunteer", "您还没有申请成为志愿者。")
+            return problem_response(404, "not_a_volunteer", gettext("您还没有申请成为志愿者。"))
         data = VolunteerReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.volunteer_withdraw(
@@ -130,7 +131,7 @@ class VolunteerViewSet(viewsets.GenericViewSet[Volunteer]):
         volunteer = selectors.access_volunteer(request.user, pk)
         if volunteer.user_id == request.user.pk and not request.user.is_superuser:
             # Staff do not review their own application.
-            raise NotFoundError("志愿者不存在。", code="not_found")
+            raise NotFoundError(gettext("志愿者不存在。"), code="not_found")
         data = VolunteerReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         kwargs = {"reason": data.validated_data["reason"]} if needs_reason else {}
@@ -284,7 +285,7 @@ class CertificateVerifyView(APIView):
         cert = selectors.certificate_verify(number=params["number"], code=params["code"])
         if cert is None:
             return problem_response(
-                404, "certificate_not_found", "未找到该证明，请核对编号和验证码。"
+                404, "certificate_not_found", gettext("未找到该证明，请核对编号和验证码。")
             )
         return Response(
             {

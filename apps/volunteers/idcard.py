@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 # [0-9], not \d: \d also matches other scripts' digits, which would be stored as typed.
 _ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
@@ -25,17 +26,19 @@ def normalize_id_number(raw: str) -> str:
     value = unicodedata.normalize("NFKC", raw or "").strip().replace(" ", "").upper()
     if not _ID_RE.match(value):
         raise ValidationError(
-            "身份证号应为 18 位，最后一位可以是数字或 X。", code="invalid_id_format"
+            gettext("身份证号应为 18 位，最后一位可以是数字或 X。"), code="invalid_id_format"
         )
     try:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        raise ValidationError("身份证号中的出生日期无效。", code="invalid_id_birth") from None
+        raise ValidationError(
+            gettext("身份证号中的出生日期无效。"), code="invalid_id_birth"
+        ) from None
     if birth.year < 1900 or birth > dt.date.today():
-        raise ValidationError("身份证号中的出生日期无效。", code="invalid_id_birth")
+        raise ValidationError(gettext("身份证号中的出生日期无效。"), code="invalid_id_birth")
     if id_check_digit(value[:17]) != value[17]:
         raise ValidationError(
-            "身份证号校验位不正确，请核对后重新输入。", code="invalid_id_checksum"
+            gettext("身份证号校验位不正确，请核对后重新输入。"), code="invalid_id_checksum"
         )
     return value
 

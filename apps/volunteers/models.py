@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from apps.sites.models import Site
@@ -142,14 +143,27 @@ class VolunteerEvent(models.Model):
     )
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
+    # What the system says happened (``EVENT_TEXTS``, rendered in the reader's
+    # language); ``note`` is only what a person typed (a reason).
+    code = models.CharField(max_length=40, blank=True)
     note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    EVENT_TEXTS = {"applied": pgettext_lazy("volunteer event", "提交申请")}
 
     class Meta:
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.volunteer_id}: {self.from_status or '—'} → {self.to_status}"
+
+    @property
+    def text(self) -> str:
+        """The event in the active language: the system's words, then the person's."""
+        said = str(self.EVENT_TEXTS[self.code]) if self.code in self.EVENT_TEXTS else ""
+        if said and self.note:
+            return gettext("%(text)s：%(note)s") % {"text": said, "note": self.note}
+        return said or self.note
 
     @property
     def from_label(self) -> str:

@@ -16,6 +16,7 @@ from django.db.models import (
     QuerySet,
     Value,
 )
+from django.utils.translation import gettext
 
 from apps.accounts.mobile import mask_mobile
 from apps.accounts.models import User
@@ -170,9 +171,9 @@ def access_volunteer(user: User | AnonymousUser, volunteer_id: Id) -> Volunteer:
     try:
         volunteer = _with_relations(Volunteer.objects.all()).get(pk=int(volunteer_id))
     except (Volunteer.DoesNotExist, TypeError, ValueError):
-        raise NotFoundError("志愿者不存在。", code="not_found") from None
+        raise NotFoundError(gettext("志愿者不存在。"), code="not_found") from None
     if volunteer.user_id != getattr(user, "pk", None) and not can_manage_site(user, volunteer.site):
-        raise NotFoundError("志愿者不存在。", code="not_found")
+        raise NotFoundError(gettext("志愿者不存在。"), code="not_found")
     return volunteer
 
 
@@ -201,9 +202,9 @@ def access_team(user: User | AnonymousUser, team_id: Id) -> Team:
     try:
         team = Team.objects.select_related("site").get(pk=int(team_id))
     except (Team.DoesNotExist, TypeError, ValueError):
-        raise NotFoundError("服务队不存在。", code="not_found") from None
+        raise NotFoundError(gettext("服务队不存在。"), code="not_found") from None
     if not can_manage_site(user, team.site):
-        raise NotFoundError("服务队不存在。", code="not_found")
+        raise NotFoundError(gettext("服务队不存在。"), code="not_found")
     return team
 
 
@@ -235,7 +236,7 @@ def access_certificate(user: User | AnonymousUser, number: str) -> Certificate:
         or can_manage_site(user, cert.issuing_site)
         or can_manage_site(user, cert.volunteer.site)
     ):
-        raise NotFoundError("证明不存在。", code="not_found")
+        raise NotFoundError(gettext("证明不存在。"), code="not_found")
     return cert
 
 

@@ -19,11 +19,13 @@ from django.db.models import F
 from django.db.models.functions import Round
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.access_log import log_reveals
 from apps.accounts.mobile import normalize_mobile
 from apps.accounts.models import RevealedField, Role, RoleName, User
 from apps.core.errors import ConflictError, NotFoundError, PermissionDeniedError
+from apps.core.wording import list_text
 from apps.notifications.services import notify
 from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site, forget_roles, held_roles, is_global
@@ -57,12 +59,11 @@ REAPPLY_FROM = frozenset({S.REJECTED, S.WITHDRAWN})
 MAX_SERVICE_HOURS_PER_RECORD = Decimal("24")
 
 
-def _require_manager(
-    actor: User, site: Site, message: str = "该志愿者不在您的管理范围内。"
-) -> None:
+def _require_manager(actor: User, site: Site, message: str = "") -> None:
+    """``message``: what "not found" says (already translated)."""
     if not can_manage_site(actor, site):
         # Out of scope answers like "not there": scope must not leak.
-        raise NotFoundError(message, code="not_found")
+        raise NotFoundError(message or gettext("该志愿者不在您的管理范围内。"), code="not_found")
 
 
 # --- application ----------------------------------------------------------------------
@@ -91,9 +92,9 @@ def volunteer_apply(
 
     real_name = (real_name or "").strip()
     if not real_name:
-        err("real_name", "请填写真实姓名。")
+        err("real_name", gettext("请填写真实姓名。"))
     elif len(real_name) > 50:
-        err("real_name", "姓名不能超过 50 个字。")
+        err("real_name", gettext("姓名不能超过 50 个字。"))
     norm_mobile = norm_emergency = norm_id = ""
     try:
         norm_mobile = normalize_mobile(mobile)
@@ -104,25 +105,25 @@ def volunteer_apply(
     except ValidationError as exc:
         errors.setdefault("id_number", []).extend(exc.messages)
     if not (emergency_contact_name or "").strip():
-        err("emergency_contact_name", "请填写紧急联系人。")
+        err("emergency_contact_name", gettext("请填写紧急联系人。"))
     try:
         norm_emergency = normalize_mobile(emergency_contact_phone)
     except ValidationError as exc:
         errors.setdefault("emergency_contact_phone", []).extend(exc.messages)
     if site is None or not site.is_active:
-        err("site", "请选择一个启用中的阵地。")
+        err("site", gettext("请选择一个启用中的阵地。"))
     skills = list(dict.fromkeys(skills or []))
     bad = [s for s in skills if s not in ServiceCategory.values]
     if bad:
-        err("skills", f"未知的服务领域：{'、'.join(bad)}")
+        err("skills", gettext("未知的服务领域：%(list)s") % {"list": list_text(bad)})
     if not 0 <= int(availability or 0) < (1 << 21):
-        err("availability", "可服务时段无效。")
+        err("availability", gettext("可服务时段无效。"))
 
     existing = Volunteer.objects.filter(user=user).first()
     if existing and existing.status not in REAPPLY_FROM:
-        err("non_field_errors", "您已提交过志愿者申请，无需重复申请。")
+        err("non_field_errors", gettext("您已提交过志愿者申请，无需重复申请。"))
     if norm_id and Volunteer.objects.filter(id_number=norm_id).exclude(user=user).exists():
-        err("id_number", "该身份证号已登记为志愿者。")
+        err("id_number", gettext("该身份证号已登记为志愿者。"))
     if errors:
         raise ValidationError(errors)
 
@@ -144,7 +145,7 @@ def volunteer_apply(
                 # Lock: a re-application must not race a staff decision on the same row.
                 volunteer = Volunteer.objects.select_for_update().get(pk=existing.pk)
                 if volunteer.status not in REAPPLY_FROM:
-                    raise ConflictError("您已提交过志愿者申请。", code="already_applied")
+                    raise ConflictError(gettext("您已提交过志愿者申请。"), code="already_applied")
                 from_status = volunteer.status
                 for key, value in fields.items():
                     setattr(volunteer, key, value)
@@ -162,10 +163,10 @@ def volunteer_apply(
                 actor=user,
                 from_status=from_status,
                 to_status=S.PENDING,
-                note="提交申请",
+                code="applied",
             )
     except IntegrityError:
-        raise ValidationError({"id_number": ["该身份证号已登记为志愿者。"]}) from None
+        raise ValidationError({"id_number": [gettext("该身份证号已登记为志愿者。")]}) from None
     return volunteer
 
 
@@ -178,7 +179,8 @@ def _transition(*, volunteer: Volunteer, actor: User, action: str, reason: str =
         locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
         if locked.status not in allowed_from:
             raise ConflictError(
-                f"当前状态“{locked.get_status_display()}”下不能执行该操作。",
+                gettext("当前状态“%(status)s”下不能执行该操作。")
+                % {"status": locked.get_status_display()},
                 code="illegal_transition",
             )
         from_status = locked.status
@@ -212,7 +214,12 @@ def _transition(*, volunteer: Volunteer, actor: User, action: str, reason: str =
             notify(
                 users=[locked.user_id],
                 kind=kind,
-                context={"volunteer": locked},
+                params={
+                    "name": locked.real_name,
+                    "site": locked.site.name,
+                    "number": locked.number,
+                    "reason": locked.status_reason,
+                },
                 url=reverse("volunteers:me"),
                 dedupe_key=f"volunteer-event:{event.pk}",
             )
@@ -228,20 +235,20 @@ def volunteer_approve(*, volunteer: Volunteer, actor: User) -> Volunteer:
 def volunteer_reject(*, volunteer: Volunteer, actor: User, reason: str) -> Volunteer:
     _require_manager(actor, volunteer.site)
     if not (reason or "").strip():
-        raise ValidationError({"reason": ["请填写未通过的原因。"]})
+        raise ValidationError({"reason": [gettext("请填写未通过的原因。")]})
     return _transition(volunteer=volunteer, actor=actor, action="reject", reason=reason.strip())
 
 
 def volunteer_suspend(*, volunteer: Volunteer, actor: User, reason: str) -> Volunteer:
     _require_manager(actor, volunteer.site)
     if not (reason or "").strip():
-        raise ValidationError({"reason": ["请填写暂停的原因。"]})
+        raise ValidationError({"reason": [gettext("请填写暂停的原因。")]})
     return _transition(volunteer=volunteer, actor=actor, action="suspend", reason=reason.strip())
 
 
 def volunteer_withdraw(*, volunteer: Volunteer, actor: User, reason: str = "") -> Volunteer:
     if volunteer.user_id != getattr(actor, "pk", None):
-        raise PermissionDeniedError("只有志愿者本人可以退出。", code="not_owner")
+        raise PermissionDeniedError(gettext("只有志愿者本人可以退出。"), code="not_owner")
     return _transition(volunteer=volunteer, actor=actor, action="withdraw", reason=reason.strip())
 
 
@@ -250,7 +257,7 @@ def volunteer_reveal(*, actor: User, volunteer: Volunteer, field: str, source: s
     staff whose scope holds the volunteer's site, written to the personal-data access
     log (who, whose, which field, when, from where)."""
     if field not in RevealedField.values:
-        raise ValidationError({"field": ["请选择要查看的信息：id_number 或 mobile。"]})
+        raise ValidationError({"field": [gettext("请选择要查看的信息：id_number 或 mobile。")]})
     if actor.pk != volunteer.user_id:
         _require_manager(actor, volunteer.site)
         log_reveals(
@@ -272,17 +279,17 @@ def team_create(
     category: str = "",
     description: str = "",
 ) -> Team:
-    _require_manager(actor, site, "该阵地不在您的管理范围内。")
+    _require_manager(actor, site, gettext("该阵地不在您的管理范围内。"))
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = ["请填写队名。"]
+        errors["name"] = [gettext("请填写队名。")]
     elif Team.objects.filter(site=site, name=name).exists():
-        errors["name"] = ["本阵地已有同名服务队。"]
+        errors["name"] = [gettext("本阵地已有同名服务队。")]
     if kind not in TeamKind.values:
-        errors["kind"] = ["未知的服务队类型。"]
+        errors["kind"] = [gettext("未知的服务队类型。")]
     if category and category not in ServiceCategory.values:
-        errors["category"] = ["未知的服务领域。"]
+        errors["category"] = [gettext("未知的服务领域。")]
     if errors:
         raise ValidationError(errors)
     try:
@@ -294,11 +301,11 @@ def team_create(
             description=(description or "").strip(),
         )
     except IntegrityError:
-        raise ValidationError({"name": ["本阵地已有同名服务队。"]}) from None
+        raise ValidationError({"name": [gettext("本阵地已有同名服务队。")]}) from None
 
 
 def team_update(*, actor: User, team: Team, **fields: Any) -> Team:
-    _require_manager(actor, team.site, "服务队不存在。")
+    _require_manager(actor, team.site, gettext("服务队不存在。"))
     allowed = {"name", "kind", "category", "description", "is_active"}
     with transaction.atomic():
         locked = Team.objects.select_for_update().get(pk=team.pk)
@@ -306,7 +313,7 @@ def team_update(*, actor: User, team: Team, **fields: Any) -> Team:
             if key in allowed:
                 setattr(locked, key, value)
         if Team.objects.filter(site=locked.site, name=locked.name).exclude(pk=locked.pk).exists():
-            raise ValidationError({"name": ["本阵地已有同名服务队。"]})
+            raise ValidationError({"name": [gettext("本阵地已有同名服务队。")]})
         locked.save()
     return locked
 
@@ -314,13 +321,13 @@ def team_update(*, actor: User, team: Team, **fields: Any) -> Team:
 def team_add_member(
     *, actor: User, team: Team, volunteer: Volunteer, is_leader: bool = False
 ) -> TeamMembership:
-    _require_manager(actor, team.site, "服务队不存在。")
+    _require_manager(actor, team.site, gettext("服务队不存在。"))
     # The team's own subtree only, whatever else the actor manages (a county admin still
     # cannot put a village2 volunteer into a village1 team).
     if not volunteer.site.is_within(team.site):
-        raise ValidationError({"volunteer": ["只能吸收本阵地及下级阵地的志愿者。"]})
+        raise ValidationError({"volunteer": [gettext("只能吸收本阵地及下级阵地的志愿者。")]})
     if volunteer.status != S.APPROVED:
-        raise ValidationError({"volunteer": ["只有审核通过的志愿者可以入队。"]})
+        raise ValidationError({"volunteer": [gettext("只有审核通过的志愿者可以入队。")]})
     membership, created = TeamMembership.objects.get_or_create(
         team=team, volunteer=volunteer, defaults={"is_leader": is_leader}
     )
@@ -331,7 +338,7 @@ def team_add_member(
 
 
 def team_remove_member(*, actor: User, team: Team, volunteer: Volunteer) -> None:
-    _require_manager(actor, team.site, "服务队不存在。")
+    _require_manager(actor, team.site, gettext("服务队不存在。"))
     TeamMembership.objects.filter(team=team, volunteer=volunteer).delete()
 
 
@@ -354,27 +361,29 @@ def service_record_add(
     if actor is not None:
         if actor.pk == volunteer.user_id:
             # Hours are money-like: nobody records service for themselves.
-            raise PermissionDeniedError("不能为自己记录服务时长。", code="own_record")
-        _require_manager(actor, site, "该阵地不在您的管理范围内。")
+            raise PermissionDeniedError(gettext("不能为自己记录服务时长。"), code="own_record")
+        _require_manager(actor, site, gettext("该阵地不在您的管理范围内。"))
         _require_manager(actor, volunteer.site)
         if not (
             volunteer.site.path.startswith(site.path) or site.path.startswith(volunteer.site.path)
         ):
             # The site served must be on the volunteer's own branch of the tree: their
             # point, a site above it, or a base under it.
-            raise ValidationError({"site": ["服务阵地须为志愿者所在阵地、其上级或下属阵地。"]})
+            raise ValidationError(
+                {"site": [gettext("服务阵地须为志愿者所在阵地、其上级或下属阵地。")]}
+            )
     hours = Decimal(str(hours))
     errors: dict[str, list[str]] = {}
     if hours <= 0 or hours > MAX_SERVICE_HOURS_PER_RECORD:
-        errors["hours"] = ["单次服务时长应在 0 到 24 小时之间（只计服务时间，不含路途）。"]
+        errors["hours"] = [gettext("单次服务时长应在 0 到 24 小时之间（只计服务时间，不含路途）。")]
     if hours != hours.quantize(Decimal("0.1")):
-        errors.setdefault("hours", []).append("服务时长最多保留一位小数。")
+        errors.setdefault("hours", []).append(gettext("服务时长最多保留一位小数。"))
     if service_date > timezone.localdate():
-        errors["service_date"] = ["服务日期不能晚于今天。"]
+        errors["service_date"] = [gettext("服务日期不能晚于今天。")]
     if not (title or "").strip():
-        errors["title"] = ["请填写服务项目。"]
+        errors["title"] = [gettext("请填写服务项目。")]
     if volunteer.status not in (S.APPROVED, S.SUSPENDED):
-        errors["volunteer"] = ["只能为已通过审核的志愿者记录服务。"]
+        errors["volunteer"] = [gettext("只能为已通过审核的志愿者记录服务。")]
     if errors:
         raise ValidationError(errors)
     key = source_key or f"manual:{uuid.uuid4().hex}"
@@ -460,7 +469,7 @@ def issuing_site_for(actor: User, volunteer: Volunteer) -> Site:
         return Site.objects.get(pk=best.site_id)
     if is_global(actor):
         return volunteer.site.ancestors().first() or volunteer.site
-    raise NotFoundError("该志愿者不在您的管理范围内。", code="not_found")
+    raise NotFoundError(gettext("该志愿者不在您的管理范围内。"), code="not_found")
 
 
 def certificate_issue(*, actor: User, volunteer: Volunteer, notes: str = "") -> Certificate:
@@ -475,7 +484,8 @@ def certificate_issue(*, actor: User, volunteer: Volunteer, notes: str = "") -> 
     )
     if not records:
         raise ConflictError(
-            "该志愿者在本阵地范围内还没有已确认的服务记录，无法开具证明。", code="no_records"
+            gettext("该志愿者在本阵地范围内还没有已确认的服务记录，无法开具证明。"),
+            code="no_records",
         )
     total = sum((r.hours for r in records), Decimal("0"))
     today = timezone.localdate()

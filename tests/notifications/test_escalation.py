@@ -16,6 +16,7 @@ from apps.notifications.models import Notification
 from apps.orders import services
 from apps.orders.models import OrderEvent, OrderStatus, ServiceOrder
 from apps.orders.tasks import escalate_overdue_orders
+from apps.orders.timeline import event_text
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,12 @@ def test_escalates_to_the_parent_after_the_default_limit(flow: Any, cast: Any, t
     event = OrderEvent.objects.get(order=order, action="escalate")
     assert event.actor_id is None and event.created_at == at
     assert (event.from_status, event.to_status) == (OrderStatus.SUBMITTED, OrderStatus.SUBMITTED)
-    assert event.note == (
+    assert (event.code, event.params, event.note) == (
+        "escalated_auto",
+        {"from_site": "东关社区实践站", "to_site": "城关镇新时代文明实践所", "minutes": 120},
+        "",
+    )
+    assert event_text(event) == (
         "由东关社区实践站上报至城关镇新时代文明实践所：超过 120 分钟无人派单，自动上报"
     )
     # The parent's staff, and the resident (told where the order went), nobody else.
@@ -112,7 +118,9 @@ def test_per_site_limit(flow: Any, cast: Any, tree: Any, m: Any) -> None:
     slow.refresh_from_db()
     assert quick.handling_site_id == tree.town1.pk
     assert slow.handling_site_id == tree.village1b.pk
-    assert "超过 30 分钟无人派单" in OrderEvent.objects.get(order=quick, action="escalate").note
+    assert "超过 30 分钟无人派单" in event_text(
+        OrderEvent.objects.get(order=quick, action="escalate")
+    )
 
 
 def test_dispatched_orders_are_left_alone(flow: Any) -> None:

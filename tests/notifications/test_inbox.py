@@ -167,8 +167,8 @@ def problems(tree: Any, cast: Any, v: Any) -> dict[str, Delivery]:
     # Approved volunteers hold a volunteer role at their point (the order fixtures only
     # give vol1 and vol2 theirs): the e-mail scope follows the recipient's roles.
     Role.objects.create(user=v.vol9.user, site=tree.village2, role=RoleName.VOLUNTEER)
-    vol1_note = notify(users=[v.vol1.user], kind="order_nudged", context={"order": None})[0]
-    vol9_note = notify(users=[v.vol9.user], kind="order_nudged", context={"order": None})[0]
+    vol1_note = notify(users=[v.vol1.user], kind="order_nudged", params={"order_id": 1})[0]
+    vol9_note = notify(users=[v.vol9.user], kind="order_nudged", params={"order_id": 1})[0]
     return {
         "hook1": delivery(
             "东关机器人",

@@ -330,7 +330,7 @@ def test_no_email_for_users_without_an_address_or_inactive(
         created = notify(
             users=[v.vol1.user, v.vol2.user, v.volb.user],
             kind="volunteer_approved",
-            context={"volunteer": v.vol1},
+            params={"name": v.vol1.real_name, "site": "东关社区实践站", "number": "1"},
         )
     assert len(created) == 3  # everyone gets the in-app message
     assert list(Delivery.objects.values_list("recipient", flat=True)) == [v.vol2.user.email]
@@ -359,11 +359,9 @@ def test_dedupe_key_and_webhook_dedupe(
     tree: Any, cast: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     SiteWebhook.objects.create(site=tree.village1, url="http://127.0.0.1:9/robot")
-    ctx = {"order": None, "reason": ""}
-    first = notify_site_staff(site=tree.village1, kind="order_nudged", context=ctx, dedupe_key="k1")
-    second = notify_site_staff(
-        site=tree.village1, kind="order_nudged", context=ctx, dedupe_key="k1"
-    )
+    ctx = {"order_id": 1, "service": "助老上门服务", "site": "东关社区实践站"}
+    first = notify_site_staff(site=tree.village1, kind="order_nudged", params=ctx, dedupe_key="k1")
+    second = notify_site_staff(site=tree.village1, kind="order_nudged", params=ctx, dedupe_key="k1")
     assert [n.user_id for n in first] == [cast.village1.pk] and second == []
     assert Notification.objects.count() == 1
     hook = Delivery.objects.get()
@@ -373,14 +371,14 @@ def test_dedupe_key_and_webhook_dedupe(
         "http://127.0.0.1:9/robot",
     )
     # Without a key every call is a new message.
-    notify(users=[cast.res1], kind="order_nudged", context=ctx)
-    notify(users=[cast.res1], kind="order_nudged", context=ctx)
+    notify(users=[cast.res1], kind="order_nudged", params=ctx)
+    notify(users=[cast.res1], kind="order_nudged", params=ctx)
     assert Notification.objects.filter(user=cast.res1).count() == 2
 
 
 def test_inactive_webhook_is_not_used(tree: Any, cast: Any) -> None:
     SiteWebhook.objects.create(site=tree.village1, url="http://127.0.0.1:9/robot", is_active=False)
     notify_site_staff(
-        site=tree.village1, kind="order_nudged", context={"order": None}, dedupe_key="k2"
+        site=tree.village1, kind="order_nudged", params={"order_id": 1}, dedupe_key="k2"
     )
     assert not Delivery.objects.exists()

@@ -21,6 +21,7 @@ from apps.orders.models import (
     OrderStatus,
     ServiceOrder,
 )
+from apps.orders.timeline import event_text
 from apps.volunteers.models import availability_bit
 from tests.orders.factories import make_due, served_for
 
@@ -162,7 +163,7 @@ def test_staff_place_an_order_for_a_resident_of_their_subtree(cast, tree, m):
         preferred_end=end,
     )
     assert created and order.resident == cast.res1 and order.placed_by == cast.village1
-    assert "代点单" in order.events.get().note
+    assert "代点单" in event_text(order.events.get())
     with pytest.raises(NotFoundError):
         services.order_place(
             actor=cast.town2,
@@ -229,7 +230,7 @@ def test_dispatch_assigns_approved_volunteers_of_the_subtree(cast, v, flow):
         "submitted",
         "dispatched",
     )
-    assert "张丽" in last.note and "李强" in last.note
+    assert "张丽" in event_text(last) and "李强" in event_text(last)
 
 
 @pytest.mark.parametrize(
@@ -291,7 +292,7 @@ def test_an_order_needing_two_is_accepted_when_two_have_accepted(cast, tree, v, 
     services.order_accept(order_id=order.pk, actor=cast.vol1)
     order.refresh_from_db()
     assert order.status == OrderStatus.DISPATCHED
-    assert "1/2" in order.events.last().note
+    assert "1/2" in event_text(order.events.last())
     services.order_accept(order_id=order.pk, actor=third.user)
     order.refresh_from_db()
     assert order.status == OrderStatus.ACCEPTED
@@ -309,7 +310,7 @@ def test_decline_returns_the_order_to_the_queue_with_the_reason(cast, v, flow):
     assert (mine.status, mine.decline_reason) == ("declined", "那天要值班")
     last = order.events.last()
     assert (last.action, last.from_status, last.to_status) == ("decline", "dispatched", "submitted")
-    assert "那天要值班" in last.note
+    assert "那天要值班" in event_text(last)
     # Asked again later, the same volunteer can accept.
     services.order_dispatch(order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk])
     services.order_accept(order_id=order.pk, actor=cast.vol1)
@@ -501,7 +502,7 @@ def test_escalation_passes_the_order_up_and_it_stays_open(cast, tree, v, flow):
         tree.village1,
     )
     assert OrderAssignment.objects.get(order=order).status == "lapsed"
-    assert "上报至" in order.events.last().note
+    assert "上报至" in event_text(order.events.last())
     # The point no longer handles it; the township does, with its whole subtree.
     with pytest.raises(PermissionDeniedError):
         services.order_dispatch(order_id=order.pk, actor=cast.village1, volunteer_ids=[v.vol1.pk])

@@ -18,6 +18,7 @@ from apps.notifications.models import Notification
 from apps.orders import services
 from apps.orders.models import AssignmentStatus, OrderAssignment, OrderEvent, ServiceOrder
 from apps.orders.tasks import escalate_overdue_orders
+from apps.orders.timeline import event_text
 from apps.volunteers import services as volunteer_services
 from apps.volunteers.models import Volunteer, VolunteerStatus
 from tests.orders.factories import VolunteerFactory, make_due, served_for
@@ -121,7 +122,7 @@ def test_suspension_ends_open_assignments_and_tells_the_staff(
         assert a.status == AssignmentStatus.LAPSED
         event = OrderEvent.objects.filter(order=order).latest("pk")
         assert event.action == "release" and event.actor_id == cast.village1.pk
-        assert "已被暂停志愿服务" in event.note and "退回待派单" in event.note
+        assert "已被暂停志愿服务" in event_text(event) and "退回待派单" in event_text(event)
         assert Notification.objects.filter(
             user=cast.village1, kind="order_released", url__contains=str(order.pk)
         ).exists()
@@ -175,7 +176,7 @@ def test_withdrawal_ends_assignments_others_stay(cast: Any, v: Any, flow: Any) -
     assert order.status == "submitted"
     rows = dict(OrderAssignment.objects.filter(order=order).values_list("volunteer_id", "status"))
     assert rows == {v.vol1.pk: AssignmentStatus.ACCEPTED, v.vol2.pk: AssignmentStatus.LAPSED}
-    assert "已退出志愿服务" in OrderEvent.objects.filter(order=order).latest("pk").note
+    assert "已退出志愿服务" in event_text(OrderEvent.objects.filter(order=order).latest("pk"))
 
 
 def test_suspension_during_service_keeps_the_others_serving(cast: Any, v: Any, flow: Any) -> None:
@@ -261,6 +262,6 @@ def test_an_unanswered_dispatch_lapses_and_the_order_returns_to_the_queue(
     assert order.status == "submitted" and a.status == AssignmentStatus.LAPSED
     event = OrderEvent.objects.filter(order=order).latest("pk")
     assert event.action == "release" and event.actor_id is None
-    assert "超过 60 分钟未答复派单" in event.note
+    assert "超过 60 分钟未答复派单" in event_text(event)
     assert Notification.objects.filter(user=cast.village1, kind="order_released").count() == 1
     assert services.assignments_lapse_unanswered(now=later) == 0  # a rerun: nothing twice

@@ -11,11 +11,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.errors import ConflictError, DomainError, PermissionDeniedError
 from apps.core.types import Id
+from apps.core.wording import list_text
 from apps.sites.models import SiteLevel
 from apps.sites.scoping import held_roles, is_global
 
@@ -99,42 +101,43 @@ def order_assess(
     to the reported hours). Approved → ``assessed`` with ``assessed_at`` (the nightly
     settlement's key); not approved → ``rejected``, nothing to settle."""
     if not isinstance(approved, bool):
-        raise ValidationError({"approved": ["请选择通过或不通过。"]})
+        raise ValidationError({"approved": [gettext("请选择通过或不通过。")]})
     comment = clean_text(
         comment,
         field="comment",
         required=not approved,
         max_length=500,
-        message="不通过时请填写考核意见。",
+        message=gettext("不通过时请填写考核意见。"),
     )
     given: dict[int, Decimal] = {}
     for key, value in (hours or {}).items():
         try:
             vid = int(key)
         except (TypeError, ValueError):
-            raise ValidationError({"hours": [f"志愿者编号无效：{key}"]}) from None
+            raise ValidationError(
+                {"hours": [gettext("志愿者编号无效：%(id)s") % {"id": key}]}
+            ) from None
         given[vid] = clean_hours(value, field="hours", allow_zero=True)
     with transaction.atomic():
         order = lock_visible(order_id, actor)
         check_transition(order, "assess")
         if not can_assess(actor, order):
             raise PermissionDeniedError(
-                "只有乡镇实践所或县级中心的工作人员可以考核"
-                + (
-                    "；有投诉的订单由县级中心考核。" if order.assessment_queue == "county" else "。"
-                ),
+                gettext("只有乡镇实践所或县级中心的工作人员可以考核；有投诉的订单由县级中心考核。")
+                if order.assessment_queue == "county"
+                else gettext("只有乡镇实践所或县级中心的工作人员可以考核。"),
                 code="not_assessor",
             )
         if order.assessment_queue == AssessmentQueue.NONE:
             raise ConflictError(
-                "订单尚未进入考核：请等待群众评价（或完成满 7 天）。",
+                gettext("订单尚未进入考核：请等待群众评价（或完成满 7 天）。"),
                 code="not_ready_for_assessment",
             )
         if OrderAssignment.objects.filter(order_id=order.pk, volunteer__user=actor).exists():
             # Hours are money-like: nobody confirms hours on an order they served on
             # (or were dispatched to).
             raise PermissionDeniedError(
-                "您参与了这张单的服务，不能考核自己的服务时长。", code="own_order"
+                gettext("您参与了这张单的服务，不能考核自己的服务时长。"), code="own_order"
             )
         served = list(
             OrderAssignment.objects.select_related("volunteer").filter(
@@ -145,16 +148,27 @@ def order_assess(
         unknown = sorted(set(given) - set(by_volunteer))
         if unknown:
             raise ValidationError(
-                {"hours": [f"志愿者 {'、'.join(map(str, unknown))} 没有参与这张单的服务。"]}
+                {
+                    "hours": [
+                        gettext("志愿者 %(ids)s 没有参与这张单的服务。")
+                        % {"ids": list_text(unknown)}
+                    ]
+                }
             )
         over = [
-            f"{a.volunteer.real_name}（最多 {measured_of(a)} 小时）"
+            gettext("%(name)s（最多 %(hours)s 小时）")
+            % {"name": a.volunteer.real_name, "hours": measured_of(a)}
             for a in served
             if a.volunteer_id in given and given[a.volunteer_id] > measured_of(a)
         ]
         if over:
             raise ValidationError(
-                {"hours": ["确认的时长不能超过签到到签退的时间：" + "、".join(over)]}
+                {
+                    "hours": [
+                        gettext("确认的时长不能超过签到到签退的时间：%(list)s")
+                        % {"list": list_text(over)}
+                    ]
+                }
             )
         now = timezone.now()
         order.assessed_by, order.assessed_at = actor, now
@@ -172,15 +186,20 @@ def order_assess(
                 a.confirmed_hours = given.get(a.volunteer_id, a.reported_hours)
             OrderAssignment.objects.bulk_update(served, ["confirmed_hours"])
             total = sum((a.confirmed_hours or Decimal("0") for a in served), Decimal("0"))
-            detail = "，".join(f"{a.volunteer.real_name} {a.confirmed_hours} 小时" for a in served)
             record(
                 order,
                 action="assess",
                 actor=actor,
                 to=S.ASSESSED,
                 now=now,
-                note=f"考核通过，确认服务 {total} 小时（{detail}）"
-                + (f"：{comment}" if comment else ""),
+                code="assessed_passed",
+                params={
+                    "total": str(total),
+                    "hours_by_volunteer": [
+                        [a.volunteer.real_name, str(a.confirmed_hours)] for a in served
+                    ],
+                },
+                note=comment,
                 fields=fields,
             )
         else:
@@ -191,7 +210,8 @@ def order_assess(
                 actor=actor,
                 to=S.REJECTED,
                 now=now,
-                note=f"考核不通过：{comment}",
+                code="assessed_failed",
+                note=comment,
                 fields=[*fields, "closed_at", "close_reason"],
             )
     return order
@@ -230,7 +250,7 @@ def orders_lapse_unrated(*, now: dt.datetime | None = None, batch_size: int = 50
                         action="lapse_rating",
                         from_status=S.COMPLETED,
                         to_status=S.COMPLETED,
-                        note="完成 7 天未评价，转入考核",
+                        code="auto_assess_after_7_days",
                         created_at=now,
                     )
                     for pk in ids
@@ -284,7 +304,7 @@ def orders_bulk_assess(*, actor: User, order_ids: list[int]) -> dict[str, list[i
             with transaction.atomic():
                 reason = uncontested_reason(lock_visible(order_id, actor))
                 if reason is not None:
-                    raise ConflictError("不是无争议订单。", code=reason)
+                    raise ConflictError(gettext("不是无争议订单。"), code=reason)
                 order_assess(order_id=order_id, actor=actor, approved=True, comment="")
         except (DomainError, ValidationError):
             skipped.append(order_id)

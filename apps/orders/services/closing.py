@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.types import Id
@@ -37,7 +38,7 @@ def order_cancel(*, order_id: Id, actor: User, reason: str = "") -> ServiceOrder
             actor=actor,
             to=S.CANCELLED,
             reason=reason,
-            note=reason or "群众取消",
+            code="cancelled_by_resident",
         )
     return order
 
@@ -45,18 +46,18 @@ def order_cancel(*, order_id: Id, actor: User, reason: str = "") -> ServiceOrder
 def order_reject(*, order_id: Id, actor: User, reason: str) -> ServiceOrder:
     """Staff of the handling site turn the order down, with a reason."""
     reason = clean_text(
-        reason, field="reason", required=True, max_length=300, message="请填写驳回的原因。"
+        reason, field="reason", required=True, max_length=300, message=gettext("请填写驳回的原因。")
     )
     with transaction.atomic():
         order = lock_visible(order_id, actor)
         require_dispatcher(order, actor)
         check_transition(order, "reject")
-        _close(order, action="reject", actor=actor, to=S.REJECTED, reason=reason, note=reason)
+        _close(order, action="reject", actor=actor, to=S.REJECTED, reason=reason)
     return order
 
 
 def _close(
-    order: ServiceOrder, *, action: str, actor: User, to: str, reason: str, note: str
+    order: ServiceOrder, *, action: str, actor: User, to: str, reason: str, code: str = ""
 ) -> None:
     """End an open order (cancel or reject): open and accepted requests to volunteers
     lapse. Caller holds the order row lock and checked the transition."""
@@ -69,6 +70,7 @@ def _close(
         actor=actor,
         to=to,
         now=now,
-        note=note,
+        code=code,
+        note=reason,
         fields=["closed_at", "close_reason"],
     )

@@ -8,9 +8,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.types import Id
+from apps.core.wording import list_text
 from apps.sites.scoping import scope_queryset
 from apps.volunteers.models import (
     Volunteer,
@@ -40,11 +42,17 @@ def order_dispatch(
     try:
         ids = list(dict.fromkeys(int(v) for v in volunteer_ids))
     except (TypeError, ValueError):
-        raise ValidationError({"volunteers": ["志愿者编号无效。"]}) from None
+        raise ValidationError({"volunteers": [gettext("志愿者编号无效。")]}) from None
     if not ids:
-        raise ValidationError({"volunteers": ["请至少选择一名志愿者。"]})
+        raise ValidationError({"volunteers": [gettext("请至少选择一名志愿者。")]})
     if len(ids) > MAX_VOLUNTEERS_PER_ORDER:
-        raise ValidationError({"volunteers": [f"一次最多派 {MAX_VOLUNTEERS_PER_ORDER} 名志愿者。"]})
+        raise ValidationError(
+            {
+                "volunteers": [
+                    gettext("一次最多派 %(n)s 名志愿者。") % {"n": MAX_VOLUNTEERS_PER_ORDER}
+                ]
+            }
+        )
     note = clean_text(note, field="note", required=False, max_length=300)
     with transaction.atomic():
         order = lock_visible(order_id, actor)
@@ -60,7 +68,8 @@ def order_dispatch(
             raise ValidationError(
                 {
                     "volunteers": [
-                        f"志愿者 {'、'.join(map(str, missing))} 不存在、未通过审核或不在您的管理范围内。"
+                        gettext("志愿者 %(ids)s 不存在、未通过审核或不在您的管理范围内。")
+                        % {"ids": list_text(missing)}
                     ]
                 }
             )
@@ -72,13 +81,22 @@ def order_dispatch(
             if existing.get(v.pk) and existing[v.pk].status == A.ACCEPTED
         ]
         if already:
-            raise ValidationError({"volunteers": [f"{'、'.join(already)} 已接单，无需再派。"]})
+            raise ValidationError(
+                {
+                    "volunteers": [
+                        gettext("%(names)s 已接单，无需再派。") % {"names": list_text(already)}
+                    ]
+                }
+            )
         if accepted + len(volunteers) < order.volunteers_needed:
             raise ValidationError(
                 {
                     "volunteers": [
-                        f"该订单需要 {order.volunteers_needed} 名志愿者，请再选 "
-                        f"{order.volunteers_needed - accepted - len(volunteers)} 名。"
+                        gettext("该订单需要 %(needed)s 名志愿者，请再选 %(more)s 名。")
+                        % {
+                            "needed": order.volunteers_needed,
+                            "more": order.volunteers_needed - accepted - len(volunteers),
+                        }
                     ]
                 }
             )
@@ -110,14 +128,15 @@ def order_dispatch(
             )
         order.dispatched_at = now
         order.overdue_at = None  # dispatched: no longer waiting, no longer flagged
-        names = "、".join(v.real_name for v in volunteers)
         record(
             order,
             action="dispatch",
             actor=actor,
             to=S.DISPATCHED,
             now=now,
-            note=f"派给：{names}" + (f"；{note}" if note else ""),
+            code="dispatched_to",
+            params={"names": [v.real_name for v in volunteers]},
+            note=note,
             fields=["dispatched_at", "overdue_at"],
         )
     return order

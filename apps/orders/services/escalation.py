@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import ConflictError
@@ -43,7 +44,14 @@ def order_escalate(*, order_id: Id, actor: User, reason: str = "") -> ServiceOrd
     return order
 
 
-def _escalate(order: ServiceOrder, *, actor: User | None, reason: str, now: dt.datetime) -> None:
+def _escalate(
+    order: ServiceOrder,
+    *,
+    actor: User | None,
+    reason: str,
+    now: dt.datetime,
+    auto_minutes: int | None = None,
+) -> None:
     """Move a locked, submitted order to its handling site's parent (caller holds the
     order row lock and checked the transition)."""
     parent = (
@@ -52,7 +60,7 @@ def _escalate(order: ServiceOrder, *, actor: User | None, reason: str, now: dt.d
         else None
     )
     if parent is None:
-        raise ConflictError("县级中心没有上级阵地，无法上报。", code="no_parent_site")
+        raise ConflictError(gettext("县级中心没有上级阵地，无法上报。"), code="no_parent_site")
     lapse_assignments(order, now, A.ASSIGNED)
     from_name = order.handling_site.name
     order.handling_site, order.escalated_at = parent, now
@@ -62,7 +70,10 @@ def _escalate(order: ServiceOrder, *, actor: User | None, reason: str, now: dt.d
         actor=actor,
         to=S.SUBMITTED,
         now=now,
-        note=f"由{from_name}上报至{parent.name}" + (f"：{reason}" if reason else ""),
+        code="escalated" if auto_minutes is None else "escalated_auto",
+        params={"from_site": from_name, "to_site": parent.name}
+        | ({} if auto_minutes is None else {"minutes": auto_minutes}),
+        note=reason,
         fields=["handling_site", "escalated_at"],
     )
 
@@ -131,7 +142,8 @@ def orders_escalate_overdue(
                     order,
                     actor=None,
                     now=now,
-                    reason=f"超过 {int(escalation_limit(order.handling_site).total_seconds() // 60)} 分钟无人派单，自动上报",
+                    reason="",
+                    auto_minutes=int(escalation_limit(order.handling_site).total_seconds() // 60),
                 )
                 escalated += 1
             else:

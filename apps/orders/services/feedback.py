@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import ConflictError
@@ -39,7 +40,7 @@ def order_rate(*, order_id: Id, actor: User, score: Any, comment: str = "") -> S
     except (TypeError, ValueError):
         score = 0
     if not 1 <= score <= 5:
-        raise ValidationError({"score": ["请打 1 到 5 分。"]})
+        raise ValidationError({"score": [gettext("请打 1 到 5 分。")]})
     comment = clean_text(comment, field="comment", required=False, max_length=500)
     with transaction.atomic():
         order = lock_visible(order_id, actor)
@@ -47,7 +48,7 @@ def order_rate(*, order_id: Id, actor: User, score: Any, comment: str = "") -> S
         check_transition(order, "rate")
         if order.rating_lapsed_at is not None:
             raise ConflictError(
-                "完成已超过 7 天，评价已关闭，订单已转入考核。", code="rating_closed"
+                gettext("完成已超过 7 天，评价已关闭，订单已转入考核。"), code="rating_closed"
             )
         now = timezone.now()
         order.score, order.rating_comment, order.rated_at = score, comment, now
@@ -60,7 +61,9 @@ def order_rate(*, order_id: Id, actor: User, score: Any, comment: str = "") -> S
             actor=actor,
             to=S.RATED,
             now=now,
-            note=f"{score} 分" + (f"：{comment}" if comment else ""),
+            code="rated",
+            params={"score": score},
+            note=comment,
             fields=["score", "rating_comment", "rated_at", "assessment_queue"],
         )
     return order
@@ -70,7 +73,7 @@ def order_dispute(*, order_id: Id, actor: User, text: str) -> ServiceOrder:
     """The resident complains within 7 days of completion; the order goes to the
     county's assessment queue with the complaint attached."""
     text = clean_text(
-        text, field="comment", required=True, max_length=1000, message="请写明投诉的内容。"
+        text, field="comment", required=True, max_length=1000, message=gettext("请写明投诉的内容。")
     )
     with transaction.atomic():
         order = lock_visible(order_id, actor)
@@ -78,9 +81,13 @@ def order_dispute(*, order_id: Id, actor: User, text: str) -> ServiceOrder:
         check_transition(order, "dispute")
         now = timezone.now()
         if order.disputed_at is not None:
-            raise ConflictError("该订单已经投诉过，请等待县中心处理。", code="already_disputed")
+            raise ConflictError(
+                gettext("该订单已经投诉过，请等待县中心处理。"), code="already_disputed"
+            )
         if order.completed_at is None or now - order.completed_at > RATING_WINDOW:
-            raise ConflictError("服务完成已超过 7 天，不能再投诉。", code="dispute_window_closed")
+            raise ConflictError(
+                gettext("服务完成已超过 7 天，不能再投诉。"), code="dispute_window_closed"
+            )
         order.dispute_text, order.disputed_at = text, now
         order.assessment_queue = AssessmentQueue.COUNTY
         record(
@@ -89,7 +96,8 @@ def order_dispute(*, order_id: Id, actor: User, text: str) -> ServiceOrder:
             actor=actor,
             to=order.status,
             now=now,
-            note=f"投诉：{text}",
+            code="disputed",
+            note=text,
             fields=["dispute_text", "disputed_at", "assessment_queue"],
         )
     return order
@@ -121,14 +129,17 @@ def order_nudge(*, order_id: Id, actor: User) -> ServiceOrder:
         if order.last_nudged_at is None and now < nudge_opens_at(order):
             wait = math.ceil((nudge_opens_at(order) - now).total_seconds() / 60)
             raise TooSoonError(
-                f"点单后 {int(nudge_wait().total_seconds() // 60)} 分钟（或过了期望开始时间）"
-                f"才能催单，请 {wait} 分钟后再试。",
+                gettext(
+                    "点单后 %(after)s 分钟（或过了期望开始时间）才能催单，请 %(wait)s 分钟后再试。"
+                )
+                % {"after": int(nudge_wait().total_seconds() // 60), "wait": wait},
                 code="nudge_too_soon",
             )
         if order.last_nudged_at is not None and now - order.last_nudged_at < NUDGE_INTERVAL:
             wait = math.ceil((NUDGE_INTERVAL - (now - order.last_nudged_at)).total_seconds() / 60)
             raise TooSoonError(
-                f"一小时内只能催单一次，请 {wait} 分钟后再试。", code="nudge_too_soon"
+                gettext("一小时内只能催单一次，请 %(wait)s 分钟后再试。") % {"wait": wait},
+                code="nudge_too_soon",
             )
         order.last_nudged_at = now
         order.nudge_count += 1
@@ -138,7 +149,8 @@ def order_nudge(*, order_id: Id, actor: User) -> ServiceOrder:
             actor=actor,
             to=order.status,
             now=now,
-            note=f"第 {order.nudge_count} 次催单",
+            code="nudged",
+            params={"count": order.nudge_count},
             fields=["last_nudged_at", "nudge_count"],
         )
     return order

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import NotFoundError
@@ -40,15 +41,15 @@ def _clean_item_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for key, value in fields.items():
         if key not in _ITEM_FIELDS:
-            raise ValidationError({key: ["不能修改此项。"]})
+            raise ValidationError({key: [gettext("不能修改此项。")]})
         if key == "title":
             value = str(value or "").strip()
             if not value:
-                errors["title"] = ["请填写服务名称。"]
+                errors["title"] = [gettext("请填写服务名称。")]
             elif len(value) > 100:
-                errors["title"] = ["服务名称不能超过 100 个字。"]
+                errors["title"] = [gettext("服务名称不能超过 100 个字。")]
         elif key == "category" and value not in ServiceCategory.values:
-            errors["category"] = ["请选择服务类别。"]
+            errors["category"] = [gettext("请选择服务类别。")]
         elif key == "description":
             value = str(value or "").strip()
         elif key == "duration_hours":
@@ -57,21 +58,23 @@ def _clean_item_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
             except (InvalidOperation, ValueError):
                 value = Decimal("-1")
             if not (Decimal("0") < value <= MAX_HOURS_PER_ASSIGNMENT):
-                errors["duration_hours"] = ["预计时长应在 0.1 到 24 小时之间。"]
+                errors["duration_hours"] = [gettext("预计时长应在 0.1 到 24 小时之间。")]
         elif key == "points_per_hour":
             try:
                 value = int(value)
             except (TypeError, ValueError):
                 value = -1
             if not 0 <= value <= 1000:
-                errors["points_per_hour"] = ["每小时积分应在 0 到 1000 之间。"]
+                errors["points_per_hour"] = [gettext("每小时积分应在 0 到 1000 之间。")]
         elif key == "volunteers_needed":
             try:
                 value = int(value)
             except (TypeError, ValueError):
                 value = 0
             if not 1 <= value <= MAX_VOLUNTEERS_PER_ORDER:
-                errors["volunteers_needed"] = [f"人数应在 1 到 {MAX_VOLUNTEERS_PER_ORDER} 之间。"]
+                errors["volunteers_needed"] = [
+                    gettext("人数应在 1 到 %(n)s 之间。") % {"n": MAX_VOLUNTEERS_PER_ORDER}
+                ]
         elif key == "is_active":
             value = bool(value)
         clean[key] = value
@@ -83,9 +86,9 @@ def _clean_item_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 def service_item_create(*, actor: User, site: Site, **fields: Any) -> ServiceItem:
     """Publish a menu item at ``site`` (staff managing ``site``)."""
     if site is None or not can_manage_site(actor, site):
-        raise NotFoundError("阵地不存在。", code="site_not_found")
+        raise NotFoundError(gettext("阵地不存在。"), code="site_not_found")
     if site.level == SiteLevel.BASE:
-        raise ValidationError({"site": ["服务菜单由中心、实践所或实践站发布。"]})
+        raise ValidationError({"site": [gettext("服务菜单由中心、实践所或实践站发布。")]})
     for required in ("title", "category"):
         fields.setdefault(required, "")
     clean = _clean_item_fields(fields)
@@ -93,7 +96,7 @@ def service_item_create(*, actor: User, site: Site, **fields: Any) -> ServiceIte
         with transaction.atomic():
             return ServiceItem.objects.create(site=site, created_by=actor, **clean)
     except IntegrityError:
-        raise ValidationError({"title": ["本阵地已有同名的服务项目。"]}) from None
+        raise ValidationError({"title": [gettext("本阵地已有同名的服务项目。")]}) from None
 
 
 def service_item_update(*, actor: User, item_id: Id | None, **fields: Any) -> ServiceItem:
@@ -102,7 +105,7 @@ def service_item_update(*, actor: User, item_id: Id | None, **fields: Any) -> Se
     try:
         pk = int(item_id or "")
     except (TypeError, ValueError):
-        raise NotFoundError("服务项目不存在。", code="not_found") from None
+        raise NotFoundError(gettext("服务项目不存在。"), code="not_found") from None
     try:
         with transaction.atomic():
             # Lock: two staff editing the same item save one after the other.
@@ -113,10 +116,10 @@ def service_item_update(*, actor: User, item_id: Id | None, **fields: Any) -> Se
                 .first()
             )
             if item is None or not can_manage_site(actor, item.site):
-                raise NotFoundError("服务项目不存在。", code="not_found")
+                raise NotFoundError(gettext("服务项目不存在。"), code="not_found")
             for key, value in clean.items():
                 setattr(item, key, value)
             item.save()
             return item
     except IntegrityError:
-        raise ValidationError({"title": ["本阵地已有同名的服务项目。"]}) from None
+        raise ValidationError({"title": [gettext("本阵地已有同名的服务项目。")]}) from None

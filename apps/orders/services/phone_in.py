@@ -8,6 +8,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import Role, RoleName, User
 from apps.accounts.phone_in import resident_register_by_staff
@@ -49,10 +50,10 @@ def phone_order_place(
     the first order with ``created=False`` and registers nobody twice. Everything is one
     transaction: an invalid order leaves no half-registered caller behind."""
     if not is_manager(actor):
-        raise PermissionDeniedError("只有阵地工作人员可以登记电话点单。", code="not_staff")
+        raise PermissionDeniedError(gettext("只有阵地工作人员可以登记电话点单。"), code="not_staff")
     key = (idempotency_key or "").strip()[:100]
     if not key:
-        raise ValidationError({"token": ["表单已失效，请刷新后重新填写。"]})
+        raise ValidationError({"token": [gettext("表单已失效，请刷新后重新填写。")]})
     done = _call_by_key(actor, key)
     if done is not None:
         return done, False
@@ -60,21 +61,21 @@ def phone_order_place(
     errors: dict[str, list[str]] = {}
     now = timezone.now()
     if called_at is None:
-        errors["called_at"] = ["请填写来电时间。"]
+        errors["called_at"] = [gettext("请填写来电时间。")]
     elif not (now - CALL_MAX_AGE <= called_at <= now + CALL_FUTURE_SLACK):
-        errors["called_at"] = ["来电时间应在最近 7 天之内，且不晚于现在。"]
+        errors["called_at"] = [gettext("来电时间应在最近 7 天之内，且不晚于现在。")]
     request = (request or "").strip()
     if not request:
-        errors["request"] = ["请记下来电群众的诉求。"]
+        errors["request"] = [gettext("请记下来电群众的诉求。")]
     elif len(request) > 1000:
-        errors["request"] = ["诉求不能超过 1000 个字。"]
+        errors["request"] = [gettext("诉求不能超过 1000 个字。")]
     if site is not None and not can_manage_site(actor, site):
-        raise NotFoundError("阵地不存在。", code="site_not_found")
+        raise NotFoundError(gettext("阵地不存在。"), code="site_not_found")
     if caller is not None and not (
         site is not None
         and Role.objects.filter(user=caller, site=site, role=RoleName.RESIDENT).exists()
     ):
-        errors["caller"] = ["该群众不是所选实践站登记的群众。"]
+        errors["caller"] = [gettext("该群众不是所选实践站登记的群众。")]
     if errors:
         raise ValidationError(errors)
     assert called_at is not None

@@ -10,6 +10,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import Role, RoleName, User
 from apps.accounts.phone_in import is_family_proxy, normalize_contact_phone
@@ -66,7 +67,7 @@ def order_place(
         idempotency_key = idempotency_key.strip()
         if not _KEY_RE.match(idempotency_key):
             raise ValidationError(
-                {"idempotency_key": ["Idempotency-Key 应为 1 到 100 个可见 ASCII 字符。"]}
+                {"idempotency_key": [gettext("Idempotency-Key 应为 1 到 100 个可见 ASCII 字符。")]}
             )
     fingerprint = request_fingerprint(
         actor=actor,
@@ -91,38 +92,40 @@ def order_place(
         resident = actor
         points = resident_points(actor)
         if not points:
-            raise PermissionDeniedError("只有登记为群众的用户可以点单。", code="not_resident")
+            raise PermissionDeniedError(
+                gettext("只有登记为群众的用户可以点单。"), code="not_resident"
+            )
         if site is None:
             site = Site.objects.get(pk=points[0])
         elif site.pk not in points:
-            raise ValidationError({"site": ["请选择您登记所在的实践站。"]})
+            raise ValidationError({"site": [gettext("请选择您登记所在的实践站。")]})
     elif is_family_proxy(actor, resident.pk):
         # A linked family member orders for the elder, at the elder's point.
         points = resident_points(resident)
         if not points:
-            raise ValidationError({"resident": ["该用户不是登记的群众。"]})
+            raise ValidationError({"resident": [gettext("该用户不是登记的群众。")]})
         if site is None:
             site = Site.objects.get(pk=points[0])
         elif site.pk not in points:
-            raise ValidationError({"site": ["请选择老人登记所在的实践站。"]})
+            raise ValidationError({"site": [gettext("请选择老人登记所在的实践站。")]})
     else:
         if site is None:
-            raise ValidationError({"site": ["代点单请选择群众所在的实践站。"]})
+            raise ValidationError({"site": [gettext("代点单请选择群众所在的实践站。")]})
         if not can_manage_site(actor, site):
-            raise NotFoundError("阵地不存在。", code="site_not_found")
+            raise NotFoundError(gettext("阵地不存在。"), code="site_not_found")
         if not Role.objects.filter(user=resident, site=site, role=RoleName.RESIDENT).exists():
-            raise ValidationError({"resident": ["该用户不是这个实践站登记的群众。"]})
+            raise ValidationError({"resident": [gettext("该用户不是这个实践站登记的群众。")]})
 
     errors: dict[str, list[str]] = {}
     if service is None:
-        errors["service"] = ["请选择服务项目。"]
+        errors["service"] = [gettext("请选择服务项目。")]
     elif not service.is_active or not site.path.startswith(service.site.path):
-        errors["service"] = ["该服务不在本站的服务菜单上。"]
+        errors["service"] = [gettext("该服务不在本站的服务菜单上。")]
     address = (address or "").strip()
     if not address:
-        errors["address"] = ["请填写服务地址。"]
+        errors["address"] = [gettext("请填写服务地址。")]
     elif len(address) > 200:
-        errors["address"] = ["地址不能超过 200 个字。"]
+        errors["address"] = [gettext("地址不能超过 200 个字。")]
     mobile = ""
     try:
         # A mobile, or a landline for callers who have none (phone-in orders).
@@ -131,21 +134,23 @@ def order_place(
         errors["contact_mobile"] = list(exc.messages)
     now = timezone.now()
     if preferred_start is None:
-        errors["preferred_start"] = ["请填写期望开始时间。"]
+        errors["preferred_start"] = [gettext("请填写期望开始时间。")]
     elif not (now - PREFERRED_PAST_SLACK <= preferred_start <= now + PREFERRED_MAX_AHEAD):
-        errors["preferred_start"] = ["期望时间应在现在到 90 天之内。"]
+        errors["preferred_start"] = [gettext("期望时间应在现在到 90 天之内。")]
     if preferred_end is None:
-        errors["preferred_end"] = ["请填写期望结束时间。"]
+        errors["preferred_end"] = [gettext("请填写期望结束时间。")]
     elif preferred_start is not None and not (
         preferred_start < preferred_end <= preferred_start + PREFERRED_MAX_LENGTH
     ):
-        errors["preferred_end"] = ["结束时间应晚于开始时间，且不超过 7 天。"]
+        errors["preferred_end"] = [gettext("结束时间应晚于开始时间，且不超过 7 天。")]
     note = (note or "").strip()
     if len(note) > 500:
-        errors["note"] = ["备注不能超过 500 个字。"]
+        errors["note"] = [gettext("备注不能超过 500 个字。")]
     needed = volunteers_needed or (service.volunteers_needed if service else 1)
     if not 1 <= int(needed) <= MAX_VOLUNTEERS_PER_ORDER:
-        errors["volunteers_needed"] = [f"人数应在 1 到 {MAX_VOLUNTEERS_PER_ORDER} 之间。"]
+        errors["volunteers_needed"] = [
+            gettext("人数应在 1 到 %(n)s 之间。") % {"n": MAX_VOLUNTEERS_PER_ORDER}
+        ]
     if errors:
         raise ValidationError(errors)
     assert service is not None and preferred_start is not None and preferred_end is not None
@@ -169,14 +174,15 @@ def order_place(
                 volunteers_needed=int(needed),
                 status=S.SUBMITTED,
             )
-            by = "" if resident.pk == actor.pk else f"工作人员代点单（{actor}）"
             OrderEvent.objects.create(
                 order=order,
                 actor=actor,
                 action="place",
                 from_status="",
                 to_status=S.SUBMITTED,
-                note=by,
+                # Placed for the resident by staff: the timeline says by whom.
+                code="" if resident.pk == actor.pk else "placed_by_staff",
+                params={} if resident.pk == actor.pk else {"staff": str(actor)},
                 created_at=order.created_at,
             )
     except IntegrityError:
@@ -243,13 +249,13 @@ def _check_same_request(
     if existing.request_fingerprint:
         if existing.request_fingerprint != fingerprint:
             raise ConflictError(
-                "该 Idempotency-Key 已用于另一张点单，请为新的点单使用新的键。",
+                gettext("该 Idempotency-Key 已用于另一张点单，请为新的点单使用新的键。"),
                 code="idempotency_key_reused",
             )
         return
     if service is not None and existing.service_id != service.pk:
         raise ConflictError(
-            "该 Idempotency-Key 已用于另一张点单，请为新的点单使用新的键。",
+            gettext("该 Idempotency-Key 已用于另一张点单，请为新的点单使用新的键。"),
             code="idempotency_key_reused",
         )
 

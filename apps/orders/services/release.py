@@ -9,6 +9,7 @@ tells the handling site's staff.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -30,6 +31,8 @@ def _release(
     actor: User | None,
     now: dt.datetime,
     why: str,
+    reason: str = "",
+    minutes: int | None = None,
 ) -> None:
     """End ``mine`` on ``order`` and move the order on. Caller holds the order row lock
     and has re-read ``mine`` under it."""
@@ -39,7 +42,9 @@ def _release(
     assigned = sum(1 for a in rows if a.status == A.ASSIGNED)
     accepted = [a for a in rows if a.status == A.ACCEPTED]
     serving = [a for a in accepted if a.checked_out_at is None]
-    note = f"{mine.volunteer.real_name} {why}"
+    params: dict[str, Any] = {"name": mine.volunteer.real_name}
+    if minutes is not None:
+        params["minutes"] = minutes
     fields: list[str] = []
     if order.status == S.IN_SERVICE and serving:
         to = S.IN_SERVICE
@@ -56,18 +61,25 @@ def _release(
         # order waits for staff to dispatch again.
         lapse_assignments(order, now, A.ASSIGNED)
         to = S.SUBMITTED
-        note += "；订单退回待派单"
-    record(order, action="release", actor=actor, to=to, now=now, note=note, fields=fields)
+        params["requeued"] = True
+    record(
+        order,
+        action="release",
+        actor=actor,
+        to=to,
+        now=now,
+        code=f"released_{why}",
+        params=params,
+        note=reason,
+        fields=fields,
+    )
 
 
 def assignments_end_for_volunteer(*, volunteer: Volunteer, actor: User | None, reason: str) -> int:
     """Suspension or withdrawal: end every open assignment (assigned or accepted, not
     checked out) of ``volunteer``. Runs inside the status change's transaction (the
     volunteer row is locked; each order row is locked here, after it)."""
-    why = {
-        "suspended": "已被暂停志愿服务",
-        "withdrawn": "已退出志愿服务",
-    }.get(volunteer.status, "已停止志愿服务") + (f"（{reason}）" if reason else "")
+    why = volunteer.status if volunteer.status in ("suspended", "withdrawn") else "stopped"
     order_ids = list(
         OrderAssignment.objects.filter(
             volunteer=volunteer, status__in=OPEN_ASSIGNMENT, checked_out_at__isnull=True
@@ -93,7 +105,7 @@ def assignments_end_for_volunteer(*, volunteer: Volunteer, actor: User | None, r
         )
         if mine is None or order.status not in (S.DISPATCHED, S.ACCEPTED, S.IN_SERVICE):
             continue
-        _release(order, mine, actor=actor, now=now, why=why)
+        _release(order, mine, actor=actor, now=now, why=why, reason=reason)
         ended += 1
     return ended
 
@@ -132,6 +144,6 @@ def assignments_lapse_unanswered(*, now: dt.datetime | None = None, batch_size: 
             )
             if mine is None:
                 continue
-            _release(order, mine, actor=None, now=now, why=f"超过 {minutes} 分钟未答复派单")
+            _release(order, mine, actor=None, now=now, why="unanswered", minutes=minutes)
             lapsed += 1
     return lapsed

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import ConflictError
@@ -49,7 +50,7 @@ def order_accept(*, order_id: Id, actor: User) -> ServiceOrder:
         mine = my_assignment(order, actor)
         require_active_volunteer(mine)
         check_transition(order, "accept")
-        require_open(mine, "接单")
+        require_open(mine, "accept")
         now = timezone.now()
         mine.status, mine.responded_at = A.ACCEPTED, now
         mine.save(update_fields=["status", "responded_at"])
@@ -64,7 +65,8 @@ def order_accept(*, order_id: Id, actor: User) -> ServiceOrder:
                 actor=actor,
                 to=S.ACCEPTED,
                 now=now,
-                note=f"{name} 接单",
+                code="accepted",
+                params={"name": name},
                 fields=["accepted_at"],
             )
         else:
@@ -74,7 +76,8 @@ def order_accept(*, order_id: Id, actor: User) -> ServiceOrder:
                 actor=actor,
                 to=S.DISPATCHED,
                 now=now,
-                note=f"{name} 接单（{accepted}/{order.volunteers_needed}）",
+                code="accepted_n_of_m",
+                params={"name": name, "accepted": accepted, "needed": order.volunteers_needed},
             )
     return order
 
@@ -83,23 +86,32 @@ def order_decline(*, order_id: Id, actor: User, reason: str) -> ServiceOrder:
     """An assigned volunteer declines (with a reason). When too few volunteers remain
     the order returns to ``submitted`` for the staff to dispatch again."""
     reason = clean_text(
-        reason, field="reason", required=True, max_length=300, message="请填写谢绝的原因。"
+        reason, field="reason", required=True, max_length=300, message=gettext("请填写谢绝的原因。")
     )
     with transaction.atomic():
         order = lock_visible(order_id, actor)
         mine = my_assignment(order, actor)
         require_active_volunteer(mine)
         check_transition(order, "decline")
-        require_open(mine, "谢绝")
+        require_open(mine, "decline")
         now = timezone.now()
         mine.status, mine.responded_at, mine.decline_reason = A.DECLINED, now, reason
         mine.save(update_fields=["status", "responded_at", "decline_reason"])
         still = OrderAssignment.objects.filter(
             order_id=order.pk, status__in=[A.ASSIGNED, A.ACCEPTED]
         ).count()
-        note = f"{mine.volunteer.real_name} 谢绝：{reason}"
+        params: dict[str, Any] = {"name": mine.volunteer.real_name}
         if still >= order.volunteers_needed:
-            record(order, action="decline", actor=actor, to=S.DISPATCHED, now=now, note=note)
+            record(
+                order,
+                action="decline",
+                actor=actor,
+                to=S.DISPATCHED,
+                now=now,
+                code="declined",
+                params=params,
+                note=reason,
+            )
         else:
             # Volunteers who already accepted stay on it; the open requests lapse.
             lapse_assignments(order, now, A.ASSIGNED)
@@ -109,7 +121,9 @@ def order_decline(*, order_id: Id, actor: User, reason: str) -> ServiceOrder:
                 actor=actor,
                 to=S.SUBMITTED,
                 now=now,
-                note=note + "；订单退回待派单",
+                code="declined",
+                params=params | {"requeued": True},
+                note=reason,
             )
     return order
 
@@ -122,16 +136,22 @@ def order_start(*, order_id: Id, actor: User) -> ServiceOrder:
         require_active_volunteer(mine)
         check_transition(order, "start")
         if mine.status != A.ACCEPTED:
-            raise ConflictError("您没有接这张单，不能签到。", code="assignment_not_accepted")
+            raise ConflictError(
+                gettext("您没有接这张单，不能签到。"), code="assignment_not_accepted"
+            )
         if mine.checked_in_at is not None:
-            raise ConflictError("您已经签到过了。", code="already_checked_in")
+            raise ConflictError(gettext("您已经签到过了。"), code="already_checked_in")
         now = timezone.now()
         opens = check_in_opens_at(order)
         if now < opens:
             raise ConflictError(
-                "还没到签到时间：最早可在期望开始时间前 "
-                f"{settings.ORDER_CHECK_IN_OPENS_MINUTES} 分钟签到"
-                f"（{timezone.localtime(opens):%m月%d日 %H:%M} 起）。",
+                gettext(
+                    "还没到签到时间：最早可在期望开始时间前 %(minutes)s 分钟签到（%(opens)s 起）。"
+                )
+                % {
+                    "minutes": settings.ORDER_CHECK_IN_OPENS_MINUTES,
+                    "opens": dateformat.format(timezone.localtime(opens), gettext("n月j日 H:i")),
+                },
                 code="check_in_not_open",
                 errors={"opens_at": [opens.isoformat()]},
             )
@@ -147,7 +167,8 @@ def order_start(*, order_id: Id, actor: User) -> ServiceOrder:
             actor=actor,
             to=S.IN_SERVICE,
             now=now,
-            note=f"{mine.volunteer.real_name} 签到",
+            code="checked_in",
+            params={"name": mine.volunteer.real_name},
             fields=fields,
         )
     return order
@@ -167,7 +188,7 @@ def default_hours(checked_in_at: dt.datetime, checked_out_at: dt.datetime) -> De
 def clean_photos(photos: Sequence[UploadedFile]) -> list[CleanImage]:
     """Validate and re-encode photos before any lock is taken (Pillow work is slow)."""
     if len(photos) > MAX_PHOTOS:
-        raise ValidationError({"photos": [f"最多上传 {MAX_PHOTOS} 张照片。"]})
+        raise ValidationError({"photos": [gettext("最多上传 %(n)s 张照片。") % {"n": MAX_PHOTOS}]})
     cleaned = []
     for upload in photos:
         try:
@@ -191,7 +212,11 @@ def order_complete(
     optional photos. The order is ``completed`` when every accepted volunteer has
     checked out."""
     summary = clean_text(
-        summary, field="summary", required=True, max_length=2000, message="请填写服务小结。"
+        summary,
+        field="summary",
+        required=True,
+        max_length=2000,
+        message=gettext("请填写服务小结。"),
     )
     reported = None if hours in (None, "") else clean_hours(hours, field="hours")
     images = clean_photos(photos)
@@ -201,17 +226,20 @@ def order_complete(
         require_active_volunteer(mine)
         check_transition(order, "complete")
         if mine.status != A.ACCEPTED or mine.checked_in_at is None:
-            raise ConflictError("请先签到，再签退。", code="not_checked_in")
+            raise ConflictError(gettext("请先签到，再签退。"), code="not_checked_in")
         if mine.checked_out_at is not None:
-            raise ConflictError("您已经签退过了。", code="already_checked_out")
+            raise ConflictError(gettext("您已经签退过了。"), code="already_checked_out")
         now = timezone.now()
         measured = measured_hours(mine.checked_in_at, now)
         if reported is not None and reported > measured:
             raise ValidationError(
                 {
                     "hours": [
-                        f"上报的服务时长（{reported} 小时）超过了签到到签退的时间"
-                        f"（按半小时向上取整为 {measured} 小时）。"
+                        gettext(
+                            "上报的服务时长（%(reported)s 小时）超过了签到到签退的时间"
+                            "（按半小时向上取整为 %(measured)s 小时）。"
+                        )
+                        % {"reported": reported, "measured": measured}
                     ]
                 }
             )
@@ -232,11 +260,23 @@ def order_complete(
         open_ = OrderAssignment.objects.filter(
             order_id=order.pk, status=A.ACCEPTED, checked_out_at__isnull=True
         ).exists()
-        note = f"{mine.volunteer.real_name} 签退，服务 {mine.reported_hours} 小时"
+        code = "checked_out_photos" if images else "checked_out"
+        params: dict[str, Any] = {
+            "name": mine.volunteer.real_name,
+            "hours": str(mine.reported_hours),
+        }
         if images:
-            note += f"，上传照片 {len(images)} 张"
+            params["photos"] = len(images)
         if open_:
-            record(order, action="complete", actor=actor, to=S.IN_SERVICE, now=now, note=note)
+            record(
+                order,
+                action="complete",
+                actor=actor,
+                to=S.IN_SERVICE,
+                now=now,
+                code=code,
+                params=params,
+            )
         else:
             order.completed_at = now
             record(
@@ -245,7 +285,8 @@ def order_complete(
                 actor=actor,
                 to=S.COMPLETED,
                 now=now,
-                note=note,
+                code=code,
+                params=params,
                 fields=["completed_at"],
             )
     return order

@@ -19,11 +19,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from apps.accounts.models import RoleName, User
 from apps.accounts.phone_in import is_family_proxy
@@ -35,6 +36,9 @@ from apps.volunteers.models import (
     availability_bit,
     period_index_for_hour,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 from ..models import (
     MAX_HOURS_PER_ASSIGNMENT,
@@ -82,22 +86,23 @@ TRANSITIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 
 
-ACTION_LABELS: dict[str, str] = {
-    "place": "点单",
-    "dispatch": "派单",
-    "accept": "接单",
-    "decline": "谢绝",
-    "start": "签到开始服务",
-    "complete": "签退完成服务",
-    "rate": "评价",
-    "assess": "考核",
-    "cancel": "取消",
-    "reject": "驳回",
-    "escalate": "上报上级阵地",
-    "nudge": "催单",
-    "dispute": "投诉",
-    "lapse_rating": "超期未评价转考核",
-    "release": "志愿者退出订单",
+# Lazy: read in the language of whoever sees the button or the error.
+ACTION_LABELS: dict[str, StrOrPromise] = {
+    "place": gettext_lazy("点单"),
+    "dispatch": gettext_lazy("派单"),
+    "accept": gettext_lazy("接单"),
+    "decline": gettext_lazy("谢绝"),
+    "start": gettext_lazy("签到开始服务"),
+    "complete": gettext_lazy("签退完成服务"),
+    "rate": gettext_lazy("评价"),
+    "assess": gettext_lazy("考核"),
+    "cancel": gettext_lazy("取消"),
+    "reject": gettext_lazy("驳回"),
+    "escalate": gettext_lazy("上报上级阵地"),
+    "nudge": gettext_lazy("催单"),
+    "dispute": gettext_lazy("投诉"),
+    "lapse_rating": gettext_lazy("超期未评价转考核"),
+    "release": gettext_lazy("志愿者退出订单"),
 }
 
 
@@ -118,7 +123,8 @@ def check_transition(order: ServiceOrder, action: str) -> None:
     allowed_from, _targets = TRANSITIONS[action]
     if order.status not in allowed_from:
         raise ConflictError(
-            f"订单当前状态为“{order.get_status_display()}”，不能{ACTION_LABELS[action]}。",
+            gettext("订单当前状态为“%(status)s”，不能%(action)s。")
+            % {"status": order.get_status_display(), "action": ACTION_LABELS[action]},
             code="illegal_transition",
             errors={"status": [order.status]},
         )
@@ -131,10 +137,14 @@ def record(
     actor: User | None,
     to: str,
     now: dt.datetime,
+    code: str = "",
+    params: dict[str, Any] | None = None,
     note: str = "",
     fields: Sequence[str] = (),
 ) -> OrderEvent:
-    """Move ``order`` to ``to``, save ``fields`` and append the event.
+    """Move ``order`` to ``to``, save ``fields`` and append the event: ``code`` and
+    ``params`` say what happened (apps.orders.timeline), ``note`` is what the person
+    typed, if anything.
 
     Caller holds the order row lock and has run ``check_transition``."""
     allowed_from, targets = TRANSITIONS[action]
@@ -156,6 +166,8 @@ def record(
         action=action,
         from_status=from_status,
         to_status=to,
+        code=code,
+        params=params or {},
         note=note[:1000],
         created_at=now,
     )
@@ -176,9 +188,9 @@ def lock_visible(order_id: Id, actor: User) -> ServiceOrder:
             .get(pk=int(order_id))
         )
     except (ServiceOrder.DoesNotExist, TypeError, ValueError):
-        raise NotFoundError("订单不存在。", code="not_found") from None
+        raise NotFoundError(gettext("订单不存在。"), code="not_found") from None
     if not order_visible_to(order, actor):
-        raise NotFoundError("订单不存在。", code="not_found")
+        raise NotFoundError(gettext("订单不存在。"), code="not_found")
     return order
 
 
@@ -206,14 +218,16 @@ def require_resident(order: ServiceOrder, actor: User, action: str) -> None:
         return
     if actor.pk != order.resident_id:
         raise PermissionDeniedError(
-            f"只有点单群众本人可以{ACTION_LABELS[action]}。", code="not_order_resident"
+            gettext("只有点单群众本人可以%(action)s。") % {"action": ACTION_LABELS[action]},
+            code="not_order_resident",
         )
 
 
 def require_dispatcher(order: ServiceOrder, actor: User) -> None:
     if not can_manage_site(actor, order.handling_site):
         raise PermissionDeniedError(
-            f"只有承办阵地（{order.handling_site.name}）及其上级的工作人员可以处理该订单。",
+            gettext("只有承办阵地（%(site)s）及其上级的工作人员可以处理该订单。")
+            % {"site": order.handling_site.name},
             code="not_handling_staff",
         )
 
@@ -225,7 +239,7 @@ def my_assignment(order: ServiceOrder, actor: User) -> OrderAssignment:
         .first()
     )
     if assignment is None:
-        raise PermissionDeniedError("该订单没有派给您。", code="not_assigned")
+        raise PermissionDeniedError(gettext("该订单没有派给您。"), code="not_assigned")
     return assignment
 
 
@@ -234,28 +248,32 @@ def require_active_volunteer(mine: OrderAssignment) -> None:
     suspended or withdrawn volunteer can no longer accept, decline, start or finish."""
     if mine.volunteer.status != VolunteerStatus.APPROVED:
         raise PermissionDeniedError(
-            f"您的志愿者状态为“{mine.volunteer.get_status_display()}”，不能处理订单。",
+            gettext("您的志愿者状态为“%(status)s”，不能处理订单。")
+            % {"status": mine.volunteer.get_status_display()},
             code="volunteer_not_active",
         )
 
 
-def require_open(mine: OrderAssignment, verb: str) -> None:
-    """The volunteer's own assignment must still wait for an answer."""
+def require_open(mine: OrderAssignment, action: str) -> None:
+    """The volunteer's own assignment must still wait for an answer (``action``: a key
+    of ``ACTION_LABELS``)."""
     if mine.status != A.ASSIGNED:
         raise ConflictError(
-            f"您的派单状态为“{mine.get_status_display()}”，不能{verb}。",
+            gettext("您的派单状态为“%(status)s”，不能%(action)s。")
+            % {"status": mine.get_status_display(), "action": ACTION_LABELS[action]},
             code="assignment_not_open",
         )
 
 
 def clean_text(
-    value: Any, *, field: str, required: bool, max_length: int, message: str = "请填写此项。"
+    value: Any, *, field: str, required: bool, max_length: int, message: str = ""
 ) -> str:
+    """``message``: what a missing required value says (already translated)."""
     text = str(value or "").strip()
     if required and not text:
-        raise ValidationError({field: [message]})
+        raise ValidationError({field: [message or gettext("请填写此项。")]})
     if len(text) > max_length:
-        raise ValidationError({field: [f"不能超过 {max_length} 个字。"]})
+        raise ValidationError({field: [gettext("不能超过 %(n)s 个字。") % {"n": max_length}]})
     return text
 
 
@@ -263,17 +281,15 @@ def clean_hours(value: Any, *, field: str, allow_zero: bool = False) -> Decimal:
     try:
         hours = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError, TypeError):
-        raise ValidationError({field: ["服务时长必须是数字（小时）。"]}) from None
+        raise ValidationError({field: [gettext("服务时长必须是数字（小时）。")]}) from None
     low_ok = hours >= 0 if allow_zero else hours > 0
     if not hours.is_finite() or not low_ok or hours > MAX_HOURS_PER_ASSIGNMENT:
-        low = "0" if allow_zero else "大于 0"
-        raise ValidationError(
-            {
-                field: [
-                    f"服务时长应在 {low} 到 {MAX_HOURS_PER_ASSIGNMENT} 小时之间（只计服务时间，不含路途）。"
-                ]
-            }
+        message = (
+            gettext("服务时长应在 0 到 %(max)s 小时之间（只计服务时间，不含路途）。")
+            if allow_zero
+            else gettext("服务时长应大于 0，且不超过 %(max)s 小时（只计服务时间，不含路途）。")
         )
+        raise ValidationError({field: [message % {"max": MAX_HOURS_PER_ASSIGNMENT}]})
     return hours
 
 
