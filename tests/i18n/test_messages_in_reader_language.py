@@ -329,6 +329,21 @@ def test_the_language_switch_remembers_a_signed_in_users_choice(
     assert client.post("/i18n/setlang/", {"language": "en", "next": "/"}).status_code == 302
 
 
+def test_signing_in_keeps_the_language_chosen_before(cast: Any, client: Any) -> None:
+    """Chosen while signed out (the cookie), then signed in: the account remembers it,
+    so texts sent later outside a request speak it."""
+    from tests.factories import PASSWORD
+
+    assert cast.res9.language != "en"
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    response = client.post(
+        "/accounts/login/", {"username": cast.res9.username, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    cast.res9.refresh_from_db()
+    assert cast.res9.language == "en"
+
+
 # --- service errors ---------------------------------------------------------------------------
 def test_service_errors_speak_the_request_language(flow: Any, cast: Any, api_as: Any) -> None:
     order = flow("cancelled")
