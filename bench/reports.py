@@ -108,8 +108,9 @@ def ensure_people() -> tuple[int, int, int]:
     with connection.cursor() as cur:
         cur.execute("""
             INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
-                                       email, is_staff, is_active, date_joined, mobile, real_name)
-            VALUES ('!', false, 'rptres', '', '', '', false, true, now(), '19300000000', '报表基准居民')
+                                       email, is_staff, is_active, date_joined, mobile, real_name,
+                                       language)
+            VALUES ('!', false, 'rptres', '', '', '', false, true, now(), '19300000000', '报表基准居民', '')
             ON CONFLICT (username) DO NOTHING""")
         cur.execute("SELECT id FROM accounts_user WHERE username = 'rptres'")
         resident = cur.fetchone()[0]

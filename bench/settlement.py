@@ -115,9 +115,10 @@ def ensure_volunteers() -> None:
             "users",
             """
             INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
-                                       email, is_staff, is_active, date_joined, mobile, real_name)
+                                       email, is_staff, is_active, date_joined, mobile, real_name,
+                                       language)
             SELECT '!', false, 'ptsvol' || g, '', '', '', false, true, now(),
-                   '190' || lpad(g::text, 8, '0'), '基准志愿者' || g
+                   '190' || lpad(g::text, 8, '0'), '基准志愿者' || g, ''
               FROM generate_series(1, %(n)s) g""",
             {"n": N_VOLUNTEERS},
         )
@@ -140,8 +141,9 @@ def ensure_volunteers() -> None:
             "resident",
             """
             INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
-                                       email, is_staff, is_active, date_joined, mobile, real_name)
-            VALUES ('!', false, 'ptsres', '', '', '', false, true, now(), '19200000000', '基准居民')
+                                       email, is_staff, is_active, date_joined, mobile, real_name,
+                                       language)
+            VALUES ('!', false, 'ptsres', '', '', '', false, true, now(), '19200000000', '基准居民', '')
             ON CONFLICT (username) DO NOTHING""",
         )
 
