@@ -60,13 +60,21 @@ for _name in ACCEPT_FIELDS + COMPLETE_FIELDS:
     SiteDailyStat.add_to_class(_name, models.PositiveIntegerField(default=0))
 
 
-class CategoryDailyStat(models.Model):
+class CategoryFigures(models.Model):
+    """What a category row counts, per day or per month."""
+
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
     category = models.CharField(max_length=20, choices=ServiceCategory.choices)
     orders_placed = models.PositiveIntegerField(default=0)
     orders_completed = models.PositiveIntegerField(default=0)
     volunteer_hours = models.DecimalField(max_digits=12, decimal_places=1, default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CategoryDailyStat(CategoryFigures):
+    day = models.DateField()
 
     class Meta:
         constraints = [
@@ -103,15 +111,10 @@ for _field in SiteDailyStat._meta.concrete_fields:
         SiteMonthlyStat.add_to_class(_field.name, _field.clone())
 
 
-class CategoryMonthlyStat(models.Model):
+class CategoryMonthlyStat(CategoryFigures):
     """The sums of ``CategoryDailyStat`` over one calendar month, like ``SiteMonthlyStat``."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
     month = models.DateField()
-    category = models.CharField(max_length=20, choices=ServiceCategory.choices)
-    orders_placed = models.PositiveIntegerField(default=0)
-    orders_completed = models.PositiveIntegerField(default=0)
-    volunteer_hours = models.DecimalField(max_digits=12, decimal_places=1, default=0)
 
     class Meta:
         constraints = [

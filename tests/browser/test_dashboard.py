@@ -26,6 +26,14 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = pytest.mark.browser
 
 
+def sign_in(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
 CHART_STATE = """ids => ids.map(id => {
     const chart = Chart.getChart(document.getElementById(id));
     if (!chart) return {id, drawn: false};
@@ -51,11 +59,7 @@ def test_dashboard_draws_the_charts(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     failed: list[str] = []
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "county")
-    page.fill("#id_password", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server.url, "county")
     page.goto(
         f"{live_server.url}/reports/?from={history.first.isoformat()}"
         f"&to={history.last.isoformat()}&bucket=week"
@@ -131,11 +135,7 @@ def test_charts_fit_a_phone(
         context.add_cookies([{"name": "portal_large_text", "value": "1", "url": live_server.url}])
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "county")
-    page.fill("#id_password", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server.url, "county")
     page.goto(
         f"{live_server.url}/reports/?from={history.first.isoformat()}&to={history.last.isoformat()}"
     )

@@ -267,26 +267,17 @@ def order_complete(
         }
         if images:
             params["photos"] = len(images)
-        if open_:
-            record(
-                order,
-                action="complete",
-                actor=actor,
-                to=S.IN_SERVICE,
-                now=now,
-                code=code,
-                params=params,
-            )
-        else:
+        # Others still serving: the order stays in service; the last one completes it.
+        if not open_:
             order.completed_at = now
-            record(
-                order,
-                action="complete",
-                actor=actor,
-                to=S.COMPLETED,
-                now=now,
-                code=code,
-                params=params,
-                fields=["completed_at"],
-            )
+        record(
+            order,
+            action="complete",
+            actor=actor,
+            to=S.IN_SERVICE if open_ else S.COMPLETED,
+            now=now,
+            code=code,
+            params=params,
+            fields=[] if open_ else ["completed_at"],
+        )
     return order
