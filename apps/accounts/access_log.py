@@ -31,13 +31,7 @@ def log_reveals(
         return 0
     assert field in RevealedField.values
     rows = [
-        PersonalDataAccess(
-            viewer_id=viewer.pk,
-            subject_id=subject_id,
-            subject_label=label[:100],
-            field=field,
-            source=source[:200],
-        )
+        (viewer.pk, subject_id, label[:100], field, source[:200])
         for subject_id, label in subjects
         if subject_id != viewer.pk
     ]
@@ -45,22 +39,18 @@ def log_reveals(
     return len(rows)
 
 
-def write_access_rows(rows: list[PersonalDataAccess]) -> None:
-    """``write_access_columns`` for unsaved ``PersonalDataAccess`` instances."""
-    write_access_columns(
-        [(r.viewer_id, r.subject_id, r.subject_label, r.field, r.source) for r in rows]
-    )
+AccessRow = tuple[int, int | None, str, str, str]  # viewer, subject, label, field, source
 
 
-def write_access_columns(rows: list[tuple[int, int | None, str, str, str]]) -> None:
-    """One INSERT for the rows, as (viewer id, subject id, label, field, source)
-    tuples (a list page's 50 reveals build no model instances). Outside any
-    transaction (the middleware, after the response is ready) it commits without waiting for the WAL flush
-    (``synchronous_commit`` off for this one transaction): a list page then does not
-    pay a disk flush for its log rows, and the only rows a database crash could lose
-    are those of the last fraction of a second (``wal_writer_delay``), never a
-    half-written row. Inside a caller's transaction the rows simply join it, so an
-    order's own commit is never made asynchronous."""
+def write_access_rows(rows: list[AccessRow]) -> None:
+    """One INSERT for the rows, given as plain tuples (a list page's 50 reveals build no
+    model instances). Outside any transaction (the middleware, after the response is
+    ready) it commits without waiting for the WAL flush (``synchronous_commit`` off for
+    this one transaction): a list page then does not pay a disk flush for its log rows,
+    and the only rows a database crash could lose are those of the last fraction of a
+    second (``wal_writer_delay``), never a half-written row. Inside a caller's
+    transaction the rows simply join it, so an order's own commit is never made
+    asynchronous."""
     if not rows:
         return
     if connection.in_atomic_block or connection.vendor != "postgresql":
@@ -116,7 +106,7 @@ class AccessLogMiddleware:
         queue = request.__dict__.pop("_personal_data_reveals", None)
         if queue:
             source = request.path[:200]
-            write_access_columns(
+            write_access_rows(
                 [
                     (viewer.pk, subject_id, label[:100], field, source)
                     for viewer, field, subject_id, label in queue

@@ -22,7 +22,7 @@ from apps.volunteers.demo import demo_id_number
 from apps.volunteers.models import Volunteer, VolunteerEvent, VolunteerSkill
 
 from .models import SiteDailyStat
-from .rollup import rollup_day
+from .rollup import rollup_days
 
 HISTORY_DAYS = 120
 EXTRA_ITEMS = [  # township items: one per township, so the menus differ
@@ -328,6 +328,5 @@ def _settle_and_roll(log: Any) -> None:
         if day not in settled:
             settle_as_nightly(day)
     todo = [d for d in days if d not in rolled]
-    for day in todo:
-        rollup_day(day)
+    rollup_days(todo)
     log(f"统计日汇总：{len(todo)} 天已重建")

@@ -3,8 +3,9 @@
 ``rollup_periods(day)`` recomputes the month and the year that contain ``day`` for every
 site's subtree, set-based: one ``COUNT(DISTINCT volunteer_id)`` per level of the site
 tree, joining each day row's site to its ancestor by path prefix (an equality on
-``SUBSTR(path, 1, n)``, so a hash join). ``rollup_day`` calls it after each day it
-rolls, so a period row always counts every day row of its period.
+``SUBSTR(path, 1, n)``, so a hash join). ``rollup_days`` calls it once per month it
+rolls, in the same transaction, so a period row always counts every day row of its
+period.
 
 ``period_count`` answers a range with such a row when the range is a calendar period
 as far as it has day rows (``[start, d]`` with ``d`` at or after the period's last day

@@ -4,8 +4,8 @@ reading a date range from both.
 A county's year is 350,000 site-days and 245,000 category-days at design scale (1,000
 sites); summing them was most of a yearly report. The month rows hold the same sums per
 calendar month. ``rollup_month(day)`` rebuilds the month of ``day`` from its day rows;
-``rollup_day`` calls it in its own transaction, so a month row always equals the sum of
-its month's day rows.
+``rollup_days`` calls it once per month it rolls, in the same transaction, so a month row
+always equals the sum of its month's day rows.
 
 ``split_range(day_from, last)`` cuts a range into the calendar months it covers whole
 (read from the month rows) and the days before and after them (read from the day

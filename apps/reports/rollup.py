@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -296,47 +297,61 @@ def flatten(fig: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def rollup_day(day: dt.date) -> int:
-    """Rebuild the roll-up rows of ``day``: delete and insert in one transaction, so a
-    rebuild is idempotent and readers never see half a day."""
+def _rollup_day_rows(day: dt.date) -> int:
+    """Replace the day rows of ``day`` (caller's transaction)."""
     start, end = day_window(day)
     per_site, per_cat = _group_figures(start, end)
     pairs = list(active_pairs(start, end))
-    with transaction.atomic():
-        SiteDailyStat.objects.filter(day=day).delete()
-        CategoryDailyStat.objects.filter(day=day).delete()
-        ActiveVolunteerDay.objects.filter(day=day).delete()
-        SiteDailyStat.objects.bulk_create(
-            [SiteDailyStat(site_id=sid, day=day, **flatten(fig)) for sid, fig in per_site.items()],
-            batch_size=1000,
-        )
-        CategoryDailyStat.objects.bulk_create(
-            [
-                CategoryDailyStat(site_id=sid, day=day, category=cat or "other", **fig)
-                for (sid, cat), fig in per_cat.items()
-            ],
-            batch_size=1000,
-        )
-        ActiveVolunteerDay.objects.bulk_create(
-            [ActiveVolunteerDay(site_id=sid, day=day, volunteer_id=vid) for sid, vid in pairs],
-            batch_size=5000,
-        )
-        # The month's sums and the month's and year's distinct volunteers, in the same
-        # transaction: a month or period row always agrees with its day rows.
-        rollup_month(day)
-        rollup_periods(day)
+    SiteDailyStat.objects.filter(day=day).delete()
+    CategoryDailyStat.objects.filter(day=day).delete()
+    ActiveVolunteerDay.objects.filter(day=day).delete()
+    SiteDailyStat.objects.bulk_create(
+        [SiteDailyStat(site_id=sid, day=day, **flatten(fig)) for sid, fig in per_site.items()],
+        batch_size=1000,
+    )
+    CategoryDailyStat.objects.bulk_create(
+        [
+            CategoryDailyStat(site_id=sid, day=day, category=cat or "other", **fig)
+            for (sid, cat), fig in per_cat.items()
+        ],
+        batch_size=1000,
+    )
+    ActiveVolunteerDay.objects.bulk_create(
+        [ActiveVolunteerDay(site_id=sid, day=day, volunteer_id=vid) for sid, vid in pairs],
+        batch_size=5000,
+    )
     return len(per_site)
 
 
-def rollup_range(day_from: dt.date, day_to: dt.date, on_day: Any = None) -> int:
+def rollup_days(days: Iterable[dt.date], on_day: Any = None) -> int:
+    """Rebuild the roll-up rows of ``days``: one transaction per calendar month among
+    them, holding that month's day rows, then its monthly sums and its month's and
+    year's distinct volunteers, each computed once (so a month or period row always
+    agrees with its day rows, and a range does not recompute its year once per day).
+    Idempotent; readers never see half a month. Returns the site-day rows written."""
+    by_month: dict[dt.date, list[dt.date]] = defaultdict(list)
+    for day in sorted(set(days)):
+        by_month[day.replace(day=1)].append(day)
     rows = 0
-    day = day_from
-    while day <= day_to:
-        rows += rollup_day(day)
-        if on_day:
-            on_day(day)
-        day += dt.timedelta(days=1)
+    for month, month_days in sorted(by_month.items()):
+        with transaction.atomic():
+            for day in month_days:
+                rows += _rollup_day_rows(day)
+                if on_day:
+                    on_day(day)
+            rollup_month(month)
+            rollup_periods(month)
     return rows
+
+
+def rollup_day(day: dt.date) -> int:
+    """Rebuild the roll-up rows of ``day`` (and its month's and year's figures)."""
+    return rollup_days([day])
+
+
+def rollup_range(day_from: dt.date, day_to: dt.date, on_day: Any = None) -> int:
+    count = (day_to - day_from).days + 1
+    return rollup_days((day_from + dt.timedelta(days=i) for i in range(count)), on_day)
 
 
 def today() -> dt.date:

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from apps.points.models import SettlementRun
 
-from .rollup import rollup_day
+from .rollup import rollup_days
 
 
 def days_to_roll(target: dt.date) -> list[dt.date]:
@@ -26,4 +26,4 @@ def nightly_rollup(day: str | None = None) -> int:
     """After the settlement (02:30 Asia/Shanghai): rebuild the roll-ups of the days that
     may have changed. Each rebuild is idempotent."""
     target = dt.date.fromisoformat(day) if day else timezone.localdate() - dt.timedelta(days=1)
-    return sum(rollup_day(d) for d in days_to_roll(target))
+    return rollup_days(days_to_roll(target))

@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # type-only: sites sits below accounts and never imports it
 
 MANAGER_ROLES = frozenset({"staff", "county_admin"})
 _CACHE_ATTR = "_portal_role_cache"
-_PATHS_ATTR = "_portal_managed_paths"
 
 M = TypeVar("M", bound=Model)
 
@@ -42,25 +41,42 @@ class HeldRole:
     site_level: str
 
 
-def held_roles(user: User | AnonymousUser | None) -> list[HeldRole]:
-    """The roles ``user`` holds, with their sites' paths. One query, then cached."""
+@dataclass(frozen=True)
+class _RoleCache:
+    roles: tuple[HeldRole, ...]
+    managed: tuple[str, ...]  # the managed subtrees' path prefixes, nested ones folded
+
+
+def _role_cache(user: User | AnonymousUser | None) -> _RoleCache | None:
+    """The user's roles and managed paths: one query, then kept on the user object (a
+    list page asks for every row whether the viewer manages its site)."""
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
-        return []
+        return None
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = [
+        roles = tuple(
             HeldRole(r.role, r.site_id, r.site.path, r.site.name, r.site.level)
             for r in user.roles.select_related("site").order_by("site__path", "role")
-        ]
+        )
+        folded: list[str] = []
+        for path in sorted({r.site_path for r in roles if r.role in MANAGER_ROLES}):
+            if not any(path.startswith(kept) for kept in folded):
+                folded.append(path)
+        cached = _RoleCache(roles, tuple(folded))
         setattr(user, _CACHE_ATTR, cached)
-    return list(cached)
+    return cached
+
+
+def held_roles(user: User | AnonymousUser | None) -> list[HeldRole]:
+    """The roles ``user`` holds, with their sites' paths. One query, then cached."""
+    cached = _role_cache(user)
+    return list(cached.roles) if cached else []
 
 
 def forget_roles(user: User | AnonymousUser | None) -> None:
     """Drop the cached roles (after granting or revoking one)."""
-    for attr in (_CACHE_ATTR, _PATHS_ATTR):
-        if hasattr(user, attr):
-            delattr(user, attr)
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
 
 
 def has_role(user: User | AnonymousUser | None, *roles: str) -> bool:
@@ -73,20 +89,9 @@ def is_global(user: User | AnonymousUser | None) -> bool:
 
 
 def managed_paths(user: User | AnonymousUser | None) -> list[str]:
-    """Path prefixes of the subtrees ``user`` manages, with nested ones folded away.
-    Folded once per user object, beside its cached roles: a list page asks for every
-    row (whether the viewer may see a mobile)."""
-    cached = getattr(user, _PATHS_ATTR, None) if user is not None else None
-    if cached is not None and getattr(user, _CACHE_ATTR, None) is not None:
-        return list(cached)
-    paths = sorted({r.site_path for r in held_roles(user) if r.role in MANAGER_ROLES})
-    folded: list[str] = []
-    for path in paths:
-        if not any(path.startswith(kept) for kept in folded):
-            folded.append(path)
-    if getattr(user, _CACHE_ATTR, None) is not None:  # roles read: fold them once
-        setattr(user, _PATHS_ATTR, tuple(folded))
-    return folded
+    """Path prefixes of the subtrees ``user`` manages, with nested ones folded away."""
+    cached = _role_cache(user)
+    return list(cached.managed) if cached else []
 
 
 def is_manager(user: User | AnonymousUser | None) -> bool:

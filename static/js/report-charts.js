@@ -10,11 +10,17 @@
   var palette = ["#b71c1c", "#e0a100", "#1b7f3b", "#0d47a1", "#6a1b9a", "#00838f", "#ef6c00", "#5d4037", "#455a64", "#c2185b"];
   Chart.defaults.font.family = '"Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
   Chart.defaults.animation = false;  // print and screenshots get the final picture
-  Chart.defaults.elements.point.radius = window.matchMedia && window.matchMedia("(max-width: 599px)").matches ? 2 : 3;
+  var narrow = window.matchMedia && window.matchMedia("(max-width: 599px)").matches;
+  Chart.defaults.elements.point.radius = narrow ? 2 : 3;
 
   function get(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); });
+  }
+  // A chart that keeps no aspect ratio fills its .chart-box; give the box its height.
+  function boxHeight(id, px) {
+    var el = document.getElementById(id);
+    if (el && el.parentElement) { el.parentElement.style.height = px + "px"; }
   }
   function draw(id, cfg) {
     var el = document.getElementById(id);
@@ -32,7 +38,6 @@
     return get(url).then(function (data) { render(data); state(id, ""); })
       .catch(function () { state(id, config.dataset.labelError || "图表加载失败，请刷新页面重试。", true); });
   }
-  var narrow = window.matchMedia && window.matchMedia("(max-width: 599px)").matches;
   // Readable on a phone: larger type in 长辈模式, the legend under the chart, axis labels
   // thinned out rather than overlapping, and site names on their own rows (horizontal
   // bars) so a long 实践站 name is never squeezed under a 40 px column.
@@ -94,10 +99,7 @@
             scales: { x: { ticks: { autoSkip: false, maxRotation: 45 } },
                       y: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
-    var box = document.getElementById("sites-chart");
-    if (narrow && box && box.parentElement) {
-      box.parentElement.style.height = Math.max(200, 60 + rows.length * (large ? 72 : 48)) + "px";
-    }
+    if (narrow) { boxHeight("sites-chart", Math.max(200, 60 + rows.length * (large ? 72 : 48))); }
   });
 
   var catEl = document.getElementById("category-data");
@@ -115,9 +117,6 @@
         responsive: true, maintainAspectRatio: false, plugins: { legend: { position: "bottom" } }
       } : { responsive: true, aspectRatio: 2, plugins: { legend: { position: "right" } } }
     });
-    var ring = document.getElementById("category-chart");
-    if (narrow && ring && ring.parentElement) {
-      ring.parentElement.style.height = (280 + keys.length * (large ? 36 : 26)) + "px";
-    }
+    if (narrow) { boxHeight("category-chart", 280 + keys.length * (large ? 36 : 26)); }
   }
 })();

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from apps.reports.rollup import rollup_day
+from apps.reports.rollup import rollup_range
 
 
 class Command(BaseCommand):
@@ -32,14 +32,15 @@ class Command(BaseCommand):
             raise CommandError("--to 不能早于 --from。")
         total = (last - first).days + 1
         show = not options["no_progress"] and sys.stderr.isatty()
-        rows = 0
-        for i in range(total):
-            day = first + dt.timedelta(days=i)
-            rows += rollup_day(day)
+
+        def progress(day: dt.date) -> None:
             if show:
-                done = int(30 * (i + 1) / total)
-                sys.stderr.write(f"\r[{'#' * done}{'.' * (30 - done)}] {i + 1}/{total} {day}")
+                n = (day - first).days + 1
+                done = int(30 * n / total)
+                sys.stderr.write(f"\r[{'#' * done}{'.' * (30 - done)}] {n}/{total} {day}")
                 sys.stderr.flush()
+
+        rows = rollup_range(first, last, on_day=progress)
         if show:
             sys.stderr.write("\n")
         self.stdout.write(f"已重建 {first} 至 {last} 共 {total} 天，{rows} 行阵地日汇总。")
