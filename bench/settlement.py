@@ -100,6 +100,26 @@ def ensure_sites() -> None:
         Site(name=f"基地{t}", level=SiteLevel.BASE, parent=town).save()
 
 
+# Names as a county's roster has them: a common surname and one or two given-name
+# characters, mixed by a hash of the series number (so neighbours do not share a name,
+# and common names repeat at a million as they do in life). Two thirds have three
+# characters. (Names sharing a long prefix would fill the trigram index's posting lists
+# with every volunteer, which no real roster does.)
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红建文辉力永健世广志义兴良海山仁波宁贵福生龙元全国胜"
+    "学祥才发新利清飞彬富顺信子昌成康星光天达安岩中茂进有坚和彪博诚先敬震振壮会思群豪心邦承乐绍功松善厚庆民友裕"
+)
+NAME_SQL = (
+    f"(SELECT substr('{SURNAMES}', 1 + get_byte(h, 0) %% {len(SURNAMES)}, 1) || substr('{GIVEN}', 1 + get_byte(h, 1) %% {len(GIVEN)}, 1)"
+    f" || CASE WHEN get_byte(h, 2) %% 3 = 0 THEN '' ELSE substr('{GIVEN}', 1 + get_byte(h, 3) %% {len(GIVEN)}, 1) END"
+    " FROM (SELECT decode(md5(g::text), 'hex') AS h) x)"
+)
+
+
 def ensure_volunteers() -> None:
     have = scalar("SELECT COUNT(*) FROM volunteers_volunteer WHERE number LIKE %s", ["PT%"])
     if have == N_VOLUNTEERS:
@@ -113,12 +133,12 @@ def ensure_volunteers() -> None:
     with transaction.atomic():
         timed_sql(
             "users",
-            """
+            f"""
             INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
                                        email, is_staff, is_active, date_joined, mobile, real_name,
                                        language)
             SELECT '!', false, 'ptsvol' || g, '', '', '', false, true, now(),
-                   '190' || lpad(g::text, 8, '0'), '基准志愿者' || g, ''
+                   '190' || lpad(g::text, 8, '0'), {NAME_SQL}, ''
               FROM generate_series(1, %(n)s) g""",
             {"n": N_VOLUNTEERS},
         )
