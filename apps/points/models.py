@@ -34,8 +34,14 @@ class EntryKind(models.TextChoices):
 
 class Account(models.Model):
     kind = models.CharField(max_length=16, choices=AccountKind.choices)
+    # Keys checked per statement, not by constraints (apps/core/references.py).
     volunteer = models.OneToOneField(
-        Volunteer, null=True, blank=True, on_delete=models.PROTECT, related_name="points_account"
+        Volunteer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="points_account",
+        db_constraint=False,
     )
     # No index of its own: the unique (site, kind) index leads with it (and every
     # lookup by site is non-null, which its partial condition needs).
@@ -46,6 +52,7 @@ class Account(models.Model):
         on_delete=models.PROTECT,
         related_name="points_accounts",
         db_index=False,
+        db_constraint=False,
     )
     # Cache of SUM(leg.amount); written only by the ledger services in the same
     # transaction as the legs.
@@ -130,11 +137,17 @@ class LedgerTransaction(models.Model):
     source_key = models.CharField(max_length=100, unique=True)
     # Where it came from, for reports and joins (nullable: not every kind has each).
     order_id = models.BigIntegerField(null=True, blank=True)
+    # Keys checked per statement, not by constraints (apps/core/references.py).
     volunteer = models.ForeignKey(
-        Volunteer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Volunteer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     site = models.ForeignKey(
-        Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     amount = models.BigIntegerField(default=0)  # the points moved (positive)
     hours = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
@@ -147,9 +160,17 @@ class LedgerTransaction(models.Model):
         on_delete=models.PROTECT,
         related_name="transactions",
         db_index=False,
+        db_constraint=False,
     )
+    # Indexed by txn_created_by_idx below (only where set: never by the settlement).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     created_at = models.DateTimeField()
 
@@ -158,7 +179,18 @@ class LedgerTransaction(models.Model):
         verbose_name_plural = _("积分流水")
         indexes = [
             models.Index(fields=["run"], name="txn_run_idx"),
-            models.Index(fields=["kind", "created_at"], name="txn_kind_created_idx"),
+            # Spending by period (reports): redemptions and refunds only, so the
+            # settlement's service credits do not maintain it.
+            models.Index(
+                fields=["kind", "created_at"],
+                name="txn_spent_created_idx",
+                condition=Q(kind__in=["redemption", "refund"]),
+            ),
+            models.Index(
+                fields=["created_by"],
+                name="txn_created_by_idx",
+                condition=Q(created_by__isnull=False),
+            ),
         ]
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="txn_amount_nonneg")]
 
@@ -171,13 +203,14 @@ class Leg(models.Model):
     refuses both); all legs of a transaction sum to zero (a statement-level trigger
     checks it at the end of each INSERT, migration 0004)."""
 
+    # Keys checked per statement, not by constraints (apps/core/references.py).
     transaction = models.ForeignKey(
-        LedgerTransaction, on_delete=models.PROTECT, related_name="legs"
+        LedgerTransaction, on_delete=models.PROTECT, related_name="legs", db_constraint=False
     )
     # account and run: no index of their own, the composite indexes below lead with
     # them (fewer indexes to maintain for the settlement's legs).
     account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="legs", db_index=False
+        Account, on_delete=models.PROTECT, related_name="legs", db_index=False, db_constraint=False
     )
     amount = models.BigIntegerField()  # signed: credit > 0, debit < 0
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
@@ -188,6 +221,7 @@ class Leg(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField()
 

@@ -229,19 +229,33 @@ class ServiceRecord(models.Model):
     impossible, so the settlement can write these idempotently.
     """
 
-    # No index of its own: rec_vol_date_idx leads with it.
+    # Keys checked per statement, not by constraints (apps/core/references.py).
+    # volunteer: no index of its own, rec_vol_date_idx leads with it.
     volunteer = models.ForeignKey(
-        Volunteer, on_delete=models.PROTECT, related_name="records", db_index=False
+        Volunteer,
+        on_delete=models.PROTECT,
+        related_name="records",
+        db_index=False,
+        db_constraint=False,
     )
     site = models.ForeignKey(
-        Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("服务阵地")
+        Site,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("服务阵地"),
+        db_constraint=False,
     )
     service_date = models.DateField(_("服务日期"))
     title = models.CharField(_("服务项目"), max_length=200)
     hours = models.DecimalField(_("服务时长"), max_digits=6, decimal_places=1)
     source_key = models.CharField(max_length=100, unique=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
