@@ -209,6 +209,9 @@ def _settle_in_transaction(
             # Two runs for the same date queue up instead of racing each other's inserts
             # (the unique source keys would keep each credit once even without it).
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, day.toordinal()])
+            # The night's sorts and groupings (by volunteer: ~120,000 rows of a county)
+            # in memory rather than spilled to temporary files; this transaction only.
+            cur.execute("SET LOCAL work_mem = '64MB'")
             step(1)
             figures = _write_ledger_postgresql(cur, params, step)
             _write_records_postgresql(cur, params, step)
