@@ -7,6 +7,7 @@ not a process. Sizes come from the environment:
     WEB_THREADS   threads each       4
     WEB_TIMEOUT   seconds a request may take before its worker is restarted   60
     WEB_BIND      listen address     0.0.0.0:8000
+    WEB_MAX_REQUESTS  requests a worker serves before it is recycled   2000 (0: never)
 
 Requests are logged by the portal itself, one line each with its request id
 (practice_portal/requestlog.py), so gunicorn's access log is off.
@@ -29,5 +30,5 @@ loglevel = os.environ.get("WEB_LOG_LEVEL", "info")
 # Worker heartbeat files in memory, not on the container's overlay disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Recycle workers now and then so a slow leak never grows without bound.
-max_requests = 2000
-max_requests_jitter = 200
+max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "2000"))
+max_requests_jitter = max_requests // 10
