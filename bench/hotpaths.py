@@ -362,6 +362,11 @@ def cases(fx: dict[str, dict[str, Any]]) -> list[tuple[str, str, dict[str, str]]
         lambda f: f"/api/v1/volunteers/?q={q(f['name_term_short'])}",
     )
     both(
+        "roster, search by a two-character name, first page of 1",
+        "county",
+        lambda f: f"/api/v1/volunteers/?q={q(f['name_term_short'])}&page_size=1",
+    )
+    both(
         "roster, search by mobile", "county", lambda f: f"/api/v1/volunteers/?q={f['mobile_term']}"
     )
     both("my tasks", "volunteer", "/orders/tasks/")
