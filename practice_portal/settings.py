@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.volunteers",
     "apps.orders",
+    "apps.activities",
     "apps.points",
     "apps.reports",
 ]

@@ -1,0 +1,232 @@
+"""API shapes for themes, activities and sign-ups. Input serializers only parse and
+type-check; every rule is in ``services``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.core.params import MAX_ID
+from apps.core.serializers import FastReadMixin
+from apps.sites.serializers import SiteBriefSerializer
+from apps.volunteers.models import ServiceCategory
+
+from .models import (
+    MAX_FIXED_POINTS,
+    MAX_RESIDENT_LIMIT,
+    MAX_SLOTS_PER_ROLE,
+    Activity,
+    ActivityEvent,
+    ActivityRole,
+    MonthlyTheme,
+    PointsMode,
+    Signup,
+)
+from .timeline import event_text
+
+
+def _id(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+# --- themes -----------------------------------------------------------------------------------
+class ThemeSerializer(FastReadMixin, serializers.ModelSerializer[MonthlyTheme]):
+    site = SiteBriefSerializer(read_only=True)
+
+    class Meta:
+        model = MonthlyTheme
+        fields = ["id", "site", "year", "month", "title", "guidance", "updated_at"]
+
+
+class ThemeWriteSerializer(serializers.Serializer[Any]):
+    site = _id(required=False, help_text="县级中心编号（只管理一个县时可省略）")
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    month = serializers.IntegerField(min_value=1, max_value=12)
+    title = serializers.CharField(max_length=100)
+    guidance = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class ThemeBriefSerializer(FastReadMixin, serializers.ModelSerializer[MonthlyTheme]):
+    class Meta:
+        model = MonthlyTheme
+        fields = ["id", "year", "month", "title"]
+
+
+# --- activities -------------------------------------------------------------------------------
+class RoleSerializer(FastReadMixin, serializers.ModelSerializer[ActivityRole]):
+    taken = serializers.IntegerField(read_only=True, help_text="已占用名额（含待审核）")
+    waiting = serializers.IntegerField(read_only=True, help_text="候补人数")
+
+    class Meta:
+        model = ActivityRole
+        fields = ["id", "name", "slots", "skill", "taken", "waiting"]
+
+
+class ActivitySerializer(FastReadMixin, serializers.ModelSerializer[Activity]):
+    site = SiteBriefSerializer(read_only=True)
+    theme = ThemeBriefSerializer(read_only=True, allow_null=True)
+    roles = RoleSerializer(many=True, read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "site",
+            "title",
+            "theme",
+            "category",
+            "description",
+            "address",
+            "latitude",
+            "longitude",
+            "starts_at",
+            "ends_at",
+            "signup_deadline",
+            "residents_allowed",
+            "resident_limit",
+            "needs_approval",
+            "points_mode",
+            "points_per_hour",
+            "fixed_points",
+            "status",
+            "status_display",
+            "published_at",
+            "closed_at",
+            "close_reason",
+            "roles",
+        ]
+
+
+class SignupSerializer(FastReadMixin, serializers.ModelSerializer[Signup]):
+    volunteer_name = serializers.CharField(source="volunteer.real_name", read_only=True)
+    role_name = serializers.CharField(source="role.name", read_only=True)
+
+    class Meta:
+        model = Signup
+        fields = [
+            "id",
+            "activity",
+            "role",
+            "role_name",
+            "volunteer",
+            "volunteer_name",
+            "status",
+            "queued_at",
+            "decided_at",
+            "overlap_confirmed",
+            "checked_in_at",
+            "checked_out_at",
+            "attendance",
+            "confirmed_hours",
+            "points",
+        ]
+
+
+class ActivityDetailSerializer(ActivitySerializer):
+    my_signup = SignupSerializer(read_only=True, allow_null=True, help_text="我的报名（志愿者）")
+    resident_registered = serializers.BooleanField(read_only=True, help_text="我已报名参加（群众）")
+    residents_taken = serializers.IntegerField(read_only=True)
+
+    class Meta(ActivitySerializer.Meta):
+        fields = [
+            *ActivitySerializer.Meta.fields,
+            "my_signup",
+            "resident_registered",
+            "residents_taken",
+        ]
+
+
+class RoleWriteSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=50)
+    slots = serializers.IntegerField(min_value=1, max_value=MAX_SLOTS_PER_ROLE)
+    skill = serializers.ChoiceField(choices=ServiceCategory.choices, required=False, allow_blank=True)
+
+
+class ActivityWriteSerializer(serializers.Serializer[Any]):
+    site = _id(help_text="主办阵地编号")
+    title = serializers.CharField(max_length=100)
+    theme = _id(required=False, allow_null=True, help_text="开始当月的县级月度主题")
+    category = serializers.ChoiceField(choices=ServiceCategory.choices)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=200)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        required=False,
+        allow_null=True,
+    )
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    signup_deadline = serializers.DateTimeField(required=False, help_text="默认为开始时间")
+    residents_allowed = serializers.BooleanField(required=False, default=False)
+    resident_limit = serializers.IntegerField(
+        min_value=0, max_value=MAX_RESIDENT_LIMIT, required=False, default=0
+    )
+    needs_approval = serializers.BooleanField(required=False, default=False)
+    points_mode = serializers.ChoiceField(
+        choices=PointsMode.choices, required=False, default=PointsMode.PER_HOUR
+    )
+    points_per_hour = serializers.IntegerField(min_value=0, max_value=100, required=False, default=10)
+    fixed_points = serializers.IntegerField(
+        min_value=0, max_value=MAX_FIXED_POINTS, required=False, default=0
+    )
+    roles = RoleWriteSerializer(many=True, allow_empty=False, max_length=20)
+
+
+class ActivityUpdateSerializer(ActivityWriteSerializer):
+    site = None  # type: ignore[assignment]  # an activity stays where it was organised
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class CoverSerializer(serializers.Serializer[Any]):
+    cover = serializers.ImageField()
+
+
+class ReasonSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=500)
+
+
+class OptionalReasonSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class SignupWriteSerializer(serializers.Serializer[Any]):
+    role = _id(required=False, help_text="岗位编号（省略时为第一个岗位）")
+    confirm_overlap = serializers.BooleanField(
+        required=False, default=False, help_text="已知晓与其他活动或订单时间冲突，仍要报名"
+    )
+
+
+class InviteSerializer(serializers.Serializer[Any]):
+    role = _id(required=False)
+    volunteers = serializers.ListField(child=_id(), required=False, max_length=200)
+    team = _id(required=False, help_text="邀请整支服务队")
+
+
+class InviteAnswerSerializer(serializers.Serializer[Any]):
+    accept = serializers.BooleanField()
+    confirm_overlap = serializers.BooleanField(required=False, default=False)
+
+
+class EventSerializer(FastReadMixin, serializers.ModelSerializer[ActivityEvent]):
+    text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ActivityEvent
+        fields = ["id", "action", "from_status", "to_status", "code", "text", "created_at"]
+
+    def get_text(self, event: ActivityEvent) -> str:
+        return event_text(event)
+
+
+class RegistrationResultSerializer(serializers.Serializer[Any]):
+    status = serializers.CharField()
+    residents_taken = serializers.IntegerField()
+    resident_limit = serializers.IntegerField()

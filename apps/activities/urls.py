@@ -1,0 +1,24 @@
+from django.urls import path
+
+from . import views
+
+app_name = "activities"
+
+urlpatterns = [
+    path("", views.activity_list, name="list"),
+    path("mine/", views.my_activities, name="mine"),
+    path("new/", views.activity_create, name="create"),
+    path("themes/", views.theme_calendar, name="themes"),
+    path("<int:pk>/", views.activity_detail, name="detail"),
+    path("<int:pk>/edit/", views.activity_edit, name="edit"),
+    path("<int:pk>/cover/", views.cover, name="cover"),
+    path("<int:pk>/cover/thumb/", views.cover, {"variant": "thumb"}, name="cover_thumb"),
+    path("<int:pk>/signup/", views.signup, name="signup"),
+    path("<int:pk>/invite/", views.invite, name="invite"),
+    path(
+        "<int:pk>/signups/<int:signup_id>/<slug:decision>/",
+        views.signup_decide,
+        name="signup_decide",
+    ),
+    path("<int:pk>/<slug:action>/", views.activity_action, name="action"),
+]
