@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -17,23 +18,32 @@ from rest_framework.response import Response
 
 from apps.accounts.actors import signed_in
 from apps.core.api import NUMERIC_ID
-from apps.core.errors import PermissionDeniedError
+from apps.core.errors import ConflictError, PermissionDeniedError
 from apps.core.params import DateParam, IdParam, TextParam
 from apps.core.wording import list_text
 from apps.sites.models import Site
+from apps.sites.scoping import can_manage_site
 from apps.volunteers.models import ServiceCategory
 
-from . import selectors, services
+from . import checkin_views, selectors, services
 from .models import ActivityStatus, MonthlyTheme, Registration, RegistrationStatus, Signup
 from .serializers import (
     ActivityDetailSerializer,
     ActivitySerializer,
     ActivityUpdateSerializer,
     ActivityWriteSerializer,
+    AttendanceSerializer,
+    CheckinCodeQuerySerializer,
+    CheckinCodeSerializer,
+    CheckinSerializer,
+    ConfirmAttendanceSerializer,
+    ConfirmResultSerializer,
+    CorrectAttendanceSerializer,
     CoverSerializer,
     EventSerializer,
     InviteAnswerSerializer,
     InviteSerializer,
+    MarkAttendanceSerializer,
     OptionalReasonSerializer,
     ReasonSerializer,
     RegistrationResultSerializer,
@@ -78,7 +88,9 @@ class ThemeViewSet(viewsets.GenericViewSet[MonthlyTheme]):
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(ThemeSerializer(page, many=True).data)
 
-    @extend_schema(request=ThemeWriteSerializer, responses={201: ThemeSerializer, 200: ThemeSerializer})
+    @extend_schema(
+        request=ThemeWriteSerializer, responses={201: ThemeSerializer, 200: ThemeSerializer}
+    )
     def create(self, request: Request) -> Response:
         data = ThemeWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -128,7 +140,7 @@ class ActivityViewSet(viewsets.GenericViewSet[Any]):
         activity = selectors.access_activity(request.user, activity_id)
         activity.my_signup = selectors.my_signup(activity, request.user)  # type: ignore[attr-defined]
         activity.resident_registered = Registration.objects.filter(  # type: ignore[attr-defined]
-            activity=activity, user_id=request.user.pk, status=RegistrationStatus.REGISTERED
+            activity=activity, user_id=signed_in(request).pk, status=RegistrationStatus.REGISTERED
         ).exists()
         activity.residents_taken = services.registration_counts(activity)["taken"]  # type: ignore[attr-defined]
         return Response(ActivityDetailSerializer(activity).data, status=code)
@@ -328,7 +340,10 @@ class ActivityViewSet(viewsets.GenericViewSet[Any]):
         return Response(SignupSerializer(signup).data)
 
     # --- residents ------------------------------------------------------------------------
-    @extend_schema(request=None, responses={201: RegistrationResultSerializer, 200: RegistrationResultSerializer})
+    @extend_schema(
+        request=None,
+        responses={201: RegistrationResultSerializer, 200: RegistrationResultSerializer},
+    )
     @action(detail=True, methods=["post"])
     def register(self, request: Request, pk: str) -> Response:
         """A resident registers to attend (where the activity allows it, within its limit)."""
@@ -342,6 +357,109 @@ class ActivityViewSet(viewsets.GenericViewSet[Any]):
     def unregister(self, request: Request, pk: str) -> Response:
         registration = services.registration_cancel(actor=signed_in(request), activity_id=pk)
         return _registration(registration, 200)
+
+    # --- presence -------------------------------------------------------------------------
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", enum=["in", "out"], description="签到或签退码")],
+        responses=CheckinCodeSerializer,
+    )
+    @action(detail=True, methods=["get"], url_path="checkin-code", url_name="checkin-code")
+    def checkin_code(self, request: Request, pk: str) -> Response:
+        """The current rotating code (organisers only): show it on a screen and fetch a
+        new one every ``refresh_seconds``; outside the activity's time 409 ``outside_time``."""
+        query = CheckinCodeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        activity = selectors.access_activity(request.user, pk)
+        _organiser(request, activity)
+        code = checkin_views.current_code(request, activity, query.validated_data["kind"])
+        if code is None:
+            raise ConflictError(gettext("不在活动时间内，没有签到码。"), code="outside_time")
+        return Response(code)
+
+    @extend_schema(request=CheckinSerializer, responses=AttendanceSerializer)
+    @action(detail=True, methods=["post"])
+    def checkin(self, request: Request, pk: str) -> Response:
+        """Check in with the scanned code (idempotent: a second scan changes nothing)."""
+        data = CheckinSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signup = services.attendance_check_in(
+            actor=signed_in(request), activity_id=pk, **data.validated_data
+        )
+        return Response(AttendanceSerializer(signup).data)
+
+    @extend_schema(request=CheckinSerializer, responses=AttendanceSerializer)
+    @action(detail=True, methods=["post"])
+    def checkout(self, request: Request, pk: str) -> Response:
+        data = CheckinSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signup = services.attendance_check_out(
+            actor=signed_in(request), activity_id=pk, **data.validated_data
+        )
+        return Response(AttendanceSerializer(signup).data)
+
+    @extend_schema(responses=AttendanceSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def attendance(self, request: Request, pk: str) -> Response:
+        """The attendance sheet (organisers only)."""
+        activity = selectors.access_activity(request.user, pk)
+        _organiser(request, activity)
+        page = self.paginate_queryset(selectors.attendance_rows(activity))
+        return self.get_paginated_response(AttendanceSerializer(page, many=True).data)
+
+    @extend_schema(request=MarkAttendanceSerializer, responses=AttendanceSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"signups/(?P<signup_id>[0-9]{1,19})/mark",
+        url_name="signup-mark",
+    )
+    def signup_mark(self, request: Request, pk: str, signup_id: str) -> Response:
+        """Staff mark a volunteer present by hand (with a reason, in the event log)."""
+        data = MarkAttendanceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signup = services.attendance_mark(
+            actor=signed_in(request),
+            activity_id=pk,
+            signup_id=signup_id,
+            checked_in_at=data.validated_data["checked_in_at"],
+            checked_out_at=data.validated_data.get("checked_out_at"),
+            reason=data.validated_data["reason"],
+        )
+        return Response(AttendanceSerializer(signup).data)
+
+    @extend_schema(request=ConfirmAttendanceSerializer, responses=ConfirmResultSerializer)
+    @action(
+        detail=True, methods=["post"], url_path="attendance/confirm", url_name="attendance-confirm"
+    )
+    def attendance_confirm(self, request: Request, pk: str) -> Response:
+        """Confirm the attendance of a finished activity in bulk (no-shows recorded)."""
+        data = ConfirmAttendanceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        counts = services.attendance_confirm(
+            actor=signed_in(request), activity_id=pk, signup_ids=data.validated_data.get("signups")
+        )
+        return Response(counts)
+
+    @extend_schema(request=CorrectAttendanceSerializer, responses=AttendanceSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"signups/(?P<signup_id>[0-9]{1,19})/correct",
+        url_name="signup-correct",
+    )
+    def signup_correct(self, request: Request, pk: str, signup_id: str) -> Response:
+        """Correct one person's confirmed hours, or record a no-show, with a reason."""
+        data = CorrectAttendanceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signup = services.attendance_correct(
+            actor=signed_in(request),
+            activity_id=pk,
+            signup_id=signup_id,
+            attended=data.validated_data["attended"],
+            hours=data.validated_data.get("hours"),
+            reason=data.validated_data["reason"],
+        )
+        return Response(AttendanceSerializer(signup).data)
 
 
 def _registration(registration: Registration, code: int) -> Response:
@@ -357,7 +475,8 @@ def _registration(registration: Registration, code: int) -> Response:
 
 
 def _organiser(request: Request, activity: Any) -> None:
-    from apps.sites.scoping import can_manage_site
 
     if not can_manage_site(request.user, activity.site):
-        raise PermissionDeniedError("只有主办阵地及其上级的工作人员可以查看。", code="not_organiser")
+        raise PermissionDeniedError(
+            "只有主办阵地及其上级的工作人员可以查看。", code="not_organiser"
+        )

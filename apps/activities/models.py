@@ -90,9 +90,7 @@ class Activity(models.Model):
     category = models.CharField(_("服务类别"), max_length=20, choices=ServiceCategory.choices)
     description = models.TextField(_("活动内容"), blank=True)
     address = models.CharField(_("活动地点"), max_length=200)
-    latitude = models.DecimalField(
-        _("纬度"), max_digits=9, decimal_places=6, null=True, blank=True
-    )
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(
         _("经度"), max_digits=9, decimal_places=6, null=True, blank=True
     )

@@ -73,7 +73,9 @@ def signup_invited_notify(activity: Activity, signup: Signup) -> None:
     )
 
 
-def signup_status_notify(activity: Activity, signup: Signup, *, kind: str, reason: str = "") -> None:
+def signup_status_notify(
+    activity: Activity, signup: Signup, *, kind: str, reason: str = ""
+) -> None:
     """``kind``: activity_promoted (off the waiting list), activity_approved, activity_refused."""
     notify(
         users=[signup.volunteer.user_id],

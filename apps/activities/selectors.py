@@ -7,7 +7,8 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext
 
 from apps.accounts.models import User
@@ -60,9 +61,7 @@ def activity_list(
         managed = managed_paths(fetched_by)
         own = user_site_paths(fetched_by)
         ancestors = _ancestor_ids(own)
-        visible = path_q(managed, "site") | (
-            Q(site_id__in=ancestors) & ~Q(status=S.DRAFT)
-        )
+        visible = path_q(managed, "site") | (Q(site_id__in=ancestors) & ~Q(status=S.DRAFT))
         if filters.get("managed"):
             visible = path_q(managed, "site")
         qs = qs.filter(visible)
@@ -107,7 +106,7 @@ def signups_of(activity: Activity) -> QuerySet[Signup]:
 
 
 def my_signup(activity: Activity, user: User | AnonymousUser) -> Signup | None:
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or user.pk is None:
         return None
     return (
         Signup.objects.select_related("role")
@@ -119,9 +118,7 @@ def my_signup(activity: Activity, user: User | AnonymousUser) -> Signup | None:
 def waitlist_position(signup: Signup) -> int:
     """1 for the first on the role's waiting list."""
     return (
-        Signup.objects.filter(
-            role_id=signup.role_id, status=SignupStatus.WAITLISTED
-        )
+        Signup.objects.filter(role_id=signup.role_id, status=SignupStatus.WAITLISTED)
         .filter(Q(queued_at__lt=signup.queued_at) | Q(queued_at=signup.queued_at, id__lt=signup.pk))
         .count()
         + 1
@@ -129,8 +126,10 @@ def waitlist_position(signup: Signup) -> int:
 
 
 def events_of(activity: Activity) -> QuerySet[ActivityEvent]:
-    return ActivityEvent.objects.filter(activity=activity).select_related("actor").order_by(
-        "created_at", "id"
+    return (
+        ActivityEvent.objects.filter(activity=activity)
+        .select_related("actor")
+        .order_by("created_at", "id")
     )
 
 
@@ -165,3 +164,71 @@ def theme_for_month(site: Site, moment: dt.datetime) -> MonthlyTheme | None:
     return MonthlyTheme.objects.filter(
         site_id=site.ancestor_ids()[0], year=local.year, month=local.month
     ).first()
+
+
+# --- attendance -------------------------------------------------------------------------------
+def attendance_rows(activity: Activity) -> QuerySet[Signup]:
+    """The organisers' attendance sheet: everyone holding a place, by role."""
+    return (
+        Signup.objects.filter(activity=activity, status=SignupStatus.CONFIRMED)
+        .select_related("volunteer", "role")
+        .order_by("role__position", "role_id", "queued_at", "id")
+    )
+
+
+SETTLEMENT_COLUMNS = (
+    "signup_id",
+    "source_key",
+    "volunteer_id",
+    "user_id",
+    "activity_id",
+    "site_id",
+    "title",
+    "starts_at",
+    "hours",
+    "points",
+    "confirmed_at",
+)
+
+
+_SOURCE_KEY = {
+    "source_key": Concat(
+        Value("activity:"),
+        Cast("activity_id", CharField()),
+        Value(":signup:"),
+        Cast("id", CharField()),
+        output_field=CharField(),
+    )
+}
+
+
+def confirmed_attendance_for_settlement(
+    *, confirmed_before: dt.datetime | None = None
+) -> QuerySet[Signup, dict[str, Any]]:
+    """Confirmed attendance not yet credited, for the points settlement: one dict per
+    sign-up with ``SETTLEMENT_COLUMNS`` — ``source_key`` (``activity:<id>:signup:<id>``,
+    the ledger's idempotency key), the volunteer and their user, the organising site
+    (whose account pays), the activity's title and start (the service day), the
+    confirmed ``hours`` and ``points``. No-shows and zero-point rows are left out.
+    Ordered by confirmation time; read it in chunks (``.iterator()``) and, once the
+    ledger holds them, mark them with ``services.attendance_mark_credited``."""
+    qs = Signup.objects.filter(
+        attendance="confirmed", credited_at__isnull=True, status=SignupStatus.CONFIRMED
+    )
+    if confirmed_before is not None:
+        qs = qs.filter(attendance_confirmed_at__lt=confirmed_before)
+    return (
+        qs.annotate(
+            signup_id=F("id"),
+            user_id=F("volunteer__user_id"),
+            site_id=F("activity__site_id"),
+            title=F("activity__title"),
+            starts_at=F("activity__starts_at"),
+            hours=F("confirmed_hours"),
+            confirmed_at=F("attendance_confirmed_at"),
+        )
+        .order_by("attendance_confirmed_at", "id")
+        # ``source_key`` is also the model's property of the same value: set in
+        # ``values`` so the column is computed in SQL and names no model attribute.
+        .values(*(c for c in SETTLEMENT_COLUMNS if c != "source_key"), **_SOURCE_KEY)
+    )

@@ -124,6 +124,20 @@ class SignupSerializer(FastReadMixin, serializers.ModelSerializer[Signup]):
         ]
 
 
+class AttendanceSerializer(SignupSerializer):
+    class Meta(SignupSerializer.Meta):
+        fields = [
+            *SignupSerializer.Meta.fields,
+            "checkin_distance_m",
+            "checkin_far",
+            "checkout_distance_m",
+            "checkout_far",
+            "marked_by_staff",
+            "attendance_confirmed_at",
+            "credited_at",
+        ]
+
+
 class ActivityDetailSerializer(ActivitySerializer):
     my_signup = SignupSerializer(read_only=True, allow_null=True, help_text="我的报名（志愿者）")
     resident_registered = serializers.BooleanField(read_only=True, help_text="我已报名参加（群众）")
@@ -141,7 +155,9 @@ class ActivityDetailSerializer(ActivitySerializer):
 class RoleWriteSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=50)
     slots = serializers.IntegerField(min_value=1, max_value=MAX_SLOTS_PER_ROLE)
-    skill = serializers.ChoiceField(choices=ServiceCategory.choices, required=False, allow_blank=True)
+    skill = serializers.ChoiceField(
+        choices=ServiceCategory.choices, required=False, allow_blank=True
+    )
 
 
 class ActivityWriteSerializer(serializers.Serializer[Any]):
@@ -173,11 +189,13 @@ class ActivityWriteSerializer(serializers.Serializer[Any]):
     points_mode = serializers.ChoiceField(
         choices=PointsMode.choices, required=False, default=PointsMode.PER_HOUR
     )
-    points_per_hour = serializers.IntegerField(min_value=0, max_value=100, required=False, default=10)
+    points_per_hour = serializers.IntegerField(
+        min_value=0, max_value=100, required=False, default=10
+    )
     fixed_points = serializers.IntegerField(
         min_value=0, max_value=MAX_FIXED_POINTS, required=False, default=0
     )
-    roles = RoleWriteSerializer(many=True, allow_empty=False, max_length=20)
+    roles = RoleWriteSerializer(many=True, allow_empty=False, max_length=20)  # type: ignore[call-arg]
 
 
 class ActivityUpdateSerializer(ActivityWriteSerializer):
@@ -230,3 +248,57 @@ class RegistrationResultSerializer(serializers.Serializer[Any]):
     status = serializers.CharField()
     residents_taken = serializers.IntegerField()
     resident_limit = serializers.IntegerField()
+
+
+class CheckinCodeSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=["in", "out"])
+    token = serializers.CharField()
+    url = serializers.CharField(help_text="二维码内容：志愿者扫码打开的签到页")
+    valid_until = serializers.DateTimeField(help_text="此码最晚有效时间（约 60 秒）")
+    refresh_seconds = serializers.IntegerField()
+    png = serializers.CharField(help_text="二维码 PNG（data URI）")
+
+
+class CheckinCodeQuerySerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=["in", "out"], required=False, default="in")
+
+
+class CheckinSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(max_length=60)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        required=False,
+        allow_null=True,
+    )
+
+
+class MarkAttendanceSerializer(serializers.Serializer[Any]):
+    checked_in_at = serializers.DateTimeField()
+    checked_out_at = serializers.DateTimeField(required=False, allow_null=True)
+    reason = serializers.CharField(max_length=300)
+
+
+class ConfirmAttendanceSerializer(serializers.Serializer[Any]):
+    signups = serializers.ListField(
+        child=_id(), required=False, max_length=1000, help_text="只确认这些报名（默认全部）"
+    )
+
+
+class ConfirmResultSerializer(serializers.Serializer[Any]):
+    confirmed = serializers.IntegerField()
+    no_show = serializers.IntegerField()
+    open = serializers.IntegerField(help_text="已签到未签退、需逐人更正的人数")
+
+
+class CorrectAttendanceSerializer(serializers.Serializer[Any]):
+    attended = serializers.BooleanField()
+    hours = serializers.DecimalField(
+        max_digits=4, decimal_places=1, min_value=0, max_value=24, required=False
+    )
+    reason = serializers.CharField(max_length=300)

@@ -23,6 +23,15 @@ EVENT_TEXTS: dict[str, str] = {
     "invite_declined": gettext_noop("%(name)s 谢绝邀请（%(role)s）"),
     "resident_registered": gettext_noop("群众报名参加（%(count)s/%(limit)s）"),
     "resident_unregistered": gettext_noop("群众取消参加"),
+    "checked_in": gettext_noop("%(name)s 扫码签到"),
+    "checked_in_far": gettext_noop("%(name)s 扫码签到（距活动地点 %(metres)s 米，超出范围）"),
+    "checked_out": gettext_noop("%(name)s 扫码签退，%(hours)s 小时"),
+    "attendance_marked": gettext_noop("工作人员为 %(name)s 补记签到，%(hours)s 小时"),
+    "attendance_confirmed": gettext_noop(
+        "确认出勤：%(confirmed)s 人到场，%(no_show)s 人缺席，%(open)s 人未签退待更正"
+    ),
+    "attendance_corrected": gettext_noop("更正 %(name)s 的出勤为 %(hours)s 小时"),
+    "attendance_no_show": gettext_noop("更正 %(name)s 为缺席"),
 }
 WITH_NOTE = gettext_noop("%(text)s：%(note)s")
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import checkin_views, views
 
 app_name = "activities"
 
@@ -13,6 +13,14 @@ urlpatterns = [
     path("<int:pk>/edit/", views.activity_edit, name="edit"),
     path("<int:pk>/cover/", views.cover, name="cover"),
     path("<int:pk>/cover/thumb/", views.cover, {"variant": "thumb"}, name="cover_thumb"),
+    path("<int:pk>/qr/<slug:kind>/", checkin_views.qr_screen, name="qr"),
+    path("<int:pk>/scan/<slug:kind>/", checkin_views.scan, name="scan"),
+    path("<int:pk>/attendance/", checkin_views.attendance_sheet, name="attendance"),
+    path(
+        "<int:pk>/attendance/<slug:action>/",
+        checkin_views.attendance_action,
+        name="attendance_action",
+    ),
     path("<int:pk>/signup/", views.signup, name="signup"),
     path("<int:pk>/invite/", views.invite, name="invite"),
     path(

@@ -30,8 +30,8 @@ from . import selectors, services
 from .api import ActivityFilterSerializer
 from .forms import ActivityForm, InviteForm, ReasonForm, SignupForm, ThemeForm
 from .models import Activity, ActivityStatus, Registration, RegistrationStatus, SignupStatus
-from .timeline import event_text
 from .services.workflow import ACTION_LABELS
+from .timeline import event_text
 
 STATUS_CLASS = {
     ActivityStatus.DRAFT: "status-warn",
@@ -49,9 +49,9 @@ def _access(request: HttpRequest, pk: int) -> Activity:
 
 
 def _manageable_sites(request: HttpRequest) -> Any:
-    return scope_queryset(Site.objects.filter(is_active=True), request.user, site_field="").order_by(
-        "path"
-    )
+    return scope_queryset(
+        Site.objects.filter(is_active=True), request.user, site_field=""
+    ).order_by("path")
 
 
 # --- lists ------------------------------------------------------------------------------------
@@ -137,7 +137,11 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     for key in ("starts_at", "ends_at", "signup_deadline"):
         initial[key] = timezone.localtime(initial[key])
     for i, role in enumerate(activity.roles.all(), start=1):
-        initial |= {f"role{i}_name": role.name, f"role{i}_slots": role.slots, f"role{i}_skill": role.skill}
+        initial |= {
+            f"role{i}_name": role.name,
+            f"role{i}_slots": role.slots,
+            f"role{i}_skill": role.skill,
+        }
     form = ActivityForm(
         request.POST or None, request.FILES or None, initial=initial, themes=_form_themes(request)
     )
@@ -169,7 +173,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roles = list(activity.roles.all())
     context: dict[str, Any] = {
         "activity": activity,
-        "status_class": STATUS_CLASS.get(activity.status, ""),
+        "status_class": STATUS_CLASS.get(ActivityStatus(activity.status), ""),
         "organiser": organiser,
         "mine": mine,
         "roles": roles,
@@ -195,7 +199,9 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         teams = Team.objects.filter(
             is_active=True, site__path__startswith=activity.site.path
         ).order_by("name")[:100]
-        context["invite_form"] = InviteForm(roles=roles, teams=[t for t in teams if can_manage_site(user, t.site)])
+        context["invite_form"] = InviteForm(
+            roles=roles, teams=[t for t in teams if can_manage_site(user, t.site)]
+        )
         context["cancel_form"] = ReasonForm()
     return render(request, "activities/detail.html", context)
 
@@ -220,11 +226,26 @@ def _run(request: HttpRequest, pk: int, fn: Callable[[], Any], done: str) -> Htt
 def activity_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     actor = signed_in(request)
     moves: dict[str, tuple[Callable[[], Any], str]] = {
-        "publish": (lambda: services.activity_publish(actor=actor, activity_id=pk), _("活动已发布，志愿者可以报名了。")),
-        "finish": (lambda: services.activity_finish(actor=actor, activity_id=pk), _("活动已结束。")),
-        "withdraw": (lambda: services.signup_withdraw(actor=actor, activity_id=pk), _("您已退出报名。")),
-        "register": (lambda: services.registration_create(actor=actor, activity_id=pk), _("报名成功，请按时参加。")),
-        "unregister": (lambda: services.registration_cancel(actor=actor, activity_id=pk), _("已取消参加。")),
+        "publish": (
+            lambda: services.activity_publish(actor=actor, activity_id=pk),
+            _("活动已发布，志愿者可以报名了。"),
+        ),
+        "finish": (
+            lambda: services.activity_finish(actor=actor, activity_id=pk),
+            _("活动已结束。"),
+        ),
+        "withdraw": (
+            lambda: services.signup_withdraw(actor=actor, activity_id=pk),
+            _("您已退出报名。"),
+        ),
+        "register": (
+            lambda: services.registration_create(actor=actor, activity_id=pk),
+            _("报名成功，请按时参加。"),
+        ),
+        "unregister": (
+            lambda: services.registration_cancel(actor=actor, activity_id=pk),
+            _("已取消参加。"),
+        ),
         "decline-invite": (
             lambda: services.invite_answer(actor=actor, activity_id=pk, accept=False),
             _("已谢绝邀请。"),
@@ -340,8 +361,11 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
 
     def run() -> None:
         invited = services.signup_invite(
-            actor=actor, activity_id=pk, role_id=form.cleaned_data["role"],
-            volunteer_ids=ids, team_id=team,
+            actor=actor,
+            activity_id=pk,
+            role_id=form.cleaned_data["role"],
+            volunteer_ids=ids,
+            team_id=team,
         )
         messages.info(request, _("已邀请 %(n)s 人。") % {"n": len(invited)})
 
@@ -381,7 +405,10 @@ def theme_calendar(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 services.theme_set(
-                    actor=actor, year=year, month=month, site_id=county.pk if county else None,
+                    actor=actor,
+                    year=year,
+                    month=month,
+                    site_id=county.pk if county else None,
                     **form.cleaned_data,
                 )
             except (ValidationError, DomainError) as exc:

@@ -51,7 +51,12 @@ def test_create_publish_signup(cast: Any, tree: Any, api_as: Any, vol1: Any) -> 
     listed = staff.get(f"/api/v1/activities/{activity_id}/signups/").json()
     assert [s["volunteer_name"] for s in listed["results"]] == ["张丽"]
     assert volunteer.get(f"/api/v1/activities/{activity_id}/signups/").status_code == 403
-    assert volunteer.post(f"/api/v1/activities/{activity_id}/withdraw/", {}, format="json").json()["status"] == "withdrawn"
+    assert (
+        volunteer.post(f"/api/v1/activities/{activity_id}/withdraw/", {}, format="json").json()[
+            "status"
+        ]
+        == "withdrawn"
+    )
     events = staff.get(f"/api/v1/activities/{activity_id}/events/").json()["results"]
     assert [e["code"] for e in events][-2:] == ["signed_up", "withdrawn"]
     assert events[-1]["text"] == "张丽 退出引导员"
@@ -74,15 +79,21 @@ def test_overlap_answers_409_until_confirmed(cast: Any, tree: Any, api_as: Any, 
     staff = api_as(cast.village1)
     ids = []
     for title in ("上午活动", "同时段活动"):
-        made = staff.post("/api/v1/activities/", _body(tree.village1.pk, title=title), format="json")
+        made = staff.post(
+            "/api/v1/activities/", _body(tree.village1.pk, title=title), format="json"
+        )
         staff.post(f"/api/v1/activities/{made.json()['id']}/publish/")
         ids.append(made.json()["id"])
     volunteer = api_as(cast.vol1)
-    assert volunteer.post(f"/api/v1/activities/{ids[0]}/signup/", {}, format="json").status_code == 201
+    assert (
+        volunteer.post(f"/api/v1/activities/{ids[0]}/signup/", {}, format="json").status_code == 201
+    )
     clash = volunteer.post(f"/api/v1/activities/{ids[1]}/signup/", {}, format="json")
     assert clash.status_code == 409 and clash.json()["code"] == "overlap"
     assert clash.json()["errors"]["overlaps"]
-    ok = volunteer.post(f"/api/v1/activities/{ids[1]}/signup/", {"confirm_overlap": True}, format="json")
+    ok = volunteer.post(
+        f"/api/v1/activities/{ids[1]}/signup/", {"confirm_overlap": True}, format="json"
+    )
     assert ok.status_code == 201 and ok.json()["overlap_confirmed"] is True
 
 

@@ -45,7 +45,9 @@ def test_staff_drafts_and_publishes_through_the_pages(cast: Any, tree: Any, logi
     assert activity.status == "published"
 
 
-def test_volunteer_signs_up_and_confirms_an_overlap(cast: Any, tree: Any, login_as: Any, vol1: Any) -> None:
+def test_volunteer_signs_up_and_confirms_an_overlap(
+    cast: Any, tree: Any, login_as: Any, vol1: Any
+) -> None:
     first = make_activity(cast.village1, tree.village1, title="第一场")
     second = make_activity(cast.village1, tree.village1, title="第二场")
     client = login_as(cast.vol1)
@@ -68,9 +70,13 @@ def test_volunteer_signs_up_and_confirms_an_overlap(cast: Any, tree: Any, login_
     assert Signup.objects.get(activity=first).status == "withdrawn"
 
 
-def test_staff_approve_and_refuse_on_the_page(cast: Any, tree: Any, login_as: Any, vol1: Any) -> None:
+def test_staff_approve_and_refuse_on_the_page(
+    cast: Any, tree: Any, login_as: Any, vol1: Any
+) -> None:
     activity = make_activity(cast.village1, tree.village1, needs_approval=True)
-    login_as(cast.vol1).post(f"/activities/{activity.pk}/signup/", {"role": activity.roles.first().pk})
+    login_as(cast.vol1).post(
+        f"/activities/{activity.pk}/signup/", {"role": activity.roles.first().pk}
+    )
     signup = Signup.objects.get()
     assert signup.status == "pending"
     staff = login_as(cast.village1)
@@ -94,12 +100,19 @@ def test_not_yours_pages(cast: Any, tree: Any, login_as: Any) -> None:
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_pages_render_in_both_languages(cast: Any, tree: Any, login_as: Any, language: str, vol1: Any) -> None:
+def test_pages_render_in_both_languages(
+    cast: Any, tree: Any, login_as: Any, language: str, vol1: Any
+) -> None:
     activity = make_activity(cast.village1, tree.village1)
     for user in (cast.village1, cast.vol1, cast.county):
         client = login_as(user)
         client.cookies["django_language"] = language
-        for url in ("/activities/", f"/activities/{activity.pk}/", "/activities/themes/", "/activities/mine/"):
+        for url in (
+            "/activities/",
+            f"/activities/{activity.pk}/",
+            "/activities/themes/",
+            "/activities/mine/",
+        ):
             response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
             assert response.status_code == 200, url
             text = response.content.decode()

@@ -31,7 +31,9 @@ def _count(fn: Any) -> int:
     return len(ctx.captured_queries)
 
 
-def test_list_api_and_page_same_queries_at_1_and_60(cast: Any, tree: Any, api_as: Any, login_as: Any, vol1: Any) -> None:
+def test_list_api_and_page_same_queries_at_1_and_60(
+    cast: Any, tree: Any, api_as: Any, login_as: Any, vol1: Any
+) -> None:
     activity = make_activity(cast.village1, tree.village1)
     from apps.activities import services
 

@@ -32,7 +32,11 @@ def test_every_move_writes_an_event(cast: Any, tree: Any) -> None:
     services.activity_finish(actor=cast.village1, activity_id=activity.pk)
     activity.refresh_from_db()
     assert activity.status == ActivityStatus.FINISHED
-    events = list(ActivityEvent.objects.filter(activity=activity).values_list("action", "from_status", "to_status"))
+    events = list(
+        ActivityEvent.objects.filter(activity=activity).values_list(
+            "action", "from_status", "to_status"
+        )
+    )
     assert events == [
         ("create", "", "draft"),
         ("publish", "draft", "published"),

@@ -32,7 +32,9 @@ def _postgres_only() -> None:
 
 
 @pytest.mark.parametrize("attempt", range(3))
-def test_concurrent_signups_for_the_last_place_never_exceed_it(cast: Any, tree: Any, attempt: int) -> None:
+def test_concurrent_signups_for_the_last_place_never_exceed_it(
+    cast: Any, tree: Any, attempt: int
+) -> None:
     activity = make_activity(cast.village1, tree.village1, roles=[{"name": "引导员", "slots": 2}])
     first = VolunteerFactory(site=tree.village1)
     services.signup_create(actor=first.user, activity_id=activity.pk)  # one place left
@@ -56,16 +58,26 @@ def test_withdrawals_promote_the_line_in_order(cast: Any, tree: Any) -> None:
         services.signup_create(actor=v.user, activity_id=activity.pk)
     line = [VolunteerFactory(site=tree.village1) for _ in range(4)]
     for v in line:  # one after another: their order in line is known
-        assert services.signup_create(actor=v.user, activity_id=activity.pk)[0].status == "waitlisted"
+        assert (
+            services.signup_create(actor=v.user, activity_id=activity.pk)[0].status == "waitlisted"
+        )
     late = [VolunteerFactory(site=tree.village1) for _ in range(3)]
     # Both holders withdraw while three more join the end of the line, all at once.
     results = race(
-        *[(lambda v=v: services.signup_withdraw(actor=v.user, activity_id=activity.pk)) for v in holders],
-        *[(lambda v=v: services.signup_create(actor=v.user, activity_id=activity.pk)) for v in late],
+        *[
+            (lambda v=v: services.signup_withdraw(actor=v.user, activity_id=activity.pk))
+            for v in holders
+        ],
+        *[
+            (lambda v=v: services.signup_create(actor=v.user, activity_id=activity.pk))
+            for v in late
+        ],
     )
     assert not [r for r in results if isinstance(r, Exception)], results
     confirmed = set(
-        Signup.objects.filter(activity=activity, status="confirmed").values_list("volunteer_id", flat=True)
+        Signup.objects.filter(activity=activity, status="confirmed").values_list(
+            "volunteer_id", flat=True
+        )
     )
     assert confirmed == {line[0].pk, line[1].pk}
     waiting = list(

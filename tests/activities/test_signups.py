@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
+from apps.accounts.models import Role
 from apps.activities import services
 from apps.activities.models import Activity, ActivityEvent, Registration, Signup
 from apps.core.errors import ConflictError, NotFoundError, PermissionDeniedError
 from apps.notifications.models import Notification
-from apps.accounts.models import Role
 from apps.sites.scoping import forget_roles
 from apps.volunteers.models import Team, TeamMembership
 from tests.orders.factories import VolunteerFactory
@@ -26,7 +26,9 @@ def _role(activity: Activity, name: str) -> Any:
     return activity.roles.get(name=name)
 
 
-def test_full_role_waitlists_and_promotes_in_order(activity: Activity, volunteers: list[Any]) -> None:
+def test_full_role_waitlists_and_promotes_in_order(
+    activity: Activity, volunteers: list[Any]
+) -> None:
     guide = _role(activity, "引导员")  # 2 places
     a, b, c, d = volunteers
     results = [
@@ -45,12 +47,18 @@ def test_full_role_waitlists_and_promotes_in_order(activity: Activity, volunteer
 
 
 def test_repeat_is_idempotent(activity: Activity, vol1: Any, cast: Any) -> None:
-    first, created = services.signup_create(actor=cast.vol1, activity_id=activity.pk, idempotency_key="k1")
-    again, created_again = services.signup_create(actor=cast.vol1, activity_id=activity.pk, idempotency_key="k1")
+    first, created = services.signup_create(
+        actor=cast.vol1, activity_id=activity.pk, idempotency_key="k1"
+    )
+    again, created_again = services.signup_create(
+        actor=cast.vol1, activity_id=activity.pk, idempotency_key="k1"
+    )
     assert created and not created_again and first.pk == again.pk
     services.signup_withdraw(actor=cast.vol1, activity_id=activity.pk)
     # The same key again (a retried request) does not sign up anew…
-    replay, _ = services.signup_create(actor=cast.vol1, activity_id=activity.pk, idempotency_key="k1")
+    replay, _ = services.signup_create(
+        actor=cast.vol1, activity_id=activity.pk, idempotency_key="k1"
+    )
     assert replay.status == "withdrawn"
     # …a new request does, at the end of the line.
     back, _ = services.signup_create(actor=cast.vol1, activity_id=activity.pk, idempotency_key="k2")
@@ -79,7 +87,9 @@ def test_only_approved_volunteers_in_scope(activity: Activity, cast: Any, tree: 
 
 
 def test_required_skill(cast: Any, tree: Any) -> None:
-    activity = make_activity(cast.village1, tree.village1, roles=[{"name": "义诊", "slots": 2, "skill": "health"}])
+    activity = make_activity(
+        cast.village1, tree.village1, roles=[{"name": "义诊", "slots": 2, "skill": "health"}]
+    )
     plain = VolunteerFactory(site=tree.village1)
     doctor = VolunteerFactory(site=tree.village1, skills=["health"])
     with pytest.raises(ValidationError):
@@ -100,7 +110,9 @@ def test_deadline_closes_signup_and_withdrawal(activity: Activity, vol1: Any, ca
 
 
 def test_approval(cast: Any, tree: Any, volunteers: list[Any]) -> None:
-    activity = make_activity(cast.village1, tree.village1, needs_approval=True, roles=[{"name": "讲解", "slots": 1}])
+    activity = make_activity(
+        cast.village1, tree.village1, needs_approval=True, roles=[{"name": "讲解", "slots": 1}]
+    )
     a, b = volunteers[:2]
     first, _ = services.signup_create(actor=a.user, activity_id=activity.pk)
     second, _ = services.signup_create(actor=b.user, activity_id=activity.pk)
@@ -109,7 +121,9 @@ def test_approval(cast: Any, tree: Any, volunteers: list[Any]) -> None:
         services.signup_approve(actor=b.user, activity_id=activity.pk, signup_id=first.pk)
     with pytest.raises(NotFoundError):
         services.signup_approve(actor=cast.town2, activity_id=activity.pk, signup_id=first.pk)
-    services.signup_refuse(actor=cast.village1, activity_id=activity.pk, signup_id=first.pk, reason="人数已够")
+    services.signup_refuse(
+        actor=cast.village1, activity_id=activity.pk, signup_id=first.pk, reason="人数已够"
+    )
     second.refresh_from_db()
     assert second.status == "pending"  # promoted, still to be approved
     services.signup_approve(actor=cast.town1, activity_id=activity.pk, signup_id=second.pk)
@@ -121,15 +135,21 @@ def test_approval(cast: Any, tree: Any, volunteers: list[Any]) -> None:
         services.signup_approve(actor=cast.village1, activity_id=activity.pk, signup_id=second.pk)
 
 
-def test_invite_a_team_and_answer(activity: Activity, cast: Any, tree: Any, volunteers: list[Any]) -> None:
+def test_invite_a_team_and_answer(
+    activity: Activity, cast: Any, tree: Any, volunteers: list[Any]
+) -> None:
     team = Team.objects.create(site=tree.village1, name="东关环保队", category="environment")
     for v in volunteers[:3]:
         TeamMembership.objects.create(team=team, volunteer=v)
     outsider_team = Team.objects.create(site=tree.village2, name="桃花队", category="other")
     with pytest.raises(NotFoundError):
-        services.signup_invite(actor=cast.village1, activity_id=activity.pk, role_id=None, team_id=outsider_team.pk)
+        services.signup_invite(
+            actor=cast.village1, activity_id=activity.pk, role_id=None, team_id=outsider_team.pk
+        )
     clean = _role(activity, "清扫")
-    invited = services.signup_invite(actor=cast.village1, activity_id=activity.pk, role_id=clean.pk, team_id=team.pk)
+    invited = services.signup_invite(
+        actor=cast.village1, activity_id=activity.pk, role_id=clean.pk, team_id=team.pk
+    )
     assert len(invited) == 3 and all(s.status == "invited" for s in invited)
     assert Notification.objects.filter(kind="activity_invited").count() == 3
     a, b = volunteers[:2]
@@ -137,12 +157,19 @@ def test_invite_a_team_and_answer(activity: Activity, cast: Any, tree: Any, volu
     declined = services.invite_answer(actor=b.user, activity_id=activity.pk, accept=False)
     assert (accepted.status, declined.status) == ("confirmed", "declined")
     # Inviting again leaves those who answered yes alone.
-    again = services.signup_invite(actor=cast.village1, activity_id=activity.pk, role_id=clean.pk, team_id=team.pk)
+    again = services.signup_invite(
+        actor=cast.village1, activity_id=activity.pk, role_id=clean.pk, team_id=team.pk
+    )
     assert {s.volunteer_id for s in again} == {b.pk}
 
 
 def test_overlap_needs_a_confirm(cast: Any, tree: Any, activity: Activity, vol1: Any) -> None:
-    other = make_activity(cast.village1, tree.village1, title="同时段的讲座", starts_at=activity.starts_at + dt.timedelta(hours=1))
+    other = make_activity(
+        cast.village1,
+        tree.village1,
+        title="同时段的讲座",
+        starts_at=activity.starts_at + dt.timedelta(hours=1),
+    )
     services.signup_create(actor=cast.vol1, activity_id=activity.pk)
     with pytest.raises(ConflictError) as exc:
         services.signup_create(actor=cast.vol1, activity_id=other.pk)
@@ -159,11 +186,20 @@ def test_overlap_with_an_open_order(cast: Any, tree: Any, activity: Activity, vo
 
     item = ServiceItemFactory(site=tree.village1, title="上门理发")
     order = ServiceOrder.objects.create(
-        service=item, site=tree.village1, handling_site=tree.village1, resident=cast.res1,
-        placed_by=cast.res1, address="东关 1 号", contact_mobile="13600000001",
-        preferred_start=activity.starts_at, preferred_end=activity.ends_at, status="accepted",
+        service=item,
+        site=tree.village1,
+        handling_site=tree.village1,
+        resident=cast.res1,
+        placed_by=cast.res1,
+        address="东关 1 号",
+        contact_mobile="13600000001",
+        preferred_start=activity.starts_at,
+        preferred_end=activity.ends_at,
+        status="accepted",
     )
-    OrderAssignment.objects.create(order=order, volunteer=vol1, status="accepted", assigned_at=activity.created_at)
+    OrderAssignment.objects.create(
+        order=order, volunteer=vol1, status="accepted", assigned_at=activity.created_at
+    )
     with pytest.raises(ConflictError) as exc:
         services.signup_create(actor=cast.vol1, activity_id=activity.pk)
     assert "上门理发" in exc.value.errors["overlaps"][0]

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_county_admin_sets_and_changes_a_month(cast: Any, tree: Any) -> None:
-    theme, created = services.theme_set(actor=cast.county, year=2027, month=3, title="学雷锋", guidance="走进社区")
+    theme, created = services.theme_set(
+        actor=cast.county, year=2027, month=3, title="学雷锋", guidance="走进社区"
+    )
     assert created and theme.site_id == tree.county.pk
     again, created = services.theme_set(actor=cast.county, year=2027, month=3, title="学雷锋志愿月")
     assert not created and again.pk == theme.pk
@@ -41,9 +43,13 @@ def test_activity_takes_only_its_months_theme(cast: Any, tree: Any) -> None:
     from django.utils import timezone
 
     local = timezone.localtime(start)
-    right, _ = services.theme_set(actor=cast.county, year=local.year, month=local.month, title="本月")
+    right, _ = services.theme_set(
+        actor=cast.county, year=local.year, month=local.month, title="本月"
+    )
     other_month = local.month % 12 + 1
-    wrong, _ = services.theme_set(actor=cast.county, year=local.year, month=other_month, title="下月")
+    wrong, _ = services.theme_set(
+        actor=cast.county, year=local.year, month=other_month, title="下月"
+    )
     activity = make_activity(cast.village1, tree.village1, starts_at=start, theme=right)
     assert activity.theme_id == right.pk
     with pytest.raises(ValidationError) as exc:
@@ -56,12 +62,18 @@ def test_theme_api_and_page(cast: Any, tree: Any, api_as: Any, login_as: Any) ->
         "/api/v1/themes/", {"year": 2027, "month": 5, "title": "文明家风"}, format="json"
     )
     assert response.status_code == 201, response.content
-    assert api_as(cast.county).post(
-        "/api/v1/themes/", {"year": 2027, "month": 5, "title": "文明家风月"}, format="json"
-    ).status_code == 200
-    assert api_as(cast.town1).post(
-        "/api/v1/themes/", {"year": 2027, "month": 6, "title": "x"}, format="json"
-    ).status_code == 403
+    assert (
+        api_as(cast.county)
+        .post("/api/v1/themes/", {"year": 2027, "month": 5, "title": "文明家风月"}, format="json")
+        .status_code
+        == 200
+    )
+    assert (
+        api_as(cast.town1)
+        .post("/api/v1/themes/", {"year": 2027, "month": 6, "title": "x"}, format="json")
+        .status_code
+        == 403
+    )
     # A resident below the county reads the calendar.
     listed = api_as(cast.res1).get("/api/v1/themes/?year=2027").json()
     assert [t["title"] for t in listed["results"]] == ["文明家风月"]

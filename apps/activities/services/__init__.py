@@ -1,6 +1,17 @@
 """Activity services: every write that matters. Callers write
 ``from apps.activities import services``."""
 
+from .attendance import (
+    attendance_check_in,
+    attendance_check_out,
+    attendance_confirm,
+    attendance_correct,
+    attendance_mark,
+    attendance_mark_credited,
+    hours_for,
+    length_hours,
+    points_for,
+)
 from .publishing import (
     RoleSpec,
     activity_cancel,
@@ -33,6 +44,15 @@ from .workflow import (
 )
 
 __all__ = [
+    "attendance_check_in",
+    "attendance_check_out",
+    "attendance_confirm",
+    "attendance_correct",
+    "attendance_mark",
+    "attendance_mark_credited",
+    "hours_for",
+    "length_hours",
+    "points_for",
     "ACTION_LABELS",
     "SIGNUP_MOVES",
     "TRANSITIONS",

@@ -104,7 +104,9 @@ def _clean_roles(roles: Sequence[RoleSpec | dict[str, Any]]) -> list[RoleSpec]:
             problems.append(gettext("岗位名称不能重复：%(name)s") % {"name": name})
         names.add(name)
         if not 1 <= int(spec.slots) <= MAX_SLOTS_PER_ROLE:
-            problems.append(gettext("每个岗位人数应在 1 到 %(n)s 之间。") % {"n": MAX_SLOTS_PER_ROLE})
+            problems.append(
+                gettext("每个岗位人数应在 1 到 %(n)s 之间。") % {"n": MAX_SLOTS_PER_ROLE}
+            )
         if spec.skill and spec.skill not in ServiceCategory.values:
             problems.append(gettext("未知的特长：%(skill)s") % {"skill": spec.skill})
         cleaned.append(RoleSpec(name, int(spec.slots), spec.skill or ""))
@@ -132,7 +134,11 @@ def _clean(
             errors["latitude"] = [gettext("经纬度超出范围。")]
         values["latitude"] = lat.quantize(Decimal("0.000001"))
         values["longitude"] = lon.quantize(Decimal("0.000001"))
-    start, end, deadline = values.get("starts_at"), values.get("ends_at"), values.get("signup_deadline")
+    start, end, deadline = (
+        values.get("starts_at"),
+        values.get("ends_at"),
+        values.get("signup_deadline"),
+    )
     if start is None:
         errors["starts_at"] = [gettext("请填写开始时间。")]
     elif (previous is None or start != previous.starts_at) and not (
@@ -194,17 +200,23 @@ def _theme(
     theme: MonthlyTheme | Id, site: Site, start: dt.datetime | None, errors: dict[str, list[str]]
 ) -> MonthlyTheme | None:
     """The theme must be the activity's county's theme for the month it starts in."""
-    if not isinstance(theme, MonthlyTheme):
-        theme = MonthlyTheme.objects.filter(pk=int(theme)).first()  # type: ignore[assignment]
+    found = theme if isinstance(theme, MonthlyTheme) else _theme_by_id(theme)
     county_id = site.ancestor_ids()[0]
-    if theme is None or theme.site_id != county_id:
+    if found is None or found.site_id != county_id:
         errors["theme"] = [gettext("请选择本县的月度主题。")]
         return None
     if start is not None:
         local = timezone.localtime(start)
-        if (theme.year, theme.month) != (local.year, local.month):
+        if (found.year, found.month) != (local.year, local.month):
             errors["theme"] = [gettext("只能选择活动开始当月的主题。")]
-    return theme
+    return found
+
+
+def _theme_by_id(theme_id: Id) -> MonthlyTheme | None:
+    try:
+        return MonthlyTheme.objects.filter(pk=int(theme_id)).first()
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _cover(activity: Activity, cover: UploadedFile | None) -> list[str]:
@@ -215,7 +227,9 @@ def _cover(activity: Activity, cover: UploadedFile | None) -> list[str]:
     except ValidationError as exc:
         raise ValidationError({"cover": exc.messages}) from None
     activity.cover.save(cleaned.image.name or "cover.jpg", cleaned.image, save=False)
-    activity.cover_thumb.save(cleaned.thumbnail.name or "cover_t.jpg", cleaned.thumbnail, save=False)
+    activity.cover_thumb.save(
+        cleaned.thumbnail.name or "cover_t.jpg", cleaned.thumbnail, save=False
+    )
     return ["cover", "cover_thumb"]
 
 
@@ -244,7 +258,9 @@ def activity_create(
         activity.save()
         ActivityRole.objects.bulk_create(
             [
-                ActivityRole(activity=activity, name=s.name, slots=s.slots, skill=s.skill, position=i)
+                ActivityRole(
+                    activity=activity, name=s.name, slots=s.slots, skill=s.skill, position=i
+                )
                 for i, s in enumerate(specs)
             ]
         )
@@ -274,7 +290,9 @@ def activity_update(
         require_organiser(activity, actor)
         check_transition(activity, "edit")
         current = {name: getattr(activity, name) for name in EDITABLE}
-        values = _clean(current | fields, site=activity.site, actor=actor, now=now, previous=activity)
+        values = _clean(
+            current | fields, site=activity.site, actor=actor, now=now, previous=activity
+        )
         changed = [name for name in EDITABLE if values[name] != current[name]]
         for name in changed:
             setattr(activity, name, values[name])
@@ -352,7 +370,14 @@ def activity_publish(*, actor: User, activity_id: Id) -> Activity:
                 {"signup_deadline": [gettext("报名截止时间已过，请先修改活动时间。")]}
             )
         activity.published_at = now
-        record(activity, action="publish", actor=actor, to=S.PUBLISHED, now=now, fields=["published_at"])
+        record(
+            activity,
+            action="publish",
+            actor=actor,
+            to=S.PUBLISHED,
+            now=now,
+            fields=["published_at"],
+        )
     return activity
 
 
@@ -392,9 +417,7 @@ def activity_finish(*, actor: User, activity_id: Id) -> Activity:
         require_organiser(activity, actor)
         check_transition(activity, "finish")
         if now < activity.starts_at:
-            raise PermissionDeniedError(
-                gettext("活动还没有开始，不能结束。"), code="not_started"
-            )
+            raise PermissionDeniedError(gettext("活动还没有开始，不能结束。"), code="not_started")
         activity.closed_at = now
         record(activity, action="finish", actor=actor, to=S.FINISHED, now=now, fields=["closed_at"])
     return activity

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -345,7 +346,7 @@ def signup_invite(
     actor: User,
     activity_id: Id,
     role_id: Id | None,
-    volunteer_ids: list[Id] | None = None,
+    volunteer_ids: Sequence[Id] | None = None,
     team_id: Id | None = None,
 ) -> list[Signup]:
     """Invite volunteers (or every approved member of a team) to a role. Only
@@ -373,7 +374,9 @@ def signup_invite(
             candidates = candidates.filter(pk__in=ids)
         invitees = [v for v in candidates[:MAX_INVITES] if can_manage_site(actor, v.site)]
         if not invitees:
-            raise ValidationError({"volunteers": [gettext("没有可邀请的志愿者（须为本阵地及下级的在册志愿者）。")]})
+            raise ValidationError(
+                {"volunteers": [gettext("没有可邀请的志愿者（须为本阵地及下级的在册志愿者）。")]}
+            )
         existing = {
             s.volunteer_id: s
             for s in Signup.objects.filter(activity=activity, volunteer__in=invitees)
@@ -457,7 +460,8 @@ def registration_create(*, actor: User, activity_id: Id) -> tuple[Registration, 
         check_transition(activity, "register")
         if not any(p.startswith(activity.site.path) for p in _resident_paths(actor)):
             raise PermissionDeniedError(
-                gettext("只有%(site)s及下级登记的群众可以报名参加。") % {"site": activity.site.name},
+                gettext("只有%(site)s及下级登记的群众可以报名参加。")
+                % {"site": activity.site.name},
                 code="not_in_scope",
             )
         if not activity.residents_allowed:

@@ -55,6 +55,13 @@ TRANSITIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "answer_invite": (LIVE, LIVE),
     "register": (LIVE, LIVE),
     "unregister": (LIVE, LIVE),
+    # Presence: the rotating code while it runs, staff by hand until it is confirmed.
+    "check_in": (LIVE, LIVE),
+    "check_out": (LIVE, LIVE),
+    "mark_attendance": (frozenset({S.PUBLISHED, S.FINISHED}), frozenset({S.PUBLISHED, S.FINISHED})),
+    # After the activity: the organisers confirm who came and for how long.
+    "confirm_attendance": (frozenset({S.FINISHED}), frozenset({S.FINISHED})),
+    "correct_attendance": (frozenset({S.FINISHED}), frozenset({S.FINISHED})),
 }
 
 # Lazy: read in the language of whoever sees the button or the error.
@@ -72,6 +79,11 @@ ACTION_LABELS: dict[str, StrOrPromise] = {
     "answer_invite": gettext_lazy("答复邀请"),
     "register": gettext_lazy("报名参加"),
     "unregister": gettext_lazy("取消参加"),
+    "check_in": gettext_lazy("签到"),
+    "check_out": gettext_lazy("签退"),
+    "mark_attendance": gettext_lazy("补记签到"),
+    "confirm_attendance": gettext_lazy("确认出勤"),
+    "correct_attendance": gettext_lazy("更正出勤"),
 }
 
 
@@ -150,7 +162,10 @@ def activity_visible_to(activity: Activity, user: User | AnonymousUser | None) -
         return False
     if any(path.startswith(activity.site.path) for path in user_site_paths(user)):
         return True
-    return Signup.objects.filter(activity_id=activity.pk, volunteer__user=user).exists()
+    user_id = getattr(user, "pk", None)
+    return user_id is not None and (
+        Signup.objects.filter(activity_id=activity.pk, volunteer__user_id=user_id).exists()
+    )
 
 
 def lock_activity(activity_id: Id, actor: User) -> Activity:
