@@ -256,6 +256,11 @@ CELERY_BEAT_SCHEDULE["orders-escalate-overdue"] = {
     "task": "apps.orders.tasks.escalate_overdue_orders",
     "schedule": 300.0,
 }
+# Activity reminders (the day before, two hours before): a sweep, each sent once.
+CELERY_BEAT_SCHEDULE["activities-reminders"] = {
+    "task": "apps.activities.tasks.send_reminders",
+    "schedule": 600.0,  # apps.activities.services.reminders.REMINDER_SWEEP_SECONDS
+}
 # Nightly report roll-ups, after the settlement.
 CELERY_BEAT_SCHEDULE["reports-nightly-rollup"] = {
     "task": "apps.reports.tasks.nightly_rollup",

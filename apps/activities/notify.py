@@ -14,11 +14,11 @@ from apps.notifications.services import notify
 from .models import ACTIVE_SIGNUP, Activity, Registration, RegistrationStatus, Signup
 
 
-def _url(activity: Activity) -> str:
+def activity_url(activity: Activity) -> str:
     return reverse("activities:detail", args=[activity.pk])
 
 
-def _base(activity: Activity) -> dict[str, Any]:
+def activity_params(activity: Activity) -> dict[str, Any]:
     return {
         "activity_id": activity.pk,
         "title": activity.title,
@@ -44,10 +44,9 @@ def activity_cancelled_notify(activity: Activity, *, reason: str) -> None:
     notify(
         users=participant_user_ids(activity),
         kind="activity_cancelled",
-        params=_base(activity) | {"reason": reason},
-        url=_url(activity),
+        params=activity_params(activity) | {"reason": reason},
+        url=activity_url(activity),
         dedupe_key=f"activity:{activity.pk}:cancelled",
-        sms=True,
     )
 
 
@@ -56,10 +55,9 @@ def activity_changed_notify(activity: Activity, *, event_id: int, moved: list[st
     notify(
         users=participant_user_ids(activity),
         kind="activity_changed",
-        params=_base(activity) | {"moved_place": "address" in moved},
-        url=_url(activity),
+        params=activity_params(activity) | {"moved_place": "address" in moved},
+        url=activity_url(activity),
         dedupe_key=f"activity:{activity.pk}:changed:{event_id}",
-        sms=True,
     )
 
 
@@ -67,8 +65,8 @@ def signup_invited_notify(activity: Activity, signup: Signup) -> None:
     notify(
         users=[signup.volunteer.user_id],
         kind="activity_invited",
-        params=_base(activity) | {"role": signup.role.name},
-        url=_url(activity),
+        params=activity_params(activity) | {"role": signup.role.name},
+        url=activity_url(activity),
         dedupe_key=f"activity:{activity.pk}:invite:{signup.pk}:{signup.queued_at.timestamp():.0f}",
     )
 
@@ -80,7 +78,7 @@ def signup_status_notify(
     notify(
         users=[signup.volunteer.user_id],
         kind=kind,
-        params=_base(activity) | {"role": signup.role.name, "reason": reason},
-        url=_url(activity),
+        params=activity_params(activity) | {"role": signup.role.name, "reason": reason},
+        url=activity_url(activity),
         dedupe_key=f"activity:{activity.pk}:{kind}:{signup.pk}:{timezone.now().timestamp():.0f}",
     )
