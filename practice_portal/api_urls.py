@@ -28,6 +28,11 @@ urlpatterns = [
     path("auth/register/", accounts_api.RegisterView.as_view(), name="api-register"),
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
+    path(
+        "me/activity-calendar/",
+        activities_api.ActivityCalendarView.as_view(),
+        name="api-activity-calendar",
+    ),
     path("users/", accounts_api.UserDirectoryView.as_view(), name="api-users"),
     path(
         "certificates/verify/",

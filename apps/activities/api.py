@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.accounts.actors import signed_in
 from apps.core.api import NUMERIC_ID
@@ -25,7 +26,7 @@ from apps.sites.models import Site
 from apps.sites.scoping import can_manage_site
 from apps.volunteers.models import ServiceCategory
 
-from . import checkin_views, selectors, services
+from . import calendar, calendar_views, checkin_views, selectors, services
 from .models import ActivityStatus, MonthlyTheme, Registration, RegistrationStatus, Signup
 from .serializers import (
     ActivityDetailSerializer,
@@ -480,3 +481,22 @@ def _organiser(request: Request, activity: Any) -> None:
         raise PermissionDeniedError(
             "只有主办阵地及其上级的工作人员可以查看。", code="not_organiser"
         )
+
+
+class CalendarUrlSerializer(serializers.Serializer[Any]):
+    url = serializers.CharField(help_text="私人 iCalendar 订阅地址（勿转发）")
+
+
+class ActivityCalendarView(APIView):
+    """The signed-in volunteer's private iCalendar address of their sign-ups; POST
+    makes a new one (the old address answers 404 from then on)."""
+
+    @extend_schema(responses=CalendarUrlSerializer)
+    def get(self, request: Request) -> Response:
+        feed = calendar.calendar_feed_for(actor=signed_in(request))
+        return Response({"url": calendar_views.feed_url(request, feed)})
+
+    @extend_schema(request=None, responses=CalendarUrlSerializer)
+    def post(self, request: Request) -> Response:
+        feed = calendar.calendar_feed_reset(actor=signed_in(request))
+        return Response({"url": calendar_views.feed_url(request, feed)})

@@ -353,3 +353,21 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity_id} · {self.user_id}"
+
+
+class CalendarFeed(models.Model):
+    """A volunteer's private iCalendar address (their sign-ups): the token is the only
+    secret, so it is long and random, and resetting it ends the old address."""
+
+    volunteer = models.OneToOneField(
+        Volunteer, on_delete=models.CASCADE, related_name="activity_calendar"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("活动日历订阅")
+        verbose_name_plural = _("活动日历订阅")
+
+    def __str__(self) -> str:
+        return f"{self.volunteer_id}"

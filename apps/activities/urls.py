@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import checkin_views, views
+from . import calendar_views, checkin_views, views
 
 app_name = "activities"
 
@@ -9,6 +9,9 @@ urlpatterns = [
     path("mine/", views.my_activities, name="mine"),
     path("new/", views.activity_create, name="create"),
     path("themes/", views.theme_calendar, name="themes"),
+    path("calendar/", calendar_views.my_calendar, name="my_calendar"),
+    path("calendar/site/<int:site_id>.ics", calendar_views.site_feed, name="site_feed"),
+    path("calendar/v/<slug:token>.ics", calendar_views.volunteer_feed, name="volunteer_feed"),
     path("<int:pk>/", views.activity_detail, name="detail"),
     path("<int:pk>/edit/", views.activity_edit, name="edit"),
     path("<int:pk>/cover/", views.cover, name="cover"),

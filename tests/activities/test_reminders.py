@@ -47,7 +47,9 @@ def test_day_before_then_two_hours_before_each_once(cast: Any, tree: Any, vol1: 
     assert send_reminders() == {"day": 0, "soon": 0}
 
 
-def test_a_missed_run_is_made_up_and_late_signups_hear_too(cast: Any, tree: Any, vol1: Any, volunteers: list[Any]) -> None:
+def test_a_missed_run_is_made_up_and_late_signups_hear_too(
+    cast: Any, tree: Any, vol1: Any, volunteers: list[Any]
+) -> None:
     activity = make_activity(cast.village1, tree.village1)
     services.signup_create(actor=cast.vol1, activity_id=activity.pk)
     _starting_in(activity, dt.timedelta(hours=10))  # no run happened at 24 h
@@ -57,7 +59,9 @@ def test_a_missed_run_is_made_up_and_late_signups_hear_too(cast: Any, tree: Any,
     assert Notification.objects.filter(kind="activity_reminder_day").count() == 2
 
 
-def test_waiting_list_and_withdrawn_are_not_reminded(cast: Any, tree: Any, volunteers: list[Any]) -> None:
+def test_waiting_list_and_withdrawn_are_not_reminded(
+    cast: Any, tree: Any, volunteers: list[Any]
+) -> None:
     activity = make_activity(cast.village1, tree.village1, roles=[{"name": "引导员", "slots": 1}])
     a, b, c = volunteers[:3]
     services.signup_create(actor=a.user, activity_id=activity.pk)
@@ -66,7 +70,9 @@ def test_waiting_list_and_withdrawn_are_not_reminded(cast: Any, tree: Any, volun
     services.signup_withdraw(actor=c.user, activity_id=activity.pk)
     _starting_in(activity, dt.timedelta(hours=1))
     reminders_send()
-    assert set(Notification.objects.filter(kind="activity_reminder_soon").values_list("user_id", flat=True)) == {a.user_id}
+    assert set(
+        Notification.objects.filter(kind="activity_reminder_soon").values_list("user_id", flat=True)
+    ) == {a.user_id}
 
 
 def test_a_new_time_is_reminded_again(cast: Any, tree: Any, vol1: Any) -> None:

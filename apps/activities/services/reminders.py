@@ -17,7 +17,14 @@ from django.utils import timezone
 
 from apps.notifications.services import notify
 
-from ..models import Activity, ActivityStatus, Registration, RegistrationStatus, Signup, SignupStatus
+from ..models import (
+    Activity,
+    ActivityStatus,
+    Registration,
+    RegistrationStatus,
+    Signup,
+    SignupStatus,
+)
 from ..notify import activity_params, activity_url
 
 # (which, lead time, notification kind). A reminder is due while the start is within
