@@ -483,6 +483,7 @@ DEMO_SEEDERS = [
     "apps.accounts.demo.seed",
     "apps.volunteers.demo.seed",
     "apps.orders.demo.seed",
+    "apps.activities.demo.seed",
     "apps.points.demo.seed",
     "apps.reports.demo.seed",
 ]

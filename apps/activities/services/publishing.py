@@ -47,6 +47,7 @@ MAX_LENGTH = dt.timedelta(days=7)  # a fair or festival runs a few days at most
 MAX_AHEAD = dt.timedelta(days=366)
 MAX_ROLES = 20
 MAX_POINTS_PER_HOUR = 100
+DEFAULT_POINTS_PER_HOUR = 10  # the menu's default (ServiceItem.points_per_hour)
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,8 @@ def _clean(
     values["points_mode"] = mode
     if mode not in PointsMode.values:
         errors["points_mode"] = [gettext("未知的积分方式。")]
-    per_hour = int(values.get("points_per_hour") or 0)
+    raw_rate = values.get("points_per_hour")
+    per_hour = DEFAULT_POINTS_PER_HOUR if raw_rate is None else int(raw_rate)
     if mode == PointsMode.PER_HOUR and not 1 <= per_hour <= MAX_POINTS_PER_HOUR:
         errors["points_per_hour"] = [
             gettext("每小时积分应在 1 到 %(n)s 之间。") % {"n": MAX_POINTS_PER_HOUR}
