@@ -358,6 +358,10 @@ SPECTACULAR_SETTINGS = {
         "AssignmentStatusEnum": "apps.orders.models.AssignmentStatus",
         "RedemptionStatusEnum": "apps.points.models.RedemptionStatus",
         "SettlementStatusEnum": "apps.points.models.SettlementStatus",
+        "ActivityStatusEnum": "apps.activities.models.ActivityStatus",
+        "SignupStatusEnum": "apps.activities.models.SignupStatus",
+        "AttendanceStatusEnum": "apps.activities.models.AttendanceStatus",
+        "PointsModeEnum": "apps.activities.models.PointsMode",
     },
 }
 

@@ -29,7 +29,13 @@ from apps.volunteers.models import ServiceCategory
 from . import calendar, calendar_views, checkin_views, selectors, services
 from .models import ActivityStatus, MonthlyTheme, Registration, RegistrationStatus, Signup
 from .serializers import (
+    ActivityCoverSerializer,
     ActivityDetailSerializer,
+    ActivityEventSerializer,
+    ActivityInviteAnswerSerializer,
+    ActivityInviteSerializer,
+    ActivityOptionalReasonSerializer,
+    ActivityReasonSerializer,
     ActivitySerializer,
     ActivityUpdateSerializer,
     ActivityWriteSerializer,
@@ -40,13 +46,7 @@ from .serializers import (
     ConfirmAttendanceSerializer,
     ConfirmResultSerializer,
     CorrectAttendanceSerializer,
-    CoverSerializer,
-    EventSerializer,
-    InviteAnswerSerializer,
-    InviteSerializer,
     MarkAttendanceSerializer,
-    OptionalReasonSerializer,
-    ReasonSerializer,
     RegistrationResultSerializer,
     SignupSerializer,
     SignupWriteSerializer,
@@ -200,12 +200,12 @@ class ActivityViewSet(viewsets.GenericViewSet[Any]):
         return self._detail(request, pk)
 
     @extend_schema(
-        request={"multipart/form-data": CoverSerializer}, responses=ActivityDetailSerializer
+        request={"multipart/form-data": ActivityCoverSerializer}, responses=ActivityDetailSerializer
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def cover(self, request: Request, pk: str) -> Response:
         """The cover photo (JPG, PNG or WebP; re-encoded, metadata stripped)."""
-        data = CoverSerializer(data=request.data)
+        data = ActivityCoverSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.activity_update(
             actor=signed_in(request), activity_id=pk, cover=data.validated_data["cover"]
@@ -218,10 +218,10 @@ class ActivityViewSet(viewsets.GenericViewSet[Any]):
         services.activity_publish(actor=signed_in(request), activity_id=pk)
         return self._detail(request, pk)
 
-    @extend_schema(request=ReasonSerializer, responses=ActivityDetailSerializer)
+    @extend_schema(request=ActivityReasonSerializer, responses=ActivityDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
-        data = ReasonSerializer(data=request.data)
+        data = ActivityReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.activity_cancel(
             actor=signed_in(request), activity_id=pk, reason=data.validated_data["reason"]
@@ -234,14 +234,14 @@ class ActivityViewSet(viewsets.GenericViewSet[Any]):
         services.activity_finish(actor=signed_in(request), activity_id=pk)
         return self._detail(request, pk)
 
-    @extend_schema(responses=EventSerializer(many=True))
+    @extend_schema(responses=ActivityEventSerializer(many=True))
     @action(detail=True, methods=["get"])
     def events(self, request: Request, pk: str) -> Response:
         """The activity's event log (organisers only)."""
         activity = selectors.access_activity(request.user, pk)
         _organiser(request, activity)
         page = self.paginate_queryset(selectors.events_of(activity))
-        return self.get_paginated_response(EventSerializer(page, many=True).data)
+        return self.get_paginated_response(ActivityEventSerializer(page, many=True).data)
 
     # --- 招募令 ---------------------------------------------------------------------------
     @extend_schema(
@@ -265,20 +265,20 @@ class ActivityViewSet(viewsets.GenericViewSet[Any]):
         )
         return Response(SignupSerializer(signup).data, status=201 if created else 200)
 
-    @extend_schema(request=OptionalReasonSerializer, responses=SignupSerializer)
+    @extend_schema(request=ActivityOptionalReasonSerializer, responses=SignupSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
-        data = OptionalReasonSerializer(data=request.data)
+        data = ActivityOptionalReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         signup = services.signup_withdraw(
             actor=signed_in(request), activity_id=pk, note=data.validated_data.get("reason", "")
         )
         return Response(SignupSerializer(signup).data)
 
-    @extend_schema(request=InviteAnswerSerializer, responses=SignupSerializer)
+    @extend_schema(request=ActivityInviteAnswerSerializer, responses=SignupSerializer)
     @action(detail=True, methods=["post"], url_path="answer-invite", url_name="answer-invite")
     def answer_invite(self, request: Request, pk: str) -> Response:
-        data = InviteAnswerSerializer(data=request.data)
+        data = ActivityInviteAnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         signup = services.invite_answer(
             actor=signed_in(request), activity_id=pk, **data.validated_data
@@ -294,11 +294,11 @@ class ActivityViewSet(viewsets.GenericViewSet[Any]):
         page = self.paginate_queryset(selectors.signups_of(activity))
         return self.get_paginated_response(SignupSerializer(page, many=True).data)
 
-    @extend_schema(request=InviteSerializer, responses=SignupSerializer(many=True))
+    @extend_schema(request=ActivityInviteSerializer, responses=SignupSerializer(many=True))
     @action(detail=True, methods=["post"])
     def invite(self, request: Request, pk: str) -> Response:
         """Invite volunteers, or a whole team, to a role; returns the new invitations."""
-        data = InviteSerializer(data=request.data)
+        data = ActivityInviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         invited = services.signup_invite(
             actor=signed_in(request),
@@ -322,7 +322,7 @@ class ActivityViewSet(viewsets.GenericViewSet[Any]):
         )
         return Response(SignupSerializer(signup).data)
 
-    @extend_schema(request=OptionalReasonSerializer, responses=SignupSerializer)
+    @extend_schema(request=ActivityOptionalReasonSerializer, responses=SignupSerializer)
     @action(
         detail=True,
         methods=["post"],
@@ -330,7 +330,7 @@ class ActivityViewSet(viewsets.GenericViewSet[Any]):
         url_name="signup-refuse",
     )
     def signup_refuse(self, request: Request, pk: str, signup_id: str) -> Response:
-        data = OptionalReasonSerializer(data=request.data)
+        data = ActivityOptionalReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         signup = services.signup_refuse(
             actor=signed_in(request),

@@ -54,7 +54,7 @@ class ThemeBriefSerializer(FastReadMixin, serializers.ModelSerializer[MonthlyThe
 
 
 # --- activities -------------------------------------------------------------------------------
-class RoleSerializer(FastReadMixin, serializers.ModelSerializer[ActivityRole]):
+class ActivityRoleSerializer(FastReadMixin, serializers.ModelSerializer[ActivityRole]):
     taken = serializers.IntegerField(read_only=True, help_text="已占用名额（含待审核）")
     waiting = serializers.IntegerField(read_only=True, help_text="候补人数")
 
@@ -66,7 +66,7 @@ class RoleSerializer(FastReadMixin, serializers.ModelSerializer[ActivityRole]):
 class ActivitySerializer(FastReadMixin, serializers.ModelSerializer[Activity]):
     site = SiteBriefSerializer(read_only=True)
     theme = ThemeBriefSerializer(read_only=True, allow_null=True)
-    roles = RoleSerializer(many=True, read_only=True)
+    roles = ActivityRoleSerializer(many=True, read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
@@ -152,7 +152,7 @@ class ActivityDetailSerializer(ActivitySerializer):
         ]
 
 
-class RoleWriteSerializer(serializers.Serializer[Any]):
+class ActivityRoleWriteSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=50)
     slots = serializers.IntegerField(min_value=1, max_value=MAX_SLOTS_PER_ROLE)
     skill = serializers.ChoiceField(
@@ -195,7 +195,7 @@ class ActivityWriteSerializer(serializers.Serializer[Any]):
     fixed_points = serializers.IntegerField(
         min_value=0, max_value=MAX_FIXED_POINTS, required=False, default=0
     )
-    roles = RoleWriteSerializer(many=True, allow_empty=False, max_length=20)  # type: ignore[call-arg]
+    roles = ActivityRoleWriteSerializer(many=True, allow_empty=False, max_length=20)  # type: ignore[call-arg]
 
 
 class ActivityUpdateSerializer(ActivityWriteSerializer):
@@ -203,15 +203,15 @@ class ActivityUpdateSerializer(ActivityWriteSerializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
-class CoverSerializer(serializers.Serializer[Any]):
+class ActivityCoverSerializer(serializers.Serializer[Any]):
     cover = serializers.ImageField()
 
 
-class ReasonSerializer(serializers.Serializer[Any]):
+class ActivityReasonSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=500)
 
 
-class OptionalReasonSerializer(serializers.Serializer[Any]):
+class ActivityOptionalReasonSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
@@ -222,18 +222,18 @@ class SignupWriteSerializer(serializers.Serializer[Any]):
     )
 
 
-class InviteSerializer(serializers.Serializer[Any]):
+class ActivityInviteSerializer(serializers.Serializer[Any]):
     role = _id(required=False)
     volunteers = serializers.ListField(child=_id(), required=False, max_length=200)
     team = _id(required=False, help_text="邀请整支服务队")
 
 
-class InviteAnswerSerializer(serializers.Serializer[Any]):
+class ActivityInviteAnswerSerializer(serializers.Serializer[Any]):
     accept = serializers.BooleanField()
     confirm_overlap = serializers.BooleanField(required=False, default=False)
 
 
-class EventSerializer(FastReadMixin, serializers.ModelSerializer[ActivityEvent]):
+class ActivityEventSerializer(FastReadMixin, serializers.ModelSerializer[ActivityEvent]):
     text = serializers.SerializerMethodField()
 
     class Meta:

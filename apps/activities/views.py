@@ -23,7 +23,7 @@ from apps.core.media import protected_file
 from apps.core.pages import add_service_errors, paginate, query_without_page
 from apps.core.params import clean_query
 from apps.sites.models import Site
-from apps.sites.scoping import can_manage_site, is_manager, scope_queryset
+from apps.sites.scoping import can_manage_site, held_roles, is_manager, scope_queryset
 from apps.volunteers.models import Team, Volunteer
 
 from . import selectors, services
@@ -181,6 +181,10 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             activity=activity, user=user, status=RegistrationStatus.REGISTERED
         ).first(),
         "residents": services.registration_counts(activity),
+        "is_resident": any(
+            r.role == "resident" and r.site_path.startswith(activity.site.path)
+            for r in held_roles(user)
+        ),
         "can_sign_up": volunteer is not None
         and activity.status == ActivityStatus.PUBLISHED
         and volunteer.site.is_within(activity.site)
@@ -196,9 +200,11 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             (e, event_text(e, str(ACTION_LABELS.get(e.action, e.action))))
             for e in selectors.events_of(activity)
         ]
-        teams = Team.objects.filter(
-            is_active=True, site__path__startswith=activity.site.path
-        ).order_by("name")[:100]
+        teams = (
+            Team.objects.filter(is_active=True, site__path__startswith=activity.site.path)
+            .select_related("site")
+            .order_by("name")[:100]
+        )
         context["invite_form"] = InviteForm(
             roles=roles, teams=[t for t in teams if can_manage_site(user, t.site)]
         )
@@ -348,7 +354,8 @@ def signup_decide(request: HttpRequest, pk: int, signup_id: int, decision: str) 
 def invite(request: HttpRequest, pk: int) -> HttpResponse:
     actor = signed_in(request)
     activity = _access(request, pk)
-    form = InviteForm(request.POST, roles=list(activity.roles.all()), teams=Team.objects.all())
+    teams = Team.objects.filter(is_active=True, site__path__startswith=activity.site.path)[:100]
+    form = InviteForm(request.POST, roles=list(activity.roles.all()), teams=teams)
     if not form.is_valid():
         messages.error(request, _("请选择岗位，以及服务队或志愿者编号。"))
         return redirect("activities:detail", pk)

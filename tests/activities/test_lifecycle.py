@@ -124,3 +124,38 @@ def test_cancel_and_move_tell_the_signed_up(cast: Any, activity: Activity, vol1:
     services.activity_cancel(actor=cast.village1, activity_id=activity.pk, reason="暴雨预警")
     cancelled = Notification.objects.get(user=cast.vol1, kind="activity_cancelled")
     assert "暴雨预警" in cancelled.body
+
+
+def test_editing_through_the_form_keeps_the_time_and_tells_no_one(
+    cast: Any, activity: Activity, vol1: Any, login_as: Any
+) -> None:
+    from django.utils import timezone
+
+    services.signup_create(actor=cast.vol1, activity_id=activity.pk)
+    client = login_as(cast.village1)
+    form = client.get(f"/activities/{activity.pk}/edit/")
+    assert form.status_code == 200
+    local = {
+        k: timezone.localtime(getattr(activity, k)).strftime("%Y-%m-%dT%H:%M")
+        for k in ("starts_at", "ends_at", "signup_deadline")
+    }
+    response = client.post(
+        f"/activities/{activity.pk}/edit/",
+        {
+            "title": "东关社区环境整治（第二期）",
+            "category": activity.category,
+            "address": activity.address,
+            **local,
+            "points_mode": "per_hour",
+            "points_per_hour": "10",
+            "role1_name": "引导员",
+            "role1_slots": "3",
+            "role2_name": "清扫",
+            "role2_slots": "5",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    activity.refresh_from_db()
+    assert activity.title == "东关社区环境整治（第二期）"
+    assert activity.roles.get(name="引导员").slots == 3
+    assert not Notification.objects.filter(kind="activity_changed").exists()

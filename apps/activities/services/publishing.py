@@ -142,9 +142,7 @@ def _clean(
     )
     if start is None:
         errors["starts_at"] = [gettext("请填写开始时间。")]
-    elif (previous is None or start != previous.starts_at) and not (
-        now <= start <= now + MAX_AHEAD
-    ):
+    elif _moved(previous, start) and not now <= start <= now + MAX_AHEAD:
         errors["starts_at"] = [gettext("开始时间应在现在到一年之内。")]
     if end is None:
         errors["ends_at"] = [gettext("请填写结束时间。")]
@@ -196,6 +194,11 @@ def _clean(
     if errors:
         raise ValidationError(errors)
     return values
+
+
+def _moved(previous: Activity | None, start: dt.datetime) -> bool:
+    """A new start (a form keeps whole minutes: the same minute is no change)."""
+    return previous is None or abs((start - previous.starts_at).total_seconds()) >= 60
 
 
 def _theme(
@@ -295,6 +298,10 @@ def activity_update(
         values = _clean(
             current | fields, site=activity.site, actor=actor, now=now, previous=activity
         )
+        for name in ("starts_at", "ends_at", "signup_deadline"):
+            # A form keeps whole minutes: within the same minute the time is unchanged.
+            if abs((values[name] - current[name]).total_seconds()) < 60:
+                values[name] = current[name]
         changed = [name for name in EDITABLE if values[name] != current[name]]
         for name in changed:
             setattr(activity, name, values[name])
