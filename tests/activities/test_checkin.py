@@ -192,6 +192,7 @@ def test_qr_page_and_scan_through_login(
     staff = login_as(cast.village1)
     page = staff.get(f"/activities/{running.pk}/qr/in/").content.decode()
     assert 'http-equiv="refresh"' in page and "data:image/png;base64," in page
+    assert f"/api/v1/activities/{running.pk}/checkin-code/?kind=in" in page
     url = re.search(r'data-url="([^"]+)"', page).group(1).replace("&amp;", "&")
     assert login_as(cast.town2).get(f"/activities/{running.pk}/qr/in/").status_code == 404
     client.logout()

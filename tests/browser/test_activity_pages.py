@@ -127,6 +127,11 @@ def test_check_in_by_the_code_on_the_staff_screen(
     image = screen.locator("#checkin-qr")
     assert image.get_attribute("src").startswith("data:image/png;base64,")
     address = image.get_attribute("data-url")
+    # What the screen's script fetches every 30 seconds: the next code, for this screen.
+    fetched = screen.evaluate(
+        "fetch(document.getElementById('checkin-qr').dataset.source).then(r => r.json())"
+    )
+    assert fetched["png"].startswith("data:image/png;base64,") and fetched["kind"] == "in"
     # The volunteer's phone opens the code's address, signs in, confirms.
     phone = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     page = phone.new_page()
