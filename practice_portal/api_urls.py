@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts import api as accounts_api
+from apps.activities import api as activities_api
 from apps.notifications import api as notifications_api
 from apps.orders import api as orders_api
 from apps.points import api as points_api
@@ -17,6 +18,8 @@ router.register("services", orders_api.ServiceItemViewSet, basename="service")
 router.register("orders", orders_api.OrderViewSet, basename="order")
 router.register("volunteers", volunteers_api.VolunteerViewSet, basename="volunteer")
 router.register("teams", volunteers_api.TeamViewSet, basename="team")
+router.register("themes", activities_api.ThemeViewSet, basename="theme")
+router.register("activities", activities_api.ActivityViewSet, basename="activity")
 router.register("rewards", points_api.RewardViewSet, basename="reward")
 router.register("redemptions", points_api.RedemptionViewSet, basename="redemption")
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
@@ -25,6 +28,11 @@ urlpatterns = [
     path("auth/register/", accounts_api.RegisterView.as_view(), name="api-register"),
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
+    path(
+        "me/activity-calendar/",
+        activities_api.ActivityCalendarView.as_view(),
+        name="api-activity-calendar",
+    ),
     path("users/", accounts_api.UserDirectoryView.as_view(), name="api-users"),
     path(
         "certificates/verify/",

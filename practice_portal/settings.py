@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.volunteers",
     "apps.orders",
+    "apps.activities",
     "apps.points",
     "apps.reports",
 ]
@@ -255,6 +256,11 @@ CELERY_BEAT_SCHEDULE["orders-escalate-overdue"] = {
     "task": "apps.orders.tasks.escalate_overdue_orders",
     "schedule": 300.0,
 }
+# Activity reminders (the day before, two hours before): a sweep, each sent once.
+CELERY_BEAT_SCHEDULE["activities-reminders"] = {
+    "task": "apps.activities.tasks.send_reminders",
+    "schedule": 600.0,  # apps.activities.services.reminders.REMINDER_SWEEP_SECONDS
+}
 # Nightly report roll-ups, after the settlement.
 CELERY_BEAT_SCHEDULE["reports-nightly-rollup"] = {
     "task": "apps.reports.tasks.nightly_rollup",
@@ -352,6 +358,10 @@ SPECTACULAR_SETTINGS = {
         "AssignmentStatusEnum": "apps.orders.models.AssignmentStatus",
         "RedemptionStatusEnum": "apps.points.models.RedemptionStatus",
         "SettlementStatusEnum": "apps.points.models.SettlementStatus",
+        "ActivityStatusEnum": "apps.activities.models.ActivityStatus",
+        "SignupStatusEnum": "apps.activities.models.SignupStatus",
+        "AttendanceStatusEnum": "apps.activities.models.AttendanceStatus",
+        "PointsModeEnum": "apps.activities.models.PointsMode",
     },
 }
 
@@ -477,6 +487,7 @@ DEMO_SEEDERS = [
     "apps.accounts.demo.seed",
     "apps.volunteers.demo.seed",
     "apps.orders.demo.seed",
+    "apps.activities.demo.seed",
     "apps.points.demo.seed",
     "apps.reports.demo.seed",
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("sites/", include("apps.sites.urls")),
     path("orders/", include("apps.orders.urls")),
+    path("activities/", include("apps.activities.urls")),
     path("volunteers/", include("apps.volunteers.urls")),
     path("points/", include("apps.points.urls")),
     path("notifications/", include("apps.notifications.urls")),

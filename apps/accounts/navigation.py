@@ -36,6 +36,12 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry(gettext_noop("服务菜单"), "orders:menu", ("resident",)),
     NavEntry(gettext_noop("我的点单"), "orders:my_orders", ("resident",)),
     NavEntry(gettext_noop("我的任务"), "orders:my_tasks", ("volunteer",)),
+    NavEntry(
+        gettext_noop("志愿活动"),
+        "activities:list",
+        ("volunteer", "resident", "staff", "county_admin"),
+    ),
+    NavEntry(gettext_noop("我的活动"), "activities:mine", ("volunteer",)),
     NavEntry(gettext_noop("我的积分"), "points:my_points", ("volunteer",)),
     NavEntry(gettext_noop("爱心超市"), "points:shop", ("volunteer",)),
     NavEntry(gettext_noop("志愿者档案"), "volunteers:me", ("volunteer",)),

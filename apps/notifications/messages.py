@@ -247,6 +247,15 @@ KINDS: dict[str, Callable[[Params], Message]] = {
 }
 
 
+def register_kinds(kinds: Mapping[str, Callable[[Params], Message]]) -> None:
+    """Add the messages of an app above this one (``AppConfig.ready``): notifications
+    renders them without importing that app."""
+    clash = set(kinds) & set(KINDS)
+    if clash and any(KINDS[k] is not kinds[k] for k in clash):
+        raise LookupError(f"notification kinds registered twice: {sorted(clash)}")
+    KINDS.update(kinds)
+
+
 def _sms_assessed(p: Params) -> str:
     if p["status"] == "assessed":
         return gettext_noop("“%(service)s”已通过考核，订单办结，感谢评价。单号%(order_id)s")

@@ -12,6 +12,7 @@ LAYERS = [
     "apps.notifications",
     "apps.volunteers",
     "apps.orders",
+    "apps.activities",
     "apps.points",
     "apps.reports",
 ]
