@@ -1,8 +1,13 @@
-"""Nightly settlement: assessed orders → service credits, hours and star levels.
+"""Nightly settlement: assessed orders and confirmed activity attendance → service
+credits, hours and star levels.
 
 For one settlement date (a day in Asia/Shanghai) every approved order assessed that
 day becomes one credit per volunteer: confirmed hours × the item's points per hour,
 moved from the issuing account of the site whose staff assessed it to the volunteer.
+Every activity attendance confirmed that day (and not yet credited) becomes one
+credit too: the points fixed when it was confirmed (the activity's points mode),
+moved from the organising site's issuing account; its sign-up is then marked
+credited (``credited_at``), after which the attendance can no longer be corrected.
 Hours go into the volunteers' service records (what the certificate lists) and the
 volunteers' cumulative hours and star levels follow.
 
@@ -35,6 +40,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from apps.activities.models import Activity, Signup
 from apps.orders.models import OrderAssignment, ServiceItem, ServiceOrder
 from apps.volunteers.models import ServiceRecord, Volunteer
 from apps.volunteers.services import volunteers_recompute_hours
@@ -77,6 +83,8 @@ def _tables() -> dict[str, str]:
         "t": LedgerTransaction._meta.db_table,
         "leg": Leg._meta.db_table,
         "rec": ServiceRecord._meta.db_table,
+        "act": Activity._meta.db_table,
+        "su": Signup._meta.db_table,
     }
 
 
@@ -98,6 +106,65 @@ def _source() -> str:
           AND o.assessed_at >= %(start)s AND o.assessed_at < %(end)s
           AND a.confirmed_hours > 0
     """
+
+
+def _activity_source() -> str:
+    """The attendance a settlement date covers: confirmed (by staff, from presence)
+    that day, with hours, not credited before."""
+    t = _tables()
+    return f"""
+        FROM {t["su"]} s
+        JOIN {t["act"]} act ON act.id = s.activity_id
+        WHERE s.attendance = 'confirmed' AND s.status = 'confirmed'
+          AND s.credited_at IS NULL AND s.confirmed_hours > 0
+          AND s.attendance_confirmed_at >= %(start)s AND s.attendance_confirmed_at < %(end)s
+    """
+
+
+_ACTIVITY_KEY = "'activity:' || act.id || ':signup:' || s.id"
+
+
+def _credit_rows() -> str:
+    """One row per credit the date covers, orders' and activities' alike: order_id
+    (NULL for an activity), volunteer_id, site_id (the issuing site), amount, hours,
+    title, source_key."""
+    return f"""
+        SELECT o.id AS order_id, a.volunteer_id, {_ISSUING_SITE} AS site_id,
+               {_AMOUNT} AS amount, a.confirmed_hours AS hours, i.title AS title,
+               {_KEY} AS source_key
+        {_source()}
+        UNION ALL
+        SELECT NULL, s.volunteer_id, act.site_id, COALESCE(s.points, 0), s.confirmed_hours,
+               act.title, {_ACTIVITY_KEY}
+        {_activity_source()}
+    """
+
+
+def _record_rows() -> str:
+    """One service record per credit row (what the certificate lists): volunteer_id,
+    site_id (where the service was), service_date, title, hours, source_key,
+    recorded_by_id (who confirmed it)."""
+    return f"""
+        SELECT a.volunteer_id AS volunteer_id, o.site_id AS site_id,
+               {_service_date_sql()} AS service_date, i.title AS title,
+               a.confirmed_hours AS hours, {_KEY} AS source_key,
+               o.assessed_by_id AS recorded_by_id
+        {_source()}
+        UNION ALL
+        SELECT s.volunteer_id, act.site_id, {_local_date_sql("act.starts_at")}, act.title,
+               s.confirmed_hours, {_ACTIVITY_KEY}, s.attendance_confirmed_by_id
+        {_activity_source()}
+    """
+
+
+def _mark_attendance_credited(cur: Any, params: dict[str, Any]) -> None:
+    """The sign-ups this run credited: ``credited_at`` set in the run's transaction."""
+    t = _tables()
+    cur.execute(
+        f"UPDATE {t['su']} SET credited_at = %(now)s"
+        f" WHERE id IN (SELECT s.id {_activity_source()})",
+        params,
+    )
 
 
 def _locks_available() -> bool:
@@ -215,9 +282,10 @@ def _settle_in_transaction(
             step(1)
             figures = _write_ledger_postgresql(cur, params, step)
             _write_records_postgresql(cur, params, step)
+            _mark_attendance_credited(cur, params)
         else:
             step(1)
-            figures = _write_portable(cur, params, step, run, start, end)
+            figures = _write_portable(cur, params, step, run)
         SettlementRun.objects.filter(pk=run.pk).update(
             status=SettlementStatus.SUCCEEDED,
             finished_at=timezone.now() if at is None else at + (timezone.now() - run.started_at),
@@ -250,11 +318,8 @@ def _write_ledger_postgresql(
     cur.execute(
         f"""
         WITH src AS MATERIALIZED (
-            SELECT o.id AS order_id, a.volunteer_id, {_ISSUING_SITE} AS site_id,
-                   {_AMOUNT} AS amount, a.confirmed_hours AS hours, i.title,
-                   {_KEY} AS source_key
-            {_source()}
-            ORDER BY a.volunteer_id, o.id
+            SELECT * FROM ({_credit_rows()}) c
+             ORDER BY volunteer_id, order_id, source_key
         ),
         txn AS (
             INSERT INTO {t["t"]} (kind, source_key, order_id, volunteer_id, site_id, amount,
@@ -347,10 +412,10 @@ def _write_records_postgresql(
         WITH rec AS (
             INSERT INTO {t["rec"]} (volunteer_id, site_id, service_date, title, hours,
                                     source_key, recorded_by_id, created_at)
-            SELECT a.volunteer_id, o.site_id, {_service_date_sql()}, i.title,
-                   a.confirmed_hours, {_KEY}, o.assessed_by_id, %(now)s
-            {_source()}
-            ORDER BY a.volunteer_id, o.id
+            SELECT r.volunteer_id, r.site_id, r.service_date, r.title, r.hours,
+                   r.source_key, r.recorded_by_id, %(now)s
+              FROM ({_record_rows()}) r
+             ORDER BY r.volunteer_id, r.source_key
             ON CONFLICT (source_key) DO NOTHING
             RETURNING volunteer_id, hours
         ),
@@ -375,15 +440,17 @@ def _write_portable(
     params: dict[str, Any],
     step: Callable[[int], None],
     run: SettlementRun,
-    start: dt.datetime,
-    end: dt.datetime,
 ) -> dict[str, Any]:
     """Steps 2–8 one statement each, in SQL SQLite runs too (no data-modifying CTEs);
     hours and star levels recomputed from all the served volunteers' records."""
     t = _tables()
-    source = _source()
-    cur.execute(f"SELECT COUNT(DISTINCT o.id) {source}", params)
+    credits = f"({_credit_rows()}) c"
+    cur.execute(f"SELECT COUNT(DISTINCT c.order_id) FROM {credits}", params)
     orders_seen = cur.fetchone()[0]
+    # The volunteers served, read before the attendance is marked credited (their
+    # hours are recomputed at the end).
+    cur.execute(f"SELECT DISTINCT c.volunteer_id FROM {credits}", params)
+    served = [row[0] for row in cur.fetchall()]
     # ON CONFLICT, not NOT EXISTS: with few accounts yet (a new deployment) the planner
     # can choose a nested-loop anti join re-scanning the account table once per new row
     # as the statement grows it — quadratic (docs/performance.md). (``WHERE true``:
@@ -392,7 +459,7 @@ def _write_portable(
         f"""
         INSERT INTO {t["acc"]} (kind, volunteer_id, site_id, balance, lifetime_earned, created_at)
         SELECT 'volunteer', v.volunteer_id, NULL, 0, 0, %(now)s
-        FROM (SELECT DISTINCT a.volunteer_id {source}) v
+        FROM (SELECT DISTINCT c.volunteer_id FROM {credits}) v
         WHERE true
         ON CONFLICT (volunteer_id) DO NOTHING
     """,
@@ -403,7 +470,7 @@ def _write_portable(
         f"""
         INSERT INTO {t["acc"]} (kind, volunteer_id, site_id, balance, lifetime_earned, created_at)
         SELECT 'issuing', NULL, s.site_id, 0, 0, %(now)s
-        FROM (SELECT DISTINCT {_ISSUING_SITE} AS site_id {source}) s
+        FROM (SELECT DISTINCT c.site_id FROM {credits}) s
         WHERE NOT EXISTS (SELECT 1 FROM {t["acc"]} x
                           WHERE x.site_id = s.site_id AND x.kind = 'issuing')
     """,
@@ -414,10 +481,10 @@ def _write_portable(
         f"""
         INSERT INTO {t["t"]} (kind, source_key, order_id, volunteer_id, site_id, amount,
                               hours, memo, run_id, created_at)
-        SELECT 'service', {_KEY}, o.id, a.volunteer_id, {_ISSUING_SITE}, {_AMOUNT},
-               a.confirmed_hours, i.title, %(run)s, %(now)s
-        {source}
-          AND {_AMOUNT} > 0
+        SELECT 'service', c.source_key, c.order_id, c.volunteer_id, c.site_id, c.amount,
+               c.hours, c.title, %(run)s, %(now)s
+          FROM {credits}
+         WHERE c.amount > 0
         ON CONFLICT (source_key) DO NOTHING
     """,
         params,
@@ -454,22 +521,18 @@ def _write_portable(
         f"""
         INSERT INTO {t["rec"]} (volunteer_id, site_id, service_date, title, hours, source_key,
                                 recorded_by_id, created_at)
-        SELECT a.volunteer_id, o.site_id, {_service_date_sql()},
-               i.title, a.confirmed_hours, {_KEY}, o.assessed_by_id, %(now)s
-        {source}
+        SELECT r.volunteer_id, r.site_id, r.service_date, r.title, r.hours, r.source_key,
+               r.recorded_by_id, %(now)s
+          FROM ({_record_rows()}) r
+         WHERE true
         ON CONFLICT (source_key) DO NOTHING
     """,
         params,
     )
     step(7)
-    served = OrderAssignment.objects.filter(
-        order__status="assessed",
-        order__assessment_approved=True,
-        order__assessed_at__gte=start,
-        order__assessed_at__lt=end,
-        confirmed_hours__gt=0,
-    ).values("volunteer_id")
-    volunteers_recompute_hours(volunteer_ids=served)
+    _mark_attendance_credited(cur, params)
+    for i in range(0, len(served), 500):  # SQLite bounds the parameters of a statement
+        volunteers_recompute_hours(volunteer_ids=served[i : i + 500])
     step(8)
     totals = LedgerTransaction.objects.filter(run=run).aggregate(
         points=Sum("amount"), hours=Sum("hours"), volunteers=Count("volunteer", distinct=True)
