@@ -118,7 +118,9 @@ def fetch_bytes(url: str) -> bytes:
                 url = urljoin(url, location)
                 continue
             if response.status != 200:
-                raise _refuse(gettext("获取 media_url 失败（HTTP %(s)s）。") % {"s": response.status})
+                raise _refuse(
+                    gettext("获取 media_url 失败（HTTP %(s)s）。") % {"s": response.status}
+                )
             length = response.getheader("Content-Length")
             if length and length.isdigit() and int(length) > MAX_BYTES:
                 raise _refuse(gettext("media_url 的文件过大。"))

@@ -54,7 +54,9 @@ def menu(jurisdiction: Site) -> QuerySet[ServiceItem]:
     above (on every point's menu below it) and those published inside its subtree."""
     return (
         ServiceItem.objects.filter(is_active=True)
-        .filter(Q(site_id__in=jurisdiction.ancestor_ids()) | Q(site__path__startswith=jurisdiction.path))
+        .filter(
+            Q(site_id__in=jurisdiction.ancestor_ids()) | Q(site__path__startswith=jurisdiction.path)
+        )
         .select_related("site")
         .order_by("category", "title", "id")
     )
@@ -88,9 +90,7 @@ def definition(item: ServiceItem) -> dict[str, Any]:
             **extra,
         }
 
-    needed = [
-        {"key": str(n), "name": str(n)} for n in range(1, MAX_VOLUNTEERS_PER_ORDER + 1)
-    ]
+    needed = [{"key": str(n), "name": str(n)} for n in range(1, MAX_VOLUNTEERS_PER_ORDER + 1)]
     return {
         "service_code": str(item.pk),
         "attributes": [

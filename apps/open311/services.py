@@ -94,7 +94,9 @@ def open311_request_create(
         raise ValidationError(
             {
                 "jurisdiction_id": [
-                    gettext("该电话尚未登记：请用来电群众所在村（社区）实践站的编码作为 jurisdiction_id。")
+                    gettext(
+                        "该电话尚未登记：请用来电群众所在村（社区）实践站的编码作为 jurisdiction_id。"
+                    )
                 ]
             }
         )
@@ -167,7 +169,9 @@ def open311_request_create(
     return request, True
 
 
-def _service(jurisdiction: Site, code: int | None, errors: dict[str, list[str]]) -> ServiceItem | None:
+def _service(
+    jurisdiction: Site, code: int | None, errors: dict[str, list[str]]
+) -> ServiceItem | None:
     if code is None:
         errors.setdefault("service_code", [gettext("请提供 service_code。")])
         return None

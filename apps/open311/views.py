@@ -82,7 +82,8 @@ def _datetime(raw: str, name: str) -> dt.datetime | None:
         moment = None
     if moment is None or not 1900 <= moment.year <= 2100:
         raise BadRequest(
-            gettext("%(name)s 应为 ISO 8601 时间，例如 2026-12-01T00:00:00+08:00。") % {"name": name}
+            gettext("%(name)s 应为 ISO 8601 时间，例如 2026-12-01T00:00:00+08:00。")
+            % {"name": name}
         )
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
@@ -103,43 +104,57 @@ def _jurisdiction(data: QueryDict) -> Site:
 
 
 def georeport(
-    view: Callable[..., HttpResponse],
-) -> Callable[..., HttpResponse]:
-    """Key check, rate limit, use log and the spec's errors around one endpoint."""
+    *methods: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """The allowed methods, key check, rate limit, use log and the spec's errors around
+    one endpoint."""
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, fmt: str, **kwargs: Any) -> HttpResponse:
-        data = request.POST if request.method == "POST" else request.GET
-        key: ApiKey | None = None
-        try:
-            raw = _param(data, "api_key") if "api_key" in data else ""
-            if raw or request.method == "POST":
-                key = keys.key_from(raw)
-                if key is None:
-                    raise BadRequest(gettext("api_key 无效或已吊销。"), 403)
-                allowed, wait = keys.allow(key, request)
-                if not allowed:
-                    response = error(
-                        fmt,
-                        429,
-                        gettext("请求过于频繁，请 %(s)s 秒后再试。") % {"s": wait},
-                        {"Retry-After": str(wait)},
-                    )
-                    keys.log_use(key, request, 429)
-                    return response
-            response = view(request, fmt, key=key, **kwargs)
-        except BadRequest as exc:
-            response = error(fmt, exc.status, exc.description)
-        except ValidationError as exc:
-            response = error(fmt, 400, _describe(exc))
-        except DomainError as exc:
-            response = error(fmt, exc.status_code if exc.status_code < 500 else 400, exc.message)
-        if key is not None:
-            keys.log_use(key, request, response.status_code, getattr(response, "order_id", None))
-        response["Cache-Control"] = "no-store"
-        return response
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, fmt: str, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                refused = error(fmt, 405, gettext("不支持的请求方法。"))
+                refused["Allow"] = ", ".join(methods)
+                return refused
+            return _guarded(view, request, fmt, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+def _guarded(
+    view: Callable[..., HttpResponse], request: HttpRequest, fmt: str, **kwargs: Any
+) -> HttpResponse:
+    data = request.POST if request.method == "POST" else request.GET
+    key: ApiKey | None = None
+    try:
+        raw = _param(data, "api_key") if "api_key" in data else ""
+        if raw or request.method == "POST":
+            key = keys.key_from(raw)
+            if key is None:
+                raise BadRequest(gettext("api_key 无效或已吊销。"), 403)
+            allowed, wait = keys.allow(key, request)
+            if not allowed:
+                response = error(
+                    fmt,
+                    429,
+                    gettext("请求过于频繁，请 %(s)s 秒后再试。") % {"s": wait},
+                    {"Retry-After": str(wait)},
+                )
+                keys.log_use(key, request, 429)
+                return response
+        response = view(request, fmt, key=key, **kwargs)
+    except BadRequest as exc:
+        response = error(fmt, exc.status, exc.description)
+    except ValidationError as exc:
+        response = error(fmt, 400, _describe(exc))
+    except DomainError as exc:
+        response = error(fmt, exc.status_code if exc.status_code < 500 else 400, exc.message)
+    if key is not None:
+        keys.log_use(key, request, response.status_code, getattr(response, "order_id", None))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _describe(exc: ValidationError) -> str:
@@ -148,18 +163,8 @@ def _describe(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def _only(request: HttpRequest, fmt: str, *methods: str) -> HttpResponse | None:
-    if request.method not in methods:
-        response = error(fmt, 405, gettext("不支持的请求方法。"))
-        response["Allow"] = ", ".join(methods)
-        return response
-    return None
-
-
-@georeport
+@georeport("GET", "HEAD")
 def discovery(request: HttpRequest, fmt: str, key: ApiKey | None) -> HttpResponse:
-    if refused := _only(request, fmt, "GET", "HEAD"):
-        return refused
     base = request.build_absolute_uri(reverse("open311:root"))
     body = {
         "changeset": CHANGESET,
@@ -178,20 +183,16 @@ def discovery(request: HttpRequest, fmt: str, key: ApiKey | None) -> HttpRespons
     return respond(fmt, "discovery", body)
 
 
-@georeport
+@georeport("GET", "HEAD")
 def services(request: HttpRequest, fmt: str, key: ApiKey | None) -> HttpResponse:
-    if refused := _only(request, fmt, "GET", "HEAD"):
-        return refused
     site = _jurisdiction(request.GET)
     return respond(fmt, "services", [selectors.service_row(i) for i in selectors.menu(site)])
 
 
-@georeport
+@georeport("GET", "HEAD")
 def service_definition(
     request: HttpRequest, fmt: str, key: ApiKey | None, code: str
 ) -> HttpResponse:
-    if refused := _only(request, fmt, "GET", "HEAD"):
-        return refused
     site = _jurisdiction(request.GET)
     item = None
     if re.fullmatch(r"[0-9]{1,19}", code) and int(code) <= MAX_ID:
@@ -202,10 +203,8 @@ def service_definition(
 
 
 @csrf_exempt
-@georeport
+@georeport("GET", "HEAD", "POST")
 def requests(request: HttpRequest, fmt: str, key: ApiKey | None) -> HttpResponse:
-    if refused := _only(request, fmt, "GET", "HEAD", "POST"):
-        return refused
     if request.method == "POST":
         assert key is not None
         return _create(request, fmt, key)
@@ -243,7 +242,9 @@ def requests(request: HttpRequest, fmt: str, key: ApiKey | None) -> HttpResponse
 
 def _int(raw: str, low: int, high: int) -> int:
     if not re.fullmatch(r"[0-9]{1,10}", raw) or not low <= int(raw) <= high:
-        raise BadRequest(gettext("分页参数应在 %(low)s 到 %(high)s 之间。") % {"low": low, "high": high})
+        raise BadRequest(
+            gettext("分页参数应在 %(low)s 到 %(high)s 之间。") % {"low": low, "high": high}
+        )
     return int(raw)
 
 
@@ -309,10 +310,8 @@ def _create(request: HttpRequest, fmt: str, key: ApiKey) -> HttpResponse:
     return response
 
 
-@georeport
+@georeport("GET", "HEAD")
 def request_detail(request: HttpRequest, fmt: str, key: ApiKey | None, rid: str) -> HttpResponse:
-    if refused := _only(request, fmt, "GET", "HEAD"):
-        return refused
     if not re.fullmatch(r"[0-9]{1,19}", rid) or int(rid) > MAX_ID:
         raise BadRequest(gettext("service_request_id 不存在。"), 404)
     site = _jurisdiction(request.GET)
@@ -322,10 +321,8 @@ def request_detail(request: HttpRequest, fmt: str, key: ApiKey | None, rid: str)
     return respond(fmt, "service_requests", [selectors.request_row(order, key)])
 
 
-@georeport
+@georeport("GET", "HEAD")
 def token_detail(request: HttpRequest, fmt: str, key: ApiKey | None, token: str) -> HttpResponse:
-    if refused := _only(request, fmt, "GET", "HEAD"):
-        return refused
     placed = (
         Open311Request.objects.filter(token=token).only("order_id", "token").first()
         if re.fullmatch(r"[0-9a-f]{1,32}", token)

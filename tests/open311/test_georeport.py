@@ -163,9 +163,7 @@ def test_a_repeat_of_the_integrators_request_id_returns_the_first(client, tree, 
 
 
 def test_a_new_caller_is_registered_as_a_phone_in_caller(client, tree, m, key):
-    response = place(
-        client, key, tree, m, phone="0311-7654321", first_name="大爷", last_name="王"
-    )
+    response = place(client, key, tree, m, phone="0311-7654321", first_name="大爷", last_name="王")
     assert response.status_code == 201, response.content
     order = ServiceOrder.objects.get()
     caller = order.resident
@@ -234,9 +232,7 @@ def test_others_see_no_personal_data(client, tree, m, key, county_key, flow, cas
     for row in rows.values():  # nobody's key: no address, no timeline
         assert row["address"] == "" and row["description"] == ""
         assert row["status_notes"] in ("待派单", "已派单")
-    other_key = client.get(
-        f"{BASE}/requests/{mine}.json", {"api_key": county_key.raw}
-    ).json()[0]
+    other_key = client.get(f"{BASE}/requests/{mine}.json", {"api_key": county_key.raw}).json()[0]
     assert other_key["address"] == ""
     own = client.get(f"{BASE}/requests/{mine}.json", {"api_key": key.raw}).json()[0]
     assert own["address"] == "东关社区 3 号楼"
@@ -249,13 +245,15 @@ def test_list_filters(client, tree, m, key, flow):
     place(client, key, tree, m)
     params = {"jurisdiction_id": tree.village1.code}
     assert len(client.get(f"{BASE}/requests.json", params).json()) == 2
-    assert [r["status"] for r in client.get(
-        f"{BASE}/requests.json", {**params, "status": "closed"}
-    ).json()] == ["closed"]
+    assert [
+        r["status"]
+        for r in client.get(f"{BASE}/requests.json", {**params, "status": "closed"}).json()
+    ] == ["closed"]
     assert len(client.get(f"{BASE}/requests.json", {**params, "status": "open"}).json()) == 1
-    assert client.get(
-        f"{BASE}/requests.json", {**params, "service_code": str(m.town1.pk)}
-    ).json() == []
+    assert (
+        client.get(f"{BASE}/requests.json", {**params, "service_code": str(m.town1.pk)}).json()
+        == []
+    )
     old = {**params, "start_date": "2020-01-01T00:00:00Z", "end_date": "2020-02-01T00:00:00Z"}
     assert client.get(f"{BASE}/requests.json", old).json() == []
     one = client.get(f"{BASE}/requests.json", {**params, "page_size": "1"}).json()
