@@ -1,4 +1,4 @@
-"""The national volunteer records export: the workbook read back with openpyxl (one
+"""The national volunteer records export (apps/reports/national.py): the workbook read back with openpyxl (one
 row per volunteer per service, the template's columns, the second sheet of volunteers
 without an ID number), county admins only, the access log, a fixed query count."""
 
@@ -27,7 +27,6 @@ from apps.reports import national_template as T
 from apps.volunteers.models import Volunteer
 from apps.volunteers.services import service_record_add
 from tests.activities.conftest import make_activity
-from tests.orders.conftest import flow, m, v  # noqa: F401 - re-exported fixtures
 
 pytestmark = pytest.mark.django_db
 
