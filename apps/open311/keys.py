@@ -128,14 +128,14 @@ class KeyRateThrottle(SimpleRateThrottle):
     scope = "open311"
 
     def __init__(self, key: ApiKey) -> None:
-        self.key = key
+        self.api_key = key
         super().__init__()
 
     def get_rate(self) -> str:
         return self.THROTTLE_RATES.get(self.scope) or DEFAULT_RATE
 
     def get_cache_key(self, request: Any, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": f"key{self.key.pk}"}
+        return self.cache_format % {"scope": self.scope, "ident": f"key{self.api_key.pk}"}
 
 
 def allow(key: ApiKey, request: HttpRequest) -> tuple[bool, int | None]:

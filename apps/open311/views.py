@@ -219,18 +219,10 @@ def requests(request: HttpRequest, fmt: str, key: ApiKey | None) -> HttpResponse
         statuses = [s.strip() for s in _param(data, "status", 50).split(",") if s.strip()]
         if any(s not in ("open", "closed") for s in statuses):
             raise BadRequest(gettext("status 只能是 open 或 closed。"))
-        start = _datetime(_param(data, "start_date", 40), "start_date")
-        end = _datetime(_param(data, "end_date", 40), "end_date")
-        if start is None and end is None:
-            end = timezone.now()
-        if start is None:
-            start = end - MAX_SPAN  # type: ignore[operator]
-        if end is None:
-            end = start + MAX_SPAN
-        if end < start:
-            raise BadRequest(gettext("end_date 不能早于 start_date。"))
-        if end - start > MAX_SPAN:
-            raise BadRequest(gettext("start_date 到 end_date 最长 90 天。"))
+        start, end = _span(
+            _datetime(_param(data, "start_date", 40), "start_date"),
+            _datetime(_param(data, "end_date", 40), "end_date"),
+        )
         codes = _id_list(_param(data, "service_code", 4000), "service_code")
         qs = selectors.requests_for(
             site, service_codes=codes, statuses=statuses, start=start, end=end
@@ -238,6 +230,20 @@ def requests(request: HttpRequest, fmt: str, key: ApiKey | None) -> HttpResponse
     offset = (page - 1) * page_size
     rows = [selectors.request_row(o, key) for o in qs[offset : offset + page_size]]
     return respond(fmt, "service_requests", rows)
+
+
+def _span(start: dt.datetime | None, end: dt.datetime | None) -> tuple[dt.datetime, dt.datetime]:
+    """The spec's date window: the last 90 days by default, at most 90 days."""
+    if start is None:
+        end = end or timezone.now()
+        start = end - MAX_SPAN
+    elif end is None:
+        end = start + MAX_SPAN
+    if end < start:
+        raise BadRequest(gettext("end_date 不能早于 start_date。"))
+    if end - start > MAX_SPAN:
+        raise BadRequest(gettext("start_date 到 end_date 最长 90 天。"))
+    return start, end
 
 
 def _int(raw: str, low: int, high: int) -> int:
