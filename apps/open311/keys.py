@@ -138,10 +138,25 @@ class KeyRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": f"key{self.api_key.pk}"}
 
 
-def allow(key: ApiKey, request: HttpRequest) -> tuple[bool, int | None]:
-    """(allowed, seconds to wait)."""
-    throttle = KeyRateThrottle(key)
-    if throttle.allow_request(request, None):  # type: ignore[arg-type]
+class AddressRateThrottle(SimpleRateThrottle):
+    """The same rate for calls without a key, per client address (NUM_PROXIES, as the
+    API's throttles read it)."""
+
+    scope = "open311"
+
+    def get_rate(self) -> str:
+        return self.THROTTLE_RATES.get(self.scope) or DEFAULT_RATE
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": "open311-addr", "ident": self.get_ident(request)}
+
+
+def allow(key: ApiKey | None, request: HttpRequest) -> tuple[bool, int | None]:
+    """(allowed, seconds to wait): per key, or per address for calls without one."""
+    from rest_framework.request import Request
+
+    throttle: SimpleRateThrottle = KeyRateThrottle(key) if key else AddressRateThrottle()
+    if throttle.allow_request(Request(request), None):  # type: ignore[arg-type]
         return True, None
     wait = throttle.wait()
     return False, int(wait) + 1 if wait is not None else 60

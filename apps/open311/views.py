@@ -134,16 +134,17 @@ def _guarded(
             key = keys.key_from(raw)
             if key is None:
                 raise BadRequest(gettext("api_key 无效或已吊销。"), 403)
-            allowed, wait = keys.allow(key, request)
-            if not allowed:
-                response = error(
-                    fmt,
-                    429,
-                    gettext("请求过于频繁，请 %(s)s 秒后再试。") % {"s": wait},
-                    {"Retry-After": str(wait)},
-                )
+        allowed, wait = keys.allow(key, request)
+        if not allowed:
+            response = error(
+                fmt,
+                429,
+                gettext("请求过于频繁，请 %(s)s 秒后再试。") % {"s": wait},
+                {"Retry-After": str(wait)},
+            )
+            if key is not None:
                 keys.log_use(key, request, 429)
-                return response
+            return response
         response = view(request, fmt, key=key, **kwargs)
     except BadRequest as exc:
         response = error(fmt, exc.status, exc.description)

@@ -258,3 +258,12 @@ def test_list_filters(client, tree, m, key, flow):
     assert client.get(f"{BASE}/requests.json", old).json() == []
     one = client.get(f"{BASE}/requests.json", {**params, "page_size": "1"}).json()
     assert len(one) == 1
+
+
+def test_calls_without_a_key_are_rate_limited_per_address(client, tree, monkeypatch):
+    from apps.open311.keys import AddressRateThrottle
+
+    monkeypatch.setattr(AddressRateThrottle, "THROTTLE_RATES", {"open311": "1/min"})
+    assert client.get(f"{BASE}/discovery.json").status_code == 200
+    again = client.get(f"{BASE}/discovery.json")
+    assert again.status_code == 429 and again.json()[0]["code"] == 429
