@@ -130,10 +130,9 @@ def _guarded(
     key: ApiKey | None = None
     try:
         raw = _param(data, "api_key") if "api_key" in data else ""
-        if raw or request.method == "POST":
-            key = keys.key_from(raw)
-            if key is None:
-                raise BadRequest(gettext("api_key 无效或已吊销。"), 403)
+        wants_key = bool(raw) or request.method == "POST"
+        key = keys.key_from(raw) if wants_key else None
+        # Before refusing a wrong key: guessing keys is throttled per address too.
         allowed, wait = keys.allow(key, request)
         if not allowed:
             response = error(
@@ -145,6 +144,8 @@ def _guarded(
             if key is not None:
                 keys.log_use(key, request, 429)
             return response
+        if wants_key and key is None:
+            raise BadRequest(gettext("api_key 无效或已吊销。"), 403)
         response = view(request, fmt, key=key, **kwargs)
     except BadRequest as exc:
         response = error(fmt, exc.status, exc.description)
@@ -212,8 +213,10 @@ def requests(request: HttpRequest, fmt: str, key: ApiKey | None) -> HttpResponse
     data = request.GET
     site = _jurisdiction(data)
     ids_raw = _param(data, "service_request_id", 4000)
-    page_size = _int(_param(data, "page_size", 10) or str(DEFAULT_PAGE_SIZE), 1, MAX_PAGE_SIZE)
-    page = _int(_param(data, "page", 10) or "1", 1, MAX_PAGE)
+    page_size = _int(
+        _param(data, "page_size", 10) or str(DEFAULT_PAGE_SIZE), 1, MAX_PAGE_SIZE, "page_size"
+    )
+    page = _int(_param(data, "page", 10) or "1", 1, MAX_PAGE, "page")
     if ids_raw:
         qs = selectors.requests_for(site, ids=_id_list(ids_raw, "service_request_id"))
     else:
@@ -247,10 +250,11 @@ def _span(start: dt.datetime | None, end: dt.datetime | None) -> tuple[dt.dateti
     return start, end
 
 
-def _int(raw: str, low: int, high: int) -> int:
+def _int(raw: str, low: int, high: int, name: str) -> int:
     if not re.fullmatch(r"[0-9]{1,10}", raw) or not low <= int(raw) <= high:
         raise BadRequest(
-            gettext("分页参数应在 %(low)s 到 %(high)s 之间。") % {"low": low, "high": high}
+            gettext("%(name)s 应在 %(low)s 到 %(high)s 之间。")
+            % {"name": name, "low": low, "high": high}
         )
     return int(raw)
 
@@ -300,7 +304,7 @@ def _create(request: HttpRequest, fmt: str, key: ApiKey) -> HttpResponse:
         preferred_end=_datetime(
             _param(data, "attribute[preferred_end]", 40), "attribute[preferred_end]"
         ),
-        volunteers_needed=_int(needed_raw, 1, 10) if needed_raw else None,
+        volunteers_needed=_int(needed_raw, 1, 10, "volunteers_needed") if needed_raw else None,
     )
     placed, created = open311_request_create(key=key, jurisdiction=site, new=new)
     body = [

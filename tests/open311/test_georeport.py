@@ -267,3 +267,11 @@ def test_calls_without_a_key_are_rate_limited_per_address(client, tree, monkeypa
     assert client.get(f"{BASE}/discovery.json").status_code == 200
     again = client.get(f"{BASE}/discovery.json")
     assert again.status_code == 429 and again.json()[0]["code"] == 429
+
+
+def test_guessing_keys_is_rate_limited_per_address(client, tree, monkeypatch):
+    from apps.open311.keys import AddressRateThrottle
+
+    monkeypatch.setattr(AddressRateThrottle, "THROTTLE_RATES", {"open311": "1/min"})
+    assert client.post(f"{BASE}/requests.json", {"api_key": "guess-1"}).status_code == 403
+    assert client.post(f"{BASE}/requests.json", {"api_key": "guess-2"}).status_code == 429
