@@ -493,6 +493,7 @@ DEMO_SEEDERS = [
     "apps.activities.demo.seed",
     "apps.points.demo.seed",
     "apps.reports.demo.seed",
+    "apps.open311.demo.seed",
 ]
 
 # Volunteer star levels (星级评定) from cumulative confirmed service hours, per the

@@ -39,9 +39,12 @@ def can_issue_keys(user: User | AnonymousUser | None) -> bool:
     return is_global(user) or has_role(user, RoleName.COUNTY_ADMIN)
 
 
-def api_key_issue(*, actor: User, name: str, site: Site | None) -> tuple[ApiKey, str]:
+def api_key_issue(
+    *, actor: User, name: str, site: Site | None, raw: str | None = None
+) -> tuple[ApiKey, str]:
     """A new key for integrator ``name`` scoped to ``site``'s subtree; returns the key
-    row and the key itself (shown to the admin once, never stored)."""
+    row and the key itself (shown to the admin once, never stored). ``raw``: a given
+    key instead of a random one (the demo county's documented key only)."""
     if not can_issue_keys(actor):
         raise PermissionDeniedError(gettext("只有县级管理员可以签发接入密钥。"), code="not_admin")
     errors: dict[str, list[str]] = {}
@@ -57,7 +60,7 @@ def api_key_issue(*, actor: User, name: str, site: Site | None) -> tuple[ApiKey,
     if errors:
         raise ValidationError(errors)
     assert site is not None
-    raw = secrets.token_urlsafe(KEY_BYTES)
+    raw = raw or secrets.token_urlsafe(KEY_BYTES)
     with transaction.atomic():
         # The key's own account: places its orders and registers its callers, as staff
         # of the key's subtree would; no password, so nobody signs in as it.
