@@ -275,3 +275,11 @@ def test_guessing_keys_is_rate_limited_per_address(client, tree, monkeypatch):
     monkeypatch.setattr(AddressRateThrottle, "THROTTLE_RATES", {"open311": "1/min"})
     assert client.post(f"{BASE}/requests.json", {"api_key": "guess-1"}).status_code == 403
     assert client.post(f"{BASE}/requests.json", {"api_key": "guess-2"}).status_code == 429
+
+
+def test_the_code_is_shown_where_sites_are_managed(client, cast, tree):
+    client.force_login(cast.county)
+    assert tree.village1.code in client.get("/sites/manage/").content.decode()
+    assert (
+        tree.village1.code in client.get(f"/sites/manage/{tree.village1.pk}/edit/").content.decode()
+    )
