@@ -31,6 +31,7 @@ from .selectors import (
     report_site,
     report_sites,
 )
+from .themes import activities_by_theme
 
 
 def _context(request: HttpRequest) -> dict[str, object]:
@@ -65,6 +66,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ctx.update(
         figures=summary(site, day_from, day_to).as_dict(),  # type: ignore[arg-type]
         league=league_table(site, day_from, day_to),  # type: ignore[arg-type]
+        themes=activities_by_theme(site, day_from, day_to),  # type: ignore[arg-type]
         weights=WEIGHTS,
         overdue=overdue_orders(fetched_by=request.user, site=site)[:50],  # type: ignore[arg-type]
         bucket=request.GET.get("bucket")
@@ -87,6 +89,7 @@ def bulletin(request: HttpRequest) -> HttpResponse:
     ctx.update(
         figures=summary(site, day_from, day_to).as_dict(),  # type: ignore[arg-type]
         league=league_table(site, day_from, day_to),  # type: ignore[arg-type]
+        themes=activities_by_theme(site, day_from, day_to),  # type: ignore[arg-type]
         weights=WEIGHTS,
         bucket="day" if (day_to - day_from).days <= 31 else "week",  # type: ignore[operator]
         period=request.GET.get("period", ""),
