@@ -99,11 +99,11 @@ def activities_by_theme(site: Site, day_from: dt.date, day_to: dt.date) -> list[
             # given the theme): its own row, titled as "no theme" or as that theme.
             target = rows.setdefault(row["theme_id"], ThemeRow(row["theme_id"], None, None, ""))
         target.activities, target.finished = row["n"], row["done"]
-    for row in attended:
+    for seen in attended:  # its own name: a row of another shape than ``counted``'s
         target = rows.setdefault(
-            row["activity__theme_id"], ThemeRow(row["activity__theme_id"], None, None, "")
+            seen["activity__theme_id"], ThemeRow(seen["activity__theme_id"], None, None, "")
         )
-        target.volunteers, target.hours = row["people"], row["hours"] or Decimal("0")
+        target.volunteers, target.hours = seen["people"], seen["hours"] or Decimal("0")
     strays = [pk for pk, r in rows.items() if pk is not None and not r.title]
     if strays:
         for theme in MonthlyTheme.objects.filter(pk__in=strays):
