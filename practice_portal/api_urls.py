@@ -9,6 +9,7 @@ from apps.notifications import api as notifications_api
 from apps.orders import api as orders_api
 from apps.points import api as points_api
 from apps.reports import api as reports_api
+from apps.reports import national_views
 from apps.sites.api import SiteViewSet
 from apps.volunteers import api as volunteers_api
 
@@ -49,5 +50,10 @@ urlpatterns = [
     ),
     path("reports/export.xlsx", reports_api.ExportXlsxView.as_view(), name="api-reports-xlsx"),
     path("reports/export.csv", reports_api.ExportCsvView.as_view(), name="api-reports-csv"),
+    path(
+        "reports/national-records.xlsx",
+        national_views.NationalExportView.as_view(),
+        name="api-reports-national",
+    ),
     path("", include(router.urls)),
 ]

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "apps.activities",
     "apps.points",
     "apps.reports",
+    "apps.open311",
 ]
 
 MIDDLEWARE = [
@@ -328,6 +329,8 @@ REST_FRAMEWORK = {
         "register": os.environ.get("THROTTLE_REGISTER", "20/hour"),
         # Asking for an account-claim code (apps/accounts/claim.py), per client address.
         "claim": os.environ.get("THROTTLE_CLAIM", "10/hour"),
+        # Open311 calls per integrator key (apps/open311/keys.py).
+        "open311": os.environ.get("THROTTLE_OPEN311", "120/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Reverse proxies in front of the app that append to X-Forwarded-For. 0 (default):
@@ -490,6 +493,7 @@ DEMO_SEEDERS = [
     "apps.activities.demo.seed",
     "apps.points.demo.seed",
     "apps.reports.demo.seed",
+    "apps.open311.demo.seed",
 ]
 
 # Volunteer star levels (星级评定) from cumulative confirmed service hours, per the

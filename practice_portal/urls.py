@@ -21,6 +21,8 @@ urlpatterns = [
     path("points/", include("apps.points.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("reports/", include("apps.reports.urls")),
+    # Open311 GeoReport v2 for other systems, and the page where their keys are issued.
+    path("open311/", include("apps.open311.urls")),
     # The language switch (Django's set_language, plus the signed-in user's choice kept).
     path("i18n/setlang/", account_views.language_set, name="set_language"),
     path("admin/", admin.site.urls),

@@ -61,6 +61,8 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry(gettext_noop("兑换领取"), "points:handover", ("staff", "county_admin")),
     NavEntry(gettext_noop("数据看板"), "reports:dashboard", ("staff", "county_admin")),
     NavEntry(gettext_noop("积分结算"), "points:settlements", ("county_admin",)),
+    NavEntry(gettext_noop("全国系统记录导出"), "reports:national", ("county_admin",)),
+    NavEntry(gettext_noop("Open311 接入密钥"), "open311:keys", ("county_admin",)),
     NavEntry(gettext_noop("阵地管理"), "sites:manage", ("staff", "county_admin")),
     NavEntry(gettext_noop("投递异常"), "notifications:deliveries", ("staff", "county_admin")),
 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import national_views, views
 
 app_name = "reports"
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("bulletin/", views.bulletin, name="bulletin"),
     path("items/", views.items, name="items"),
+    path("national/", national_views.national_export, name="national"),
 ]

@@ -8,6 +8,7 @@ everything below it" is one ``path LIKE 'prefix%'`` query on an indexed column.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,13 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
 PATH_SEGMENT_WIDTH = 7  # ids up to 9,999,999: far beyond the 1,000-site design target
+
+
+def site_code_for(pk: int) -> str:
+    """A site's stable code (the Open311 ``jurisdiction_id``): "S" and the zero-padded
+    id, given once when the site is created and never changed (migration 0004 gave the
+    sites that existed before codes theirs the same way)."""
+    return f"S{pk:0{PATH_SEGMENT_WIDTH}d}"
 
 
 class SiteLevel(models.TextChoices):
@@ -53,6 +61,9 @@ def check_parent_level(level: str, parent: Site | None) -> None:
 
 class Site(models.Model):
     name = models.CharField(_("名称"), max_length=100)
+    # Stable and unique: other systems name a site by it (Open311 ``jurisdiction_id``).
+    # Set by save() on creation; not editable.
+    code = models.CharField(_("阵地编码"), max_length=20, unique=True, editable=False)
     level = models.CharField(_("层级"), max_length=16, choices=SiteLevel.choices)
     parent = models.ForeignKey(
         "self",
@@ -119,7 +130,13 @@ class Site(models.Model):
         by a second UPDATE in the same transaction.
         """
         with transaction.atomic():
+            if not self.code and self.pk is None:
+                # Unique until the id is known: the final code follows in the UPDATE.
+                self.code = f"new-{uuid.uuid4().hex[:16]}"
             super().save(*args, **kwargs)
+            if self.code.startswith("new-"):
+                self.code = site_code_for(self.pk)
+                Site.objects.filter(pk=self.pk).update(code=self.code)
             parent_path = self.parent.path if self.parent_id and self.parent else ""
             new_path = f"{parent_path}{self.pk:0{PATH_SEGMENT_WIDTH}d}/"
             if new_path == self.path:

@@ -22,6 +22,7 @@ class SiteSerializer(serializers.ModelSerializer[Site]):
         model = Site
         fields = [
             "id",
+            "code",
             "name",
             "level",
             "parent",
@@ -34,7 +35,7 @@ class SiteSerializer(serializers.ModelSerializer[Site]):
             "longitude",
             "is_active",
         ]
-        read_only_fields = ["depth"]
+        read_only_fields = ["code", "depth"]
 
 
 class SiteWriteSerializer(serializers.Serializer[Site]):

@@ -61,7 +61,9 @@ class Volunteer(models.Model):
     real_name = models.CharField(_("姓名"), max_length=50)
     mobile = models.CharField(_("手机号"), max_length=11)
     # Personal data: shown whole only to the owner and staff in scope (selectors).
-    id_number = models.CharField(_("身份证号"), max_length=18, unique=True)
+    # NULL when not on file (the national records export lists such volunteers apart,
+    # to be completed first); unique among those on file.
+    id_number = models.CharField(_("身份证号"), max_length=18, unique=True, null=True, blank=True)
     specialties = models.CharField(_("特长"), max_length=200, blank=True)
     service_area = models.CharField(_("服务区域"), max_length=200, blank=True)
     availability = models.PositiveIntegerField(_("每周可服务时段"), default=0)

@@ -54,7 +54,7 @@ def id_number_for(viewer: User | AnonymousUser | None, volunteer: Volunteer) -> 
     """Masked for everyone but the volunteer: staff in scope use the explicit, logged
     "show" action (``services.volunteer_reveal``)."""
     if _is_owner(viewer, volunteer):
-        return volunteer.id_number
+        return volunteer.id_number or ""
     return mask_id_number(volunteer.id_number)
 
 

@@ -266,7 +266,7 @@ def volunteer_reveal(*, actor: User, volunteer: Volunteer, field: str, source: s
             subjects=[(volunteer.user_id, volunteer.real_name)],
             source=source,
         )
-    return volunteer.id_number if field == RevealedField.ID_NUMBER else volunteer.mobile
+    return (volunteer.id_number or "") if field == RevealedField.ID_NUMBER else volunteer.mobile
 
 
 # --- teams ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ LAYERS = [
     "apps.activities",
     "apps.points",
     "apps.reports",
+    "apps.open311",
 ]
 MAX_LINES = 600
 

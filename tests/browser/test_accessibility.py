@@ -87,6 +87,8 @@ def pages_by_role(cast: Any, make: Any) -> dict[str, tuple[Any, list[str]]]:
                 "/points/handover/",
                 "/notifications/deliveries/",
                 "/orders/items/",
+                "/open311/keys/",
+                "/reports/national/",
             ],
         ),
     }
