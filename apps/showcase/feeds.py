@@ -16,7 +16,7 @@ from django.contrib.syndication.views import Feed
 from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
-from django.utils import feedgenerator, timezone
+from django.utils import feedgenerator, timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition
 
@@ -59,7 +59,8 @@ def _page(request: HttpRequest, site: Site | None) -> Any:
 def _etag(request: HttpRequest, site_id: int | None = None) -> str:
     seed, _changed = selectors.feed_state(_site(site_id))
     # The page and the format are part of the entity: each has its own tag.
-    return f"{seed}-{request.path.rsplit('.', 1)[-1]}-{request.GET.get('page', '1')}"
+    fmt = request.path.rsplit(".", 1)[-1]
+    return f"{seed}-{fmt}-{request.GET.get('page', '1')}-{translation.get_language()}"
 
 
 def _last_modified(request: HttpRequest, site_id: int | None = None) -> Any:
