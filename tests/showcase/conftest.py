@@ -16,6 +16,7 @@ from apps.showcase import services
 from apps.showcase.models import ShowcasePost
 from apps.sites.models import Site, SiteLevel
 from tests.factories import user_with_role
+from tests.orders.conftest import flow, m, v  # noqa: F401 - re-exported fixtures
 
 GPS_IFD = 0x8825
 
@@ -133,3 +134,22 @@ def _first(site: str) -> str:
     return {"village1": "township_review", "town1": "county_review", "county": "editor_review"}[
         site
     ]
+
+
+def finished_activity(cast: Any, tree: Any, **extra: Any) -> Any:
+    """A village1 activity held three days ago and finished."""
+    import datetime as dt
+
+    from apps.activities import services as activity_services
+    from apps.activities.models import Activity
+    from tests.activities.conftest import make_activity
+
+    activity = make_activity(cast.village1, tree.village1, **extra)
+    Activity.objects.filter(pk=activity.pk).update(
+        starts_at=activity.starts_at - dt.timedelta(days=5),
+        ends_at=activity.ends_at - dt.timedelta(days=5),
+        signup_deadline=activity.signup_deadline - dt.timedelta(days=5),
+    )
+    activity_services.activity_finish(actor=cast.village1, activity_id=activity.pk)
+    activity.refresh_from_db()
+    return activity
