@@ -62,7 +62,7 @@ def test_public_lists(client: Any, make_post: Any, monkeypatch: Any, url: str) -
         monkeypatch.setattr(feeds, "FEED_PAGE_SIZE", n)
         _copies(post, n, "published")
         client.get(url.format(n=n))  # warm
-        counts.append(_count(lambda: client.get(url.format(n=n))))
+        counts.append(_count(lambda n=n: client.get(url.format(n=n))))
     assert counts[0] == counts[1] == counts[2], counts
     assert counts[0] <= 6
 
@@ -88,7 +88,7 @@ def test_staff_lists(
     for n in (1, 50, 200):
         _copies(post, n, "county_review")
         api.get(f"/api/v1/showcase/posts/?page_size={n}")
-        counts.append(_count(lambda: api.get(f"/api/v1/showcase/posts/?page_size={n}")))
+        counts.append(_count(lambda n=n: api.get(f"/api/v1/showcase/posts/?page_size={n}")))
         assert len(api.get(f"/api/v1/showcase/posts/?page_size={n}").json()["results"]) == n
     assert counts[0] == counts[1] == counts[2], counts
     page = login_as(user)
