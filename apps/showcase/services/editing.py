@@ -225,5 +225,11 @@ def post_photo_remove(*, actor: User, post_id: Id, photo_id: Id) -> None:
         files = [photo.original, photo.web, photo.thumb]
         photo.delete()
         record(post, action="remove_photo", actor=actor, to=post.status, now=timezone.now())
-        names = [(f.storage, f.name) for f in files if f]
-        transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])
+        names = [(f.storage, f.name) for f in files if f and f.name]
+
+        def delete_files() -> None:
+            # After commit: a rolled-back removal keeps its files.
+            for storage, name in names:
+                storage.delete(str(name))
+
+        transaction.on_commit(delete_files)
