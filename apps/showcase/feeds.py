@@ -56,15 +56,25 @@ def _page(request: HttpRequest, site: Site | None) -> Any:
         raise Http404 from None
 
 
+def _state(request: HttpRequest, site_id: int | None) -> tuple[str, Any]:
+    """``selectors.feed_state`` once per request (the ETag and the Last-Modified both
+    ask for it)."""
+    cached = getattr(request, "_showcase_feed_state", None)
+    if cached is None:
+        cached = selectors.feed_state(_site(site_id))
+        request._showcase_feed_state = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def _etag(request: HttpRequest, site_id: int | None = None) -> str:
-    seed, _changed = selectors.feed_state(_site(site_id))
+    seed, _changed = _state(request, site_id)
     # The page and the format are part of the entity: each has its own tag.
     fmt = request.path.rsplit(".", 1)[-1]
     return f"{seed}-{fmt}-{request.GET.get('page', '1')}-{translation.get_language()}"
 
 
 def _last_modified(request: HttpRequest, site_id: int | None = None) -> Any:
-    return selectors.feed_state(_site(site_id))[1]
+    return _state(request, site_id)[1]
 
 
 def _feed_title(site: Site | None) -> str:
