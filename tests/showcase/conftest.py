@@ -15,6 +15,7 @@ from apps.accounts.models import RoleName
 from apps.showcase import services
 from apps.showcase.models import ShowcasePost
 from apps.sites.models import Site, SiteLevel
+from tests.browser.conftest import browser  # noqa: F401 - the Playwright fixture
 from tests.factories import user_with_role
 from tests.orders.conftest import flow, m, v  # noqa: F401 - re-exported fixtures
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from apps.showcase.models import ShowcasePost
-from tests.browser.conftest import ARTIFACTS, browser  # noqa: F401 - the Playwright fixture
+from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_accessibility import AXE, LAYOUT, MODES, RUN_AXE, VIEWPORT, session_cookie
 
 from .conftest import jpeg_with_gps
@@ -26,7 +26,13 @@ DESKTOP = {"width": 1280, "height": 900}
 OUT = ARTIFACTS / "showcase"
 
 
-def _page(browser: Any, live_server: Any, user: Any = None, cookies: dict[str, str] | None = None, viewport: dict[str, int] = VIEWPORT) -> Any:  # noqa: F811
+def _page(
+    browser: Any,
+    live_server: Any,
+    user: Any = None,
+    cookies: dict[str, str] | None = None,
+    viewport: dict[str, int] = VIEWPORT,
+) -> Any:
     context = browser.new_context(viewport=viewport, locale="zh-CN")
     jar = [{"name": k, "value": v, "url": live_server.url} for k, v in (cookies or {}).items()]
     if user is not None:
@@ -43,16 +49,22 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
 
 
-def test_draft_to_public_page(live_server: Any, browser: Any, cast: Any, tree: Any, editor: Any) -> None:  # noqa: F811
+def test_draft_to_public_page(
+    live_server: Any, browser: Any, cast: Any, tree: Any, editor: Any
+) -> None:
     base = live_server.url
     # 1. The village point's staff write the post with a photo and submit it.
     author = _page(browser, live_server, cast.village1)
     author.goto(f"{base}/showcase/manage/")
     author.click("#new-post")
     author.fill("#id_title", "东关社区冬日送温暖")
-    author.fill("#id_body", "志愿者走访 12 户独居老人，送去棉被和米面油。\n\n刘大爷说：“心里暖和。”")
+    author.fill(
+        "#id_body", "志愿者走访 12 户独居老人，送去棉被和米面油。\n\n刘大爷说：“心里暖和。”"
+    )
     photo = jpeg_with_gps(1800, 1200)
-    author.set_input_files("#id_photos", {"name": "visit.jpg", "mimeType": "image/jpeg", "buffer": photo.read()})
+    author.set_input_files(
+        "#id_photos", {"name": "visit.jpg", "mimeType": "image/jpeg", "buffer": photo.read()}
+    )
     author.click("#save-post")
     author.wait_for_url("**/showcase/*/")
     post = ShowcasePost.objects.get(title="东关社区冬日送温暖")
@@ -86,33 +98,49 @@ def test_draft_to_public_page(live_server: Any, browser: Any, cast: Any, tree: A
     for mode, cookies in MODES.items():
         for viewport, size in ((VIEWPORT, "360"), (DESKTOP, "desktop")):
             visitor = _page(browser, live_server, cookies=cookies, viewport=viewport)
-            for path, name in (("/showcase/", "list"), (f"/showcase/{post.pk}/", "post"), (f"/showcase/site/{tree.village1.pk}/", "site")):
+            for path, name in (
+                ("/showcase/", "list"),
+                (f"/showcase/{post.pk}/", "post"),
+                (f"/showcase/site/{tree.village1.pk}/", "site"),
+            ):
                 visitor.goto(f"{base}{path}")
                 visitor.wait_for_load_state("networkidle")
                 assert "东关社区冬日送温暖" in visitor.content()
-                loaded = visitor.evaluate("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+                loaded = visitor.evaluate(
+                    "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+                )
                 assert loaded, (mode, path)
                 _shot(visitor, f"5-public-{name}-{mode}-{size}")
                 if size == "360":
                     layout = visitor.evaluate(LAYOUT)
                     if layout["scrollWidth"] > layout["width"]:
-                        problems.append(f"{mode} {path}: overflows sideways ({layout['scrollWidth']} px)")
+                        problems.append(
+                            f"{mode} {path}: overflows sideways ({layout['scrollWidth']} px)"
+                        )
                     if layout["h1Top"] is None or layout["h1Top"] > VIEWPORT["height"] - 60:
                         problems.append(f"{mode} {path}: title not on the first screen")
                     visitor.add_script_tag(content=axe)
                     violations = visitor.evaluate(RUN_AXE)
                     if violations:
-                        problems.append(f"{mode} {path}: {json.dumps(violations, ensure_ascii=False)}")
+                        problems.append(
+                            f"{mode} {path}: {json.dumps(violations, ensure_ascii=False)}"
+                        )
             if mode == "english" and size == "360":
                 assert "Showcase" in visitor.content()
             visitor.context.close()
     # The staff pages at 360 px in large text and English.
     for mode in ("large", "english"):
         staff = _page(browser, live_server, cast.village1, cookies=MODES[mode])
-        for path, name in (("/showcase/manage/", "manage"), ("/showcase/new/", "new"), (f"/showcase/{post.pk}/", "post-staff")):
+        for path, name in (
+            ("/showcase/manage/", "manage"),
+            ("/showcase/new/", "new"),
+            (f"/showcase/{post.pk}/", "post-staff"),
+        ):
             staff.goto(f"{base}{path}")
             _shot(staff, f"6-{name}-{mode}-360")
             layout = staff.evaluate(LAYOUT)
             if layout["scrollWidth"] > layout["width"]:
-                problems.append(f"staff {mode} {path}: overflows sideways ({layout['scrollWidth']} px)")
+                problems.append(
+                    f"staff {mode} {path}: overflows sideways ({layout['scrollWidth']} px)"
+                )
     assert not problems, "\n".join(problems)
