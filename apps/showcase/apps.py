@@ -9,8 +9,12 @@ class ShowcaseConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core import panels
+        from apps.notifications.messages import register_kinds
 
+        from .messages import KINDS
         from .panels import activity_panel, order_panel
+
+        register_kinds(KINDS)
 
         panels.register("activity_detail", activity_panel)
         panels.register("order_detail", order_panel)

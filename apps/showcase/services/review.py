@@ -13,6 +13,7 @@ from apps.core.errors import PermissionDeniedError
 from apps.core.types import Id
 
 from ..models import PostEvent, ShowcasePost
+from ..notify import author_notify, reviewers_notify
 from ..push import queue_post_event
 from .workflow import (
     S,
@@ -23,6 +24,7 @@ from .workflow import (
     record,
     require_author,
     require_reviewer,
+    step_site,
 )
 
 MAX_NOTE = 1000
@@ -47,7 +49,7 @@ def post_submit(*, actor: User, post_id: Id, consent: bool) -> ShowcasePost:
         now = timezone.now()
         post.consent_by, post.consent_at, post.submitted_at = actor, now, now
         post.review_comment = ""
-        record(
+        event = record(
             post,
             action="submit",
             actor=actor,
@@ -55,6 +57,7 @@ def post_submit(*, actor: User, post_id: Id, consent: bool) -> ShowcasePost:
             now=now,
             fields=["consent_by", "consent_at", "submitted_at", "review_comment"],
         )
+        reviewers_notify(post, event, step_site(post, post.status))
     return post
 
 
@@ -81,8 +84,9 @@ def post_approve(*, actor: User, post_id: Id, note: str = "") -> ShowcasePost:
                 fields=["published_at", "unpublished_at", "unpublish_reason"],
             )
             queue_post_event(post, event)
+            author_notify(post, event)
         else:
-            record(
+            event = record(
                 post,
                 action="approve",
                 actor=actor,
@@ -90,6 +94,7 @@ def post_approve(*, actor: User, post_id: Id, note: str = "") -> ShowcasePost:
                 now=now,
                 note=str(note or "")[:MAX_NOTE],
             )
+            reviewers_notify(post, event, step_site(post, post.status))
     return post
 
 
@@ -102,7 +107,7 @@ def post_return(*, actor: User, post_id: Id, comment: str) -> ShowcasePost:
         check_transition(post, "return")
         require_reviewer(post, actor)
         post.review_comment = comment
-        record(
+        event = record(
             post,
             action="return",
             actor=actor,
@@ -111,6 +116,7 @@ def post_return(*, actor: User, post_id: Id, comment: str) -> ShowcasePost:
             note=comment,
             fields=["review_comment"],
         )
+        author_notify(post, event)
     return post
 
 
@@ -122,7 +128,7 @@ def post_reject(*, actor: User, post_id: Id, reason: str) -> ShowcasePost:
         check_transition(post, "reject")
         require_reviewer(post, actor)
         post.review_comment = reason
-        record(
+        event = record(
             post,
             action="reject",
             actor=actor,
@@ -131,6 +137,7 @@ def post_reject(*, actor: User, post_id: Id, reason: str) -> ShowcasePost:
             note=reason,
             fields=["review_comment"],
         )
+        author_notify(post, event)
     return post
 
 
@@ -157,6 +164,7 @@ def post_unpublish(*, actor: User, post_id: Id, reason: str) -> ShowcasePost:
             fields=["unpublished_at", "unpublish_reason"],
         )
         queue_post_event(post, event)
+        author_notify(post, event)
     return post
 
 
