@@ -19,6 +19,7 @@ from .figures import summary, timeseries
 from .league import league_table
 from .periods import parse_range
 from .selectors import items_needing_attention, report_site
+from .themes import activities_by_theme
 
 COMMON = [
     OpenApiParameter("site", int, description="阵地（默认：您管理范围的顶层）"),
@@ -50,7 +51,11 @@ class SummaryView(_ReportView):
     def get(self, request: Request) -> Response:
         site, day_from, day_to = self.context(request)
         return Response(
-            {**self.head(site, day_from, day_to), **summary(site, day_from, day_to).as_dict()}
+            {
+                **self.head(site, day_from, day_to),
+                **summary(site, day_from, day_to).as_dict(),
+                "themes": [r.as_dict() for r in activities_by_theme(site, day_from, day_to)],
+            }
         )
 
 

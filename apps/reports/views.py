@@ -32,6 +32,7 @@ from .selectors import (
     report_sites,
 )
 from .showcase import posts_per_site_month, posts_total
+from .themes import activities_by_theme
 
 
 def _context(request: HttpRequest) -> dict[str, object]:
@@ -71,6 +72,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ctx.update(
         figures=summary(site, day_from, day_to).as_dict(),  # type: ignore[arg-type]
         league=league_table(site, day_from, day_to),  # type: ignore[arg-type]
+        themes=activities_by_theme(site, day_from, day_to),  # type: ignore[arg-type]
         weights=WEIGHTS,
         overdue=overdue_orders(fetched_by=request.user, site=site)[:50],  # type: ignore[arg-type]
         **_showcase(site, day_from, day_to),
@@ -94,6 +96,7 @@ def bulletin(request: HttpRequest) -> HttpResponse:
     ctx.update(
         figures=summary(site, day_from, day_to).as_dict(),  # type: ignore[arg-type]
         league=league_table(site, day_from, day_to),  # type: ignore[arg-type]
+        themes=activities_by_theme(site, day_from, day_to),  # type: ignore[arg-type]
         weights=WEIGHTS,
         bucket="day" if (day_to - day_from).days <= 31 else "week",  # type: ignore[operator]
         period=request.GET.get("period", ""),

@@ -114,3 +114,133 @@ def test_residents_register_through_the_api(cast: Any, tree: Any, api_as: Any) -
     }
     assert resident.post(f"/api/v1/activities/{made['id']}/register/").status_code == 200
     assert api_as(cast.res9).post(f"/api/v1/activities/{made['id']}/register/").status_code == 404
+
+
+def test_attendance_through_the_api_from_the_code_to_confirmed_hours(
+    cast: Any, tree: Any, api_as: Any, vol1: Any, volunteers: list[Any]
+) -> None:
+    """The check-in code is the organisers'; a scan with it checks in (a second scan
+    changes nothing), a forged one is refused with nothing saved; check-out; staff mark
+    a volunteer without a phone by hand, with a reason; after the end, bulk confirm
+    records hours and no-shows, and a correction needs a reason."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.activities.models import ActivityEvent
+
+    staff = api_as(cast.village1)
+    created = staff.post("/api/v1/activities/", _body(tree.village1.pk), format="json").json()
+    activity_id = created["id"]
+    staff.post(f"/api/v1/activities/{activity_id}/publish/")
+    volunteer = api_as(cast.vol1)
+    assert (
+        volunteer.post(f"/api/v1/activities/{activity_id}/signup/", {}, format="json").status_code
+        == 201
+    )
+    other = volunteers[0]
+    # The role has one slot: the second volunteer goes on the waiting list; make room.
+    Activity.objects.get(pk=activity_id).roles.update(slots=3)
+    assert (
+        api_as(other.user)
+        .post(f"/api/v1/activities/{activity_id}/signup/", {}, format="json")
+        .status_code
+        == 201
+    )
+    absent = volunteers[1]
+    assert (
+        api_as(absent.user)
+        .post(f"/api/v1/activities/{activity_id}/signup/", {}, format="json")
+        .status_code
+        == 201
+    )
+
+    # Outside the activity's time there is no code.
+    early = staff.get(f"/api/v1/activities/{activity_id}/checkin-code/?kind=in")
+    assert early.status_code == 409 and early.json()["code"] == "outside_time"
+    start = timezone.now() - dt.timedelta(hours=1)
+    Activity.objects.filter(pk=activity_id).update(
+        starts_at=start, ends_at=start + dt.timedelta(hours=2), signup_deadline=start
+    )
+    assert volunteer.get(f"/api/v1/activities/{activity_id}/checkin-code/").status_code in (
+        403,
+        404,
+    )
+    assert (
+        staff.get(f"/api/v1/activities/{activity_id}/checkin-code/?kind=sideways").status_code
+        == 400
+    )
+    code = staff.get(f"/api/v1/activities/{activity_id}/checkin-code/?kind=in").json()
+    assert code["kind"] == "in" and code["token"] in code["url"]
+
+    forged = volunteer.post(
+        f"/api/v1/activities/{activity_id}/checkin/",
+        {"token": code["token"][:-2] + "xx"},
+        format="json",
+    )
+    assert forged.status_code in (400, 403, 409) and "code" in forged.json()
+    assert Signup.objects.get(activity_id=activity_id, volunteer=vol1).checked_in_at is None
+    first = volunteer.post(
+        f"/api/v1/activities/{activity_id}/checkin/", {"token": code["token"]}, format="json"
+    )
+    assert first.status_code == 200 and first.json()["checked_in_at"]
+    again = volunteer.post(
+        f"/api/v1/activities/{activity_id}/checkin/", {"token": code["token"]}, format="json"
+    )
+    assert (
+        again.status_code == 200 and again.json()["checked_in_at"] == first.json()["checked_in_at"]
+    )
+    # 40 minutes later (moved by the test), the check-out code.
+    Signup.objects.filter(activity_id=activity_id, volunteer=vol1).update(
+        checked_in_at=timezone.now() - dt.timedelta(minutes=40)
+    )
+    out = staff.get(f"/api/v1/activities/{activity_id}/checkin-code/?kind=out").json()
+    done = volunteer.post(
+        f"/api/v1/activities/{activity_id}/checkout/", {"token": out["token"]}, format="json"
+    )
+    assert done.status_code == 200 and done.json()["checked_out_at"]
+
+    # The second volunteer has no smartphone: marked by hand, a reason required.
+    theirs = Signup.objects.get(activity_id=activity_id, volunteer=other)
+    mark_url = f"/api/v1/activities/{activity_id}/signups/{theirs.pk}/mark/"
+    times = {
+        "checked_in_at": start.isoformat(),
+        "checked_out_at": (start + dt.timedelta(hours=1)).isoformat(),
+    }
+    no_reason = staff.post(mark_url, times, format="json")
+    assert no_reason.status_code == 400
+    assert api_as(other.user).post(
+        mark_url, {**times, "reason": "x"}, format="json"
+    ).status_code in (
+        403,
+        404,
+    )
+    marked = staff.post(mark_url, {**times, "reason": "老人没有智能手机"}, format="json")
+    assert marked.status_code == 200 and marked.json()["marked_by_staff"] is True
+    assert ActivityEvent.objects.filter(activity_id=activity_id, note="老人没有智能手机").exists()
+
+    # Confirming needs the activity to have ended.
+    early_confirm = staff.post(
+        f"/api/v1/activities/{activity_id}/attendance/confirm/", {}, format="json"
+    )
+    assert early_confirm.status_code == 409
+    assert staff.post(f"/api/v1/activities/{activity_id}/finish/").status_code == 200
+    counts = staff.post(f"/api/v1/activities/{activity_id}/attendance/confirm/", {}, format="json")
+    assert counts.json() == {"confirmed": 2, "no_show": 1, "open": 0}
+    sheet = {
+        s["volunteer_name"]: s
+        for s in staff.get(f"/api/v1/activities/{activity_id}/attendance/").json()["results"]
+    }
+    assert sheet["张丽"]["confirmed_hours"] == "1.0" and sheet["张丽"]["points"] == 10
+    assert sheet[other.real_name]["confirmed_hours"] == "1.0"
+    assert sheet[absent.real_name]["attendance"] == "no_show"
+    correct_url = f"/api/v1/activities/{activity_id}/signups/{theirs.pk}/correct/"
+    assert (
+        staff.post(correct_url, {"attended": True, "hours": "0.5"}, format="json").status_code
+        == 400
+    )
+    corrected = staff.post(
+        correct_url, {"attended": True, "hours": "0.5", "reason": "提前离场"}, format="json"
+    )
+    assert corrected.status_code == 200 and corrected.json()["confirmed_hours"] == "0.5"
+    assert volunteer.get(f"/api/v1/activities/{activity_id}/attendance/").status_code in (403, 404)

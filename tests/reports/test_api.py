@@ -29,6 +29,7 @@ SUMMARY_KEYS = {
     "site",
     "from",
     "to",
+    "themes",
     "orders_placed",
     "orders_accepted",
     "orders_completed",
