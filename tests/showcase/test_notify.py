@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _kinds(user: Any) -> list[str]:
-    return list(Notification.objects.filter(user=user).order_by("id").values_list("kind", flat=True))
+    return list(
+        Notification.objects.filter(user=user).order_by("id").values_list("kind", flat=True)
+    )
 
 
 def test_reviewers_and_author_hear(make_post: Any, cast: Any, editor: Any) -> None:
