@@ -10,6 +10,7 @@ from apps.orders import api as orders_api
 from apps.points import api as points_api
 from apps.reports import api as reports_api
 from apps.reports import national_views
+from apps.showcase import api as showcase_api
 from apps.sites.api import SiteViewSet
 from apps.volunteers import api as volunteers_api
 
@@ -21,6 +22,10 @@ router.register("volunteers", volunteers_api.VolunteerViewSet, basename="volunte
 router.register("teams", volunteers_api.TeamViewSet, basename="team")
 router.register("themes", activities_api.ThemeViewSet, basename="theme")
 router.register("activities", activities_api.ActivityViewSet, basename="activity")
+router.register("showcase/posts", showcase_api.PostViewSet, basename="showcase-post")
+router.register(
+    "showcase/published", showcase_api.PublishedPostViewSet, basename="showcase-published"
+)
 router.register("rewards", points_api.RewardViewSet, basename="reward")
 router.register("redemptions", points_api.RedemptionViewSet, basename="redemption")
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")

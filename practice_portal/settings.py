@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "apps.volunteers",
     "apps.orders",
     "apps.activities",
+    "apps.showcase",
     "apps.points",
     "apps.reports",
     "apps.open311",
@@ -491,6 +492,7 @@ DEMO_SEEDERS = [
     "apps.volunteers.demo.seed",
     "apps.orders.demo.seed",
     "apps.activities.demo.seed",
+    "apps.showcase.demo.seed",
     "apps.points.demo.seed",
     "apps.reports.demo.seed",
     "apps.open311.demo.seed",
@@ -508,6 +510,12 @@ NOTIFY_BACKOFF_SECONDS = env_int("NOTIFY_BACKOFF_SECONDS", 60)
 NOTIFY_WEBHOOK_TIMEOUT = env_int("NOTIFY_WEBHOOK_TIMEOUT", 10)
 # The sweep leaves pending rows younger than this alone (most likely still queued).
 NOTIFY_SWEEP_GRACE_SECONDS = env_int("NOTIFY_SWEEP_GRACE_SECONDS", 30)
+
+# 晒成果 → the county media center (双中心融合): published and withdrawn showcase posts are
+# pushed to this URL as JSON signed with HMAC-SHA256 under PORTAL_WEBHOOK_SECRET
+# (README: "Showcase"). Empty URL: no push (the feeds still carry everything).
+MEDIA_CENTER_WEBHOOK_URL = os.environ.get("MEDIA_CENTER_WEBHOOK_URL", "")
+PORTAL_WEBHOOK_SECRET = os.environ.get("PORTAL_WEBHOOK_SECRET", "")
 
 # --- Text messages (短信): a backend chosen like EMAIL_BACKEND (apps/notifications/sms) --
 ORDER_NUDGE_WAIT_MINUTES = env_int("ORDER_NUDGE_WAIT_MINUTES", 30)

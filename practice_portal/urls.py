@@ -17,6 +17,7 @@ urlpatterns = [
     path("sites/", include("apps.sites.urls")),
     path("orders/", include("apps.orders.urls")),
     path("activities/", include("apps.activities.urls")),
+    path("showcase/", include("apps.showcase.urls")),
     path("volunteers/", include("apps.volunteers.urls")),
     path("points/", include("apps.points.urls")),
     path("notifications/", include("apps.notifications.urls")),

@@ -35,6 +35,7 @@ JOINED_DAYS_AGO = {
     "town1": 500,
     "town2": 495,
     "village1": 480,
+    "editor": 470,
     "vol1": 430,
     "vol2": 310,
     "vol3": 190,
@@ -57,6 +58,7 @@ def seed(ctx: dict[str, Any], log: Any) -> None:
         ("town1", "13900000011", "城关镇工作人员", [(RoleName.STAFF, townships[0])]),
         ("town2", "13900000012", "桃源乡工作人员", [(RoleName.STAFF, townships[1])]),
         ("village1", "13900000021", "东关社区站长", [(RoleName.STAFF, village1)]),
+        ("editor", "13900000031", "融媒体中心编辑", [(RoleName.EDITOR, county)]),
     ]
     names = ["张丽", "李强", "王芳", "赵磊", "陈静"]
     for i in range(1, 6):

@@ -13,6 +13,10 @@ class RoleName(models.TextChoices):
     VOLUNTEER = "volunteer", _("志愿者")
     STAFF = "staff", _("阵地工作人员")
     COUNTY_ADMIN = "county_admin", _("县级管理员")
+    # The county media center's editors (融媒体中心): held at the county; they give the
+    # final approval to showcase posts and withdraw published ones. Not a manager role:
+    # an editor sees the posts under review, not the county's people or orders.
+    EDITOR = "editor", _("媒体中心编辑")
 
 
 class User(AbstractUser):

@@ -58,6 +58,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         ("staff", "county_admin"),
         assessors_only=True,
     ),
+    NavEntry(gettext_noop("晒成果管理"), "showcase:manage", ("staff", "county_admin", "editor")),
     NavEntry(gettext_noop("兑换领取"), "points:handover", ("staff", "county_admin")),
     NavEntry(gettext_noop("数据看板"), "reports:dashboard", ("staff", "county_admin")),
     NavEntry(gettext_noop("积分结算"), "points:settlements", ("county_admin",)),

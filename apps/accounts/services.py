@@ -131,21 +131,27 @@ def user_language_set(*, user: User, language: str) -> None:
         user.language = language
 
 
+# Roles only a county admin (or a superuser) hands out: the staff who manage sites, and
+# the media center's editors, who decide what the county publishes.
+ADMIN_GRANTED = frozenset({RoleName.STAFF, RoleName.COUNTY_ADMIN, RoleName.EDITOR})
+
+
 def role_grant(*, actor: User, user: User, role: str, site: Site) -> Role:
     """Give ``user`` a role at ``site``. Staff may grant resident/volunteer roles in
-    their subtree; only county admins (in scope) and superusers grant staff roles."""
+    their subtree; only county admins (in scope) and superusers grant staff roles and
+    the media center's editor role (held at a county only)."""
     if role not in RoleName.values:
         raise ValidationError({"role": [gettext("未知角色。")]})
     if not can_manage_site(actor, site):
         raise PermissionDeniedError(gettext("该阵地不在您的管理范围内。"), code="out_of_scope")
-    if role in (RoleName.STAFF, RoleName.COUNTY_ADMIN) and not (
-        is_global(actor) or has_role(actor, RoleName.COUNTY_ADMIN)
-    ):
+    if role in ADMIN_GRANTED and not (is_global(actor) or has_role(actor, RoleName.COUNTY_ADMIN)):
         raise PermissionDeniedError(
             gettext("只有县级管理员可以任命工作人员。"), code="not_county_admin"
         )
     if role == RoleName.COUNTY_ADMIN and site.level != SiteLevel.COUNTY:
         raise ValidationError({"site": [gettext("县级管理员只能设在县级中心。")]})
+    if role == RoleName.EDITOR and site.level != SiteLevel.COUNTY:
+        raise ValidationError({"site": [gettext("媒体中心编辑只能设在县级中心。")]})
     obj, _created = Role.objects.get_or_create(user=user, site=site, role=role)
     forget_roles(user)
     return obj
@@ -154,7 +160,7 @@ def role_grant(*, actor: User, user: User, role: str, site: Site) -> Role:
 def role_revoke(*, actor: User, role: Role) -> None:
     if not can_manage_site(actor, role.site):
         raise PermissionDeniedError(gettext("该阵地不在您的管理范围内。"), code="out_of_scope")
-    if role.role in (RoleName.STAFF, RoleName.COUNTY_ADMIN) and not (
+    if role.role in ADMIN_GRANTED and not (
         is_global(actor) or has_role(actor, RoleName.COUNTY_ADMIN)
     ):
         raise PermissionDeniedError(

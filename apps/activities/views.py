@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.accounts.actors import signed_in
+from apps.core import panels
 from apps.core.errors import DomainError, NotFoundError
 from apps.core.media import protected_file
 from apps.core.pages import add_service_errors, paginate, query_without_page
@@ -191,6 +192,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and timezone.now() < activity.signup_deadline
         and (mine is None or mine.status not in ("pending", "confirmed", "waitlisted")),
         "signup_form": SignupForm(roles=roles),
+        "extra_panels": panels.render("activity_detail", request, activity),
     }
     if mine is not None and mine.status == SignupStatus.WAITLISTED:
         context["waitlist_position"] = selectors.waitlist_position(mine)

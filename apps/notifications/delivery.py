@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 
 from .messages import email_body, render_sms
 from .models import Channel, Delivery, DeliveryStatus
+from .signed import send_signed
 from .sms import send_sms
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,11 @@ def delivery_text(delivery: Delivery) -> tuple[str, str]:
     they last chose with the switch, else the portal's); a robot message to a site's
     group chat, or a row from before params existed, goes as it was stored."""
     note = delivery.notification
-    if note is None or not note.params or delivery.channel == Channel.WEBHOOK:
+    if (
+        note is None
+        or not note.params
+        or delivery.channel in (Channel.WEBHOOK, Channel.SIGNED_WEBHOOK)
+    ):
         return delivery.subject, delivery.body
     language = getattr(note.user, "language", "") or settings.LANGUAGE_CODE
     try:
@@ -112,7 +117,16 @@ def _send_sms(delivery: Delivery) -> None:
     send_sms(delivery.recipient, delivery_text(delivery)[1])
 
 
-SENDERS = {Channel.EMAIL: _send_email, Channel.WEBHOOK: _send_webhook, Channel.SMS: _send_sms}
+def _send_signed(delivery: Delivery) -> None:
+    send_signed(delivery, timeout=WEBHOOK_TIMEOUT_SECONDS)
+
+
+SENDERS = {
+    Channel.EMAIL: _send_email,
+    Channel.WEBHOOK: _send_webhook,
+    Channel.SMS: _send_sms,
+    Channel.SIGNED_WEBHOOK: _send_signed,
+}
 
 
 def backoff(attempts: int) -> dt.timedelta:

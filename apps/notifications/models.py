@@ -111,6 +111,9 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("电子邮件")
     WEBHOOK = "webhook", _("群机器人")
     SMS = "sms", _("短信")
+    # A JSON event to another system (the media center's app), signed with HMAC-SHA256:
+    # ``body`` holds the exact bytes sent, ``recipient`` the URL (apps/notifications/signed.py).
+    SIGNED_WEBHOOK = "signed_webhook", _("签名推送")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from apps.core.breaker import BROKER_BREAKER
+from apps.sites.models import Site
 
 from .delivery import delivery_send
-from .models import Delivery
+from .models import Channel, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +88,26 @@ def enqueue_deliveries(delivery_ids: list[int], *, background: bool = False) -> 
             exc,
         )
     return sent
+
+
+def queue_signed_event(
+    *, url: str, event_id: str, body: bytes, subject: str, site: Site | None = None
+) -> bool:
+    """Queue one signed event for ``url`` in the caller's transaction; False when this
+    event id was queued before (the unique dedupe key: exactly once per event id)."""
+    if not url:
+        return False
+    key = f"signed:{event_id}"[:150]
+    if Delivery.objects.filter(dedupe_key=key).exists():
+        return False
+    queue_one(
+        Delivery(
+            channel=Channel.SIGNED_WEBHOOK,
+            site=site,
+            recipient=url,
+            subject=subject[:200],
+            body=body.decode("utf-8"),
+            dedupe_key=key,
+        )
+    )
+    return True

@@ -23,6 +23,7 @@ from apps.accounts.actors import signed_in
 from apps.accounts.mobile import normalize_mobile
 from apps.accounts.models import User
 from apps.accounts.phone_in import saved_address
+from apps.core import panels
 from apps.core.errors import DomainError, NotFoundError
 from apps.core.pages import add_service_errors, paginate, query_without_page
 from apps.sites.models import Site, SiteLevel
@@ -406,6 +407,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "labels": services.ACTION_LABELS,
             "is_resident": request.user.pk == order.resident_id,
             "staff_view": can_manage_site(request.user, order.site),
+            "extra_panels": panels.render("order_detail", request, order),
         },
     )
 

@@ -31,6 +31,7 @@ from .selectors import (
     report_site,
     report_sites,
 )
+from .showcase import posts_per_site_month, posts_total
 from .themes import activities_by_theme
 
 
@@ -59,6 +60,11 @@ def _context(request: HttpRequest) -> dict[str, object]:
     }
 
 
+def _showcase(site: object, day_from: object, day_to: object) -> dict[str, object]:
+    rows = posts_per_site_month(site, day_from, day_to)  # type: ignore[arg-type]
+    return {"showcase_rows": rows, "showcase_total": posts_total(rows)}
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     ctx = _context(request)
@@ -69,6 +75,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         themes=activities_by_theme(site, day_from, day_to),  # type: ignore[arg-type]
         weights=WEIGHTS,
         overdue=overdue_orders(fetched_by=request.user, site=site)[:50],  # type: ignore[arg-type]
+        **_showcase(site, day_from, day_to),
         bucket=request.GET.get("bucket")
         if request.GET.get("bucket") in ("day", "week", "month")
         else ("month" if (day_to - day_from).days > 92 else "day"),  # type: ignore[operator]
@@ -93,6 +100,7 @@ def bulletin(request: HttpRequest) -> HttpResponse:
         weights=WEIGHTS,
         bucket="day" if (day_to - day_from).days <= 31 else "week",  # type: ignore[operator]
         period=request.GET.get("period", ""),
+        **_showcase(site, day_from, day_to),
         generated_at=timezone.localtime(),
     )
     return render(request, "reports/bulletin.html", ctx)

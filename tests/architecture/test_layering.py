@@ -13,6 +13,7 @@ LAYERS = [
     "apps.volunteers",
     "apps.orders",
     "apps.activities",
+    "apps.showcase",
     "apps.points",
     "apps.reports",
     "apps.open311",
