@@ -98,20 +98,21 @@ def post_approve(*, actor: User, post_id: Id, note: str = "") -> ShowcasePost:
     return post
 
 
-def post_return(*, actor: User, post_id: Id, comment: str) -> ShowcasePost:
-    """Back to the author with comments; once edited and resubmitted the chain starts
-    again at its first step."""
-    comment = _required(comment, "comment", gettext("请写明退回的修改意见。"))
+def _answer_with_comment(
+    *, actor: User, post_id: Id, action: str, to: str, comment: str
+) -> ShowcasePost:
+    """A reviewer's answer that sends the post back with a comment (return, reject):
+    the comment kept on the post and in the event, the author told."""
     with transaction.atomic():
         post = lock_post(post_id, actor)
-        check_transition(post, "return")
+        check_transition(post, action)
         require_reviewer(post, actor)
         post.review_comment = comment
         event = record(
             post,
-            action="return",
+            action=action,
             actor=actor,
-            to=S.RETURNED,
+            to=to,
             now=timezone.now(),
             note=comment,
             fields=["review_comment"],
@@ -120,25 +121,21 @@ def post_return(*, actor: User, post_id: Id, comment: str) -> ShowcasePost:
     return post
 
 
+def post_return(*, actor: User, post_id: Id, comment: str) -> ShowcasePost:
+    """Back to the author with comments; once edited and resubmitted the chain starts
+    again at its first step."""
+    comment = _required(comment, "comment", gettext("请写明退回的修改意见。"))
+    return _answer_with_comment(
+        actor=actor, post_id=post_id, action="return", to=S.RETURNED, comment=comment
+    )
+
+
 def post_reject(*, actor: User, post_id: Id, reason: str) -> ShowcasePost:
     """Not to be published (final)."""
     reason = _required(reason, "reason", gettext("请写明不予通过的原因。"))
-    with transaction.atomic():
-        post = lock_post(post_id, actor)
-        check_transition(post, "reject")
-        require_reviewer(post, actor)
-        post.review_comment = reason
-        event = record(
-            post,
-            action="reject",
-            actor=actor,
-            to=S.REJECTED,
-            now=timezone.now(),
-            note=reason,
-            fields=["review_comment"],
-        )
-        author_notify(post, event)
-    return post
+    return _answer_with_comment(
+        actor=actor, post_id=post_id, action="reject", to=S.REJECTED, comment=reason
+    )
 
 
 def post_unpublish(*, actor: User, post_id: Id, reason: str) -> ShowcasePost:
