@@ -85,6 +85,14 @@ class PostViewSet(viewsets.GenericViewSet[Any]):
         post = selectors.access_post(request.user, post_id)
         return Response(PostSerializer(post).data, status=code)
 
+    def _move(self, request: Request, pk: str, body: type[Any], service: Any) -> Response:
+        """A review move: the body validated, the service called with its fields, the
+        post as it now stands."""
+        data = body(data=request.data)
+        data.is_valid(raise_exception=True)
+        service(actor=signed_in(request), post_id=pk, **data.validated_data)
+        return self._detail(request, pk)
+
     @extend_schema(
         parameters=[
             OpenApiParameter("status", enum=PostStatus.values),
@@ -179,34 +187,22 @@ class PostViewSet(viewsets.GenericViewSet[Any]):
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
         """The current step's reviewer approves; at the editor's step the post is published."""
-        data = PostNoteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.post_approve(actor=signed_in(request), post_id=pk, **data.validated_data)
-        return self._detail(request, pk)
+        return self._move(request, pk, PostNoteSerializer, services.post_approve)
 
     @extend_schema(request=PostCommentSerializer, responses=PostSerializer)
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request: Request, pk: str) -> Response:
-        data = PostCommentSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.post_return(actor=signed_in(request), post_id=pk, **data.validated_data)
-        return self._detail(request, pk)
+        return self._move(request, pk, PostCommentSerializer, services.post_return)
 
     @extend_schema(request=PostReasonSerializer, responses=PostSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
-        data = PostReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.post_reject(actor=signed_in(request), post_id=pk, **data.validated_data)
-        return self._detail(request, pk)
+        return self._move(request, pk, PostReasonSerializer, services.post_reject)
 
     @extend_schema(request=PostReasonSerializer, responses=PostSerializer)
     @action(detail=True, methods=["post"])
     def unpublish(self, request: Request, pk: str) -> Response:
-        data = PostReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.post_unpublish(actor=signed_in(request), post_id=pk, **data.validated_data)
-        return self._detail(request, pk)
+        return self._move(request, pk, PostReasonSerializer, services.post_unpublish)
 
     @extend_schema(responses=PostEventSerializer(many=True))
     @action(detail=True, methods=["get"])
