@@ -2,8 +2,8 @@
 period — how many were held (published or finished; drafts and cancelled ones do not
 count), how many finished, the volunteers whose attendance was confirmed and their
 confirmed hours. Every theme of the period's months appears, with zeros where no site
-took it up, and activities without a theme form their own row. At most four
-queries, whatever the period."""
+took it up, and activities without a theme form their own row. Three queries,
+whatever the period."""
 
 from __future__ import annotations
 
@@ -92,23 +92,19 @@ def activities_by_theme(site: Site, day_from: dt.date, day_to: dt.date) -> list[
         .annotate(people=Count("volunteer_id", distinct=True), hours=Sum("confirmed_hours"))
         .order_by()
     )
+
+    # An activity's theme is always its county's theme for the month it starts in
+    # (activities.services.publishing), so every theme met here is already a row; only
+    # the activities without a theme add one (None).
+    def row_of(theme_id: int | None) -> ThemeRow:
+        return rows.setdefault(theme_id, ThemeRow(theme_id, None, None, ""))
+
     for row in counted:
-        target = rows.get(row["theme_id"])
-        if target is None:
-            # No theme, or a theme of another month (an activity moved after it was
-            # given the theme): its own row, titled as "no theme" or as that theme.
-            target = rows.setdefault(row["theme_id"], ThemeRow(row["theme_id"], None, None, ""))
+        target = row_of(row["theme_id"])
         target.activities, target.finished = row["n"], row["done"]
     for seen in attended:  # its own name: a row of another shape than ``counted``'s
-        target = rows.setdefault(
-            seen["activity__theme_id"], ThemeRow(seen["activity__theme_id"], None, None, "")
-        )
+        target = row_of(seen["activity__theme_id"])
         target.volunteers, target.hours = seen["people"], seen["hours"] or Decimal("0")
-    strays = [pk for pk, r in rows.items() if pk is not None and not r.title]
-    if strays:
-        for theme in MonthlyTheme.objects.filter(pk__in=strays):
-            rows[theme.pk].year, rows[theme.pk].month = theme.year, theme.month
-            rows[theme.pk].title = theme.title
     ordered = sorted(
         (r for pk, r in rows.items() if pk is not None),
         key=lambda r: (r.year or 0, r.month or 0, r.theme_id or 0),
