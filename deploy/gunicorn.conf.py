@@ -1,6 +1,6 @@
 """gunicorn for the web service (docker-compose.yml: ``gunicorn -c deploy/gunicorn.conf.py``).
 
-Threads (gthread): a request waiting on PostgreSQL or a slow upload ties up one thread,
+Threads (gthread, balanced): a request waiting on PostgreSQL or a slow upload ties up one thread,
 not a process. Sizes come from the environment:
 
     WEB_WORKERS   processes          3   (about one per core, plus one)
@@ -8,6 +8,7 @@ not a process. Sizes come from the environment:
     WEB_TIMEOUT   seconds a request may take before its worker is restarted   60
     WEB_BIND      listen address     0.0.0.0:8000
     WEB_MAX_REQUESTS  requests a worker serves before it is recycled   2000 (0: never)
+    WEB_WORKER_CLASS  the worker   practice_portal.gunicorn_worker.BalancedThreadWorker
 
 Requests are logged by the portal itself, one line each with its request id
 (practice_portal/requestlog.py), so gunicorn's access log is off.
@@ -16,7 +17,11 @@ Requests are logged by the portal itself, one line each with its request id
 import os
 
 bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
-worker_class = "gthread"
+# gthread that takes a connection only while it has a thread free, so a burst is shared
+# by every worker (practice_portal/gunicorn_worker.py); WEB_WORKER_CLASS=gthread: stock.
+worker_class = os.environ.get(
+    "WEB_WORKER_CLASS", "practice_portal.gunicorn_worker.BalancedThreadWorker"
+)
 workers = int(os.environ.get("WEB_WORKERS", "3"))
 threads = int(os.environ.get("WEB_THREADS", "4"))
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))

@@ -39,7 +39,7 @@ def test_web_runs_gunicorn_with_threads_from_the_environment() -> None:
     command = SERVICES["web"]["command"]
     assert command[0] == "gunicorn" and "deploy/gunicorn.conf.py" in command
     conf = (ROOT / "deploy" / "gunicorn.conf.py").read_text()
-    assert 'worker_class = "gthread"' in conf
+    assert '"WEB_WORKER_CLASS", "practice_portal.gunicorn_worker.BalancedThreadWorker"' in conf
     assert 'os.environ.get("WEB_WORKERS"' in conf and 'os.environ.get("WEB_THREADS"' in conf
 
 

@@ -170,6 +170,41 @@ def test_list_visibility(api_as, cast, v, flow, m):
     assert r.status_code == 404
 
 
+def test_list_filter_is_left_out_only_when_every_site_is_managed(api_as, cast, flow, tree, m):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.sites.models import Site, SiteLevel
+
+    mine = flow("submitted")
+
+    def page_sql_and_ids(user):
+        with CaptureQueriesContext(connection) as ctx:
+            r = api_as(user).get("/api/v1/orders/")
+        assert r.status_code == 200
+        (sql,) = [
+            q["sql"]
+            for q in ctx.captured_queries
+            if q["sql"].startswith('SELECT "orders_serviceorder"."id"') and "LIMIT" in q["sql"]
+        ]
+        return sql, {o["id"] for o in r.json()["results"]}
+
+    # One county, its administrator manages every site: no site filter at all.
+    sql, ids = page_sql_and_ids(cast.county)
+    assert ids == {mine.pk} and "ANY" not in sql and "WHERE" not in sql.split("ORDER BY")[0]
+    # A second county in the same database: the filter is back, its order not shown.
+    other = Site(name="另一县新时代文明实践中心", level=SiteLevel.COUNTY, parent=None)
+    other.save()
+    item = type(m.county).objects.create(site=other, title="外县服务", category="legal")
+    theirs = type(mine).objects.get(pk=flow("submitted", item=m.county).pk)
+    type(mine).objects.filter(pk=theirs.pk).update(site=other, handling_site=other, service=item)
+    sql, ids = page_sql_and_ids(cast.county)
+    assert ids == {mine.pk} and "ANY" in sql
+    # Staff of a township keep their subtree's filter.
+    sql, ids = page_sql_and_ids(cast.town1)
+    assert ids == {mine.pk} and "ANY" in sql
+
+
 def test_list_filters(api_as, cast, tree, m, flow):
     a = flow("submitted", item=m.village1)
     b = flow("completed", item=m.town1)
