@@ -115,8 +115,13 @@ class ServiceOrder(models.Model):
         ServiceItem, on_delete=models.PROTECT, related_name="orders", verbose_name=_("服务项目")
     )
     # The resident's point: where the order was placed. Scope is read from it.
+    # (Its index is order_site_created_idx, which leads with it.)
     site = models.ForeignKey(
-        Site, on_delete=models.PROTECT, related_name="orders", verbose_name=_("点单阵地")
+        Site,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("点单阵地"),
+        db_index=False,
     )
     # Who handles it now: the point itself, or an ancestor after an escalation. Always
     # ``site`` or one of its ancestors, so scoping by ``site`` covers it too.
@@ -231,6 +236,8 @@ class ServiceOrder(models.Model):
             models.Index(fields=["escalated_at"], name="order_escalated_at_idx"),
             # The order list, newest first: (created_at, id) read backwards is its order.
             models.Index(fields=["created_at", "id"], name="order_created_id_idx"),
+            # A single point's list, newest first (its staff's order list): read backwards.
+            models.Index(fields=["site", "created_at", "id"], name="order_site_created_idx"),
             # The dispatch board: open orders, oldest first (a small part of the table).
             models.Index(
                 fields=["created_at", "id"],

@@ -9,6 +9,8 @@ or per order.
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from functools import reduce
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -103,6 +105,7 @@ def _visible_q(user: User) -> Q:
     indexes, and estimates how many rows match, instead of testing a path join and a
     correlated subquery on every order.
 
+    Terms that cannot match are left out: no own orders, no assignments, no sites.
     When the user manages every site (a county's administrators, in a one-county
     deployment), every order is visible and there is no filter at all: the same query
     counts the sites, and a list of a thousand ids would only cost the planner time."""
@@ -115,20 +118,30 @@ def _visible_q(user: User) -> Q:
             f"SELECT 's', id FROM sites_site WHERE {path_sql}"
             " UNION ALL SELECT 'a', a.order_id FROM orders_orderassignment a"
             " JOIN volunteers_volunteer v ON v.id = a.volunteer_id WHERE v.user_id = %s"
-            " UNION ALL SELECT 'n', COUNT(*) FROM sites_site",
-            [*(p + "%" for p in paths), user.pk],
+            " UNION ALL SELECT 'n', COUNT(*) FROM sites_site"
+            " UNION ALL (SELECT 'o', id FROM orders_serviceorder"
+            " WHERE resident_id = %s OR placed_by_id = %s LIMIT 1)",
+            [*(p + "%" for p in paths), user.pk, user.pk, user.pk],
         )
         rows = cur.fetchall()
     site_ids = [i for kind, i in rows if kind == "s"]
     if site_ids and len(site_ids) == next(i for kind, i in rows if kind == "n"):
         return Q()
     assigned = [i for kind, i in rows if kind == "a"]
-    q = Q(resident=user) | Q(placed_by=user)
+    terms = []
+    # Someone with no order of their own (most staff) has no such term: with only the
+    # site left, a village's list is read from its site's index, in order.
+    if any(kind == "o" for kind, _ in rows):
+        terms += [Q(resident=user), Q(placed_by=user)]
     if assigned:
-        q |= Q(pk__any_of=IdList(assigned))
-    if site_ids:
-        q |= Q(site_id__any_of=IdList(site_ids))  # one array parameter
-    return q
+        terms.append(Q(pk__any_of=IdList(assigned)))
+    if len(site_ids) == 1:
+        terms.append(Q(site_id=site_ids[0]))
+    elif site_ids:
+        terms.append(Q(site_id__any_of=IdList(site_ids)))  # one array parameter
+    if not terms:
+        return Q(pk__in=[])
+    return reduce(operator.or_, terms)
 
 
 def _list_relations(qs: QuerySet[ServiceOrder]) -> QuerySet[ServiceOrder]:

@@ -54,8 +54,13 @@ class Volunteer(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="volunteer"
     )
+    # (Indexed by vol_site_status_id_idx and vol_site_applied_id_idx, which lead with it.)
     site = models.ForeignKey(
-        Site, on_delete=models.PROTECT, related_name="volunteers", verbose_name=_("所属阵地")
+        Site,
+        on_delete=models.PROTECT,
+        related_name="volunteers",
+        verbose_name=_("所属阵地"),
+        db_index=False,
     )
     number = models.CharField(_("志愿者编号"), max_length=20, unique=True, null=True, blank=True)
     real_name = models.CharField(_("姓名"), max_length=50)
@@ -96,6 +101,8 @@ class Volunteer(models.Model):
             models.Index(fields=["status", "applied_at"], name="vol_status_applied_idx"),
             # The roster's order (newest application first, then id), whole and by status.
             models.Index(fields=["-applied_at", "id"], name="vol_applied_id_idx"),
+            # A single point's roster (its staff's), in the roster's order.
+            models.Index(fields=["site", "-applied_at", "id"], name="vol_site_applied_id_idx"),
             models.Index(fields=["status", "-applied_at", "id"], name="vol_status_applied_id_idx"),
             models.Index(fields=["star_level"], name="vol_star_idx"),
             # Equality and the roster's prefix search (mobile LIKE '139%').

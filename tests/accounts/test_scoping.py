@@ -46,3 +46,46 @@ def test_scoping_through_a_relation(tree, cast):
     assert cast.res9.pk not in set(town1_roles.values_list("user_id", flat=True))
     town2_roles = scope_queryset(Role.objects.all(), cast.town2)
     assert set(town2_roles.values_list("user_id", flat=True)) == {cast.town2.pk, cast.res9.pk}
+
+
+def _fresh(user):
+    return type(user).objects.get(pk=user.pk)  # no role cache carried over
+
+
+def test_a_single_site_scope_filters_on_the_site_column(tree, cast):
+    from tests.volunteers.factories import VolunteerFactory
+
+    from apps.sites.scoping import managed_single_site
+    from apps.volunteers.models import Volunteer
+
+    mine = VolunteerFactory(site=tree.village1)
+    VolunteerFactory(site=tree.village1b)
+    staff = _fresh(cast.village1)
+    assert managed_single_site(staff) == tree.village1.pk
+    qs = scope_queryset(Volunteer.objects.all(), staff)
+    sql = str(qs.query)
+    assert '"site_id" = ' in sql and "LIKE" not in sql and "sites_site" not in sql
+    assert set(qs.values_list("pk", flat=True)) == {mine.pk}
+    # Sites of their own: a township's staff, the county's, or holding roles at two points.
+    assert managed_single_site(_fresh(cast.town1)) is None
+    assert managed_single_site(_fresh(cast.county)) is None
+    Role.objects.create(user=staff, site=tree.village1b, role="staff")
+    assert managed_single_site(_fresh(staff)) is None
+    assert managed_single_site(_fresh(cast.vol1)) is None  # manages nothing
+
+
+def test_a_point_with_a_site_under_it_is_scoped_by_its_subtree(tree, cast):
+    from tests.volunteers.factories import VolunteerFactory
+
+    from apps.sites.models import SiteLevel
+    from apps.sites.scoping import managed_single_site
+    from apps.volunteers.models import Volunteer
+
+    base = Site(name="东关红色基地", level=SiteLevel.BASE, parent=tree.village1)
+    base.save()
+    at_base = VolunteerFactory(site=base)
+    at_point = VolunteerFactory(site=tree.village1)
+    staff = _fresh(cast.village1)
+    assert managed_single_site(staff) is None
+    visible = set(scope_queryset(Volunteer.objects.all(), staff).values_list("pk", flat=True))
+    assert visible == {at_base.pk, at_point.pk}

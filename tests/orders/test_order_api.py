@@ -205,6 +205,35 @@ def test_list_filter_is_left_out_only_when_every_site_is_managed(api_as, cast, f
     assert ids == {mine.pk} and "ANY" in sql
 
 
+def test_list_of_a_point_without_orders_of_ones_own_is_read_by_its_site(api_as, cast, flow, tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    mine = flow("submitted")  # res1's, at village1
+
+    def page_sql_and_ids(user):
+        with CaptureQueriesContext(connection) as ctx:
+            r = api_as(user).get("/api/v1/orders/")
+        assert r.status_code == 200
+        (sql,) = [
+            q["sql"]
+            for q in ctx.captured_queries
+            if q["sql"].startswith('SELECT "orders_serviceorder"."id"') and "LIMIT" in q["sql"]
+        ]
+        return sql.split(" WHERE ")[1].split("ORDER BY")[0], {o["id"] for o in r.json()["results"]}
+
+    where, ids = page_sql_and_ids(cast.village1)
+    assert ids == {mine.pk}
+    assert f'"orders_serviceorder"."site_id" = {tree.village1.pk}' in where
+    assert " OR " not in where and "resident_id" not in where
+    # Once the staff member has an order of their own (placed elsewhere), it is shown too.
+    type(mine).objects.filter(pk=flow("submitted").pk).update(
+        resident=cast.village1, site=tree.village2
+    )
+    where, ids = page_sql_and_ids(cast.village1)
+    assert len(ids) == 2 and " OR " in where and "resident_id" in where
+
+
 def test_list_filters(api_as, cast, tree, m, flow):
     a = flow("submitted", item=m.village1)
     b = flow("completed", item=m.town1)
