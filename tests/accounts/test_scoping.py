@@ -53,10 +53,9 @@ def _fresh(user):
 
 
 def test_a_single_site_scope_filters_on_the_site_column(tree, cast):
-    from tests.volunteers.factories import VolunteerFactory
-
     from apps.sites.scoping import managed_single_site
     from apps.volunteers.models import Volunteer
+    from tests.volunteers.factories import VolunteerFactory
 
     mine = VolunteerFactory(site=tree.village1)
     VolunteerFactory(site=tree.village1b)
@@ -75,11 +74,10 @@ def test_a_single_site_scope_filters_on_the_site_column(tree, cast):
 
 
 def test_a_point_with_a_site_under_it_is_scoped_by_its_subtree(tree, cast):
-    from tests.volunteers.factories import VolunteerFactory
-
     from apps.sites.models import SiteLevel
     from apps.sites.scoping import managed_single_site
     from apps.volunteers.models import Volunteer
+    from tests.volunteers.factories import VolunteerFactory
 
     base = Site(name="东关红色基地", level=SiteLevel.BASE, parent=tree.village1)
     base.save()
