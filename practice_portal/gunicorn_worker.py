@@ -13,10 +13,10 @@ two idled (gunicorn issues #908, #2191, #3433).
   listening, so the next
   connection waits in the kernel's accept queue for whichever worker has a thread
   free — one queue for all workers, first come first served;
-* when a response is written while more requests are running or queued than it has
-  threads, that
-  connection is closed after the response (``Connection: close``), so the client's
-  next request comes back through that shared queue instead of waiting here.
+* when a response is written while more requests are running or queued here than it
+  has threads, or while connections wait in that shared queue, the connection is
+  closed after the response (``Connection: close``): the client's next request joins
+  the queue behind them instead of overtaking them on a kept-alive connection.
 
 Idle keep-alive connections are kept as before (``keepalive``); a worker that is not
 overloaded behaves exactly like ``gthread``.
@@ -25,10 +25,17 @@ overloaded behaves exactly like ``gthread``.
 from __future__ import annotations
 
 import selectors
+import socket
+import struct
 from functools import partial
 from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker  # type: ignore[import-untyped]
+
+
+# struct tcp_info: eight one-byte fields, then u32 rto, ato, snd_mss, rcv_mss, unacked.
+_TCP_INFO_LEN = 104
+_UNACKED_AT = 8 + 4 * 4
 
 
 class BalancedThreadWorker(ThreadWorker):  # type: ignore[misc]
@@ -39,13 +46,25 @@ class BalancedThreadWorker(ThreadWorker):  # type: ignore[misc]
     # ``len(self._keep) >= self.max_keepalived``; 0 while overloaded closes it always.
     @property
     def max_keepalived(self) -> int:
-        if self._in_flight > self.cfg.threads:
+        if self._in_flight > self.cfg.threads or self._others_waiting():
             return 0
         return self._max_keepalived
 
     @max_keepalived.setter
     def max_keepalived(self, value: int) -> None:
         self._max_keepalived = value
+
+    def _others_waiting(self) -> bool:
+        """Connections wait in a listener's accept queue (Linux: ``tcpi_unacked`` of a
+        listening socket's TCP_INFO is its queue's length)."""
+        for sock in self.sockets:
+            try:
+                info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_LEN)
+            except (OSError, AttributeError):  # not TCP (a unix socket), not Linux
+                return False
+            if struct.unpack_from("I", info, _UNACKED_AT)[0] > 0:
+                return True
+        return False
 
     def enqueue_req(self, conn: Any) -> None:
         with self._lock:

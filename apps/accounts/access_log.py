@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
@@ -53,7 +53,11 @@ def write_access_rows(rows: list[AccessRow]) -> None:
     asynchronous."""
     if not rows:
         return
-    if connection.in_atomic_block or connection.vendor != "postgresql":
+    if (
+        connection.in_atomic_block
+        or connection.vendor != "postgresql"
+        or not connection.get_autocommit()
+    ):
         PersonalDataAccess.objects.bulk_create(
             [
                 PersonalDataAccess(
@@ -65,8 +69,11 @@ def write_access_rows(rows: list[AccessRow]) -> None:
         return
     table = PersonalDataAccess._meta.db_table
     now = timezone.now()
-    with transaction.atomic(), connection.cursor() as cur:
-        # One round trip: the commit setting and the rows as five arrays.
+    # One round trip: the commit setting and the rows as five arrays, two statements
+    # in one query, which PostgreSQL runs as one transaction of its own (an implicit
+    # block: SET LOCAL holds for it, an error undoes both). Django's autocommit is on
+    # here (no atomic block), so no BEGIN and COMMIT of Django's are needed.
+    with connection.cursor() as cur:
         cur.execute(
             "SET LOCAL synchronous_commit TO OFF;"  # noqa: S608  (model's table; values bound)
             f" INSERT INTO {table} (viewer_id, subject_id, subject_label, field, source,"

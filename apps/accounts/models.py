@@ -92,8 +92,15 @@ class PersonalDataAccess(models.Model):
     Append-only: ``save`` refuses updates, deletes are refused, and on PostgreSQL a
     trigger refuses UPDATE and DELETE (migration 0002)."""
 
-    viewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    subject = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    # Keys checked once per statement on PostgreSQL (apps/core/references.py, migration
+    # 0008): a list page logs 50 reveals in one INSERT, and 100 row-level key checks at
+    # its commit were a fifth of the order list's time.
+    viewer = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    subject = models.ForeignKey(
+        User, null=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     # For people without an account of their own (an order's contact number).
     subject_label = models.CharField(max_length=100, blank=True)
     field = models.CharField(max_length=16, choices=RevealedField.choices)

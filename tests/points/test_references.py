@@ -238,6 +238,7 @@ def test_no_foreign_key_constraints_left_on_the_checked_tables() -> None:
         "points_ledgertransaction",
         "points_leg",
         "volunteers_servicerecord",
+        "accounts_personaldataaccess",
     ]
     with connection.cursor() as cur:
         cur.execute(
@@ -253,3 +254,20 @@ def test_no_foreign_key_constraints_left_on_the_checked_tables() -> None:
             for field in model._meta.concrete_fields:
                 if field.is_relation:
                     assert f"n.{field.column}" in source, (table, field.column)
+
+
+def test_the_access_log_refuses_missing_users_and_keeps_them(tree, cast) -> None:
+    """The personal-data access log (accounts 0008) is checked the same way."""
+    require_postgres()
+    insert = (
+        "INSERT INTO accounts_personaldataaccess (viewer_id, subject_id, subject_label,"
+        " field, source, created_at) VALUES (%s, %s, '', 'mobile', '/', now())"
+    )
+    _refused(insert, [MISSING, cast.res1.pk])
+    _refused(insert, [cast.county.pk, MISSING])
+    with connection.cursor() as cur:
+        cur.execute(insert, [cast.county.pk, None])  # no account of their own: allowed
+        cur.execute(insert, [cast.county.pk, cast.res1.pk])
+    err = _refused("DELETE FROM accounts_user WHERE id = %s", [cast.res1.pk])
+    assert "still referenced" in str(err)
+    _refused("DELETE FROM accounts_user WHERE id = %s", [cast.county.pk])

@@ -169,3 +169,24 @@ def test_the_access_log_page_speaks_english(login_as: Any, cast: Any, v: Any) ->
     assert "Personal data access log" in page and "Viewed by" in page
     assert "个人信息查看记录" not in page and "被查看人" not in page
     assert 'class="table-wrap" tabindex="0"' in page  # the phone scroll container
+
+
+@pytest.mark.django_db(transaction=True)
+def test_log_rows_outside_a_transaction_are_one_query_and_all_or_nothing(cast: Any) -> None:
+    from django.db import IntegrityError
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.accounts.access_log import write_access_rows
+
+    assert not connection.in_atomic_block and connection.get_autocommit()
+    rows = [(cast.county.pk, cast.res1.pk, "居民", "mobile", "/api/v1/orders/")] * 3
+    with CaptureQueriesContext(connection) as ctx:
+        write_access_rows(rows)
+    assert len(ctx.captured_queries) == 1  # no BEGIN / COMMIT round trips of their own
+    assert PersonalDataAccess.objects.count() == 3
+    # A bad row (no such viewer) refuses the whole statement and leaves the connection
+    # usable: the implicit transaction is over, nothing is left open.
+    with pytest.raises(IntegrityError):
+        write_access_rows([*rows, (999_999_999, None, "x", "mobile", "/")])
+    assert PersonalDataAccess.objects.count() == 3
+    assert not connection.in_atomic_block
