@@ -32,7 +32,6 @@ from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker  # type: ignore[import-untyped]
 
-
 # struct tcp_info: eight one-byte fields, then u32 rto, ato, snd_mss, rcv_mss, unacked.
 _TCP_INFO_LEN = 104
 _UNACKED_AT = 8 + 4 * 4
