@@ -26,6 +26,7 @@ from rest_framework import serializers
 
 from apps.accounts.mobile import mask_mobile
 from apps.accounts.models import User, display_name_of
+from apps.core.lookups import IdList  # and registers __any_of
 from apps.volunteers.selectors import volunteer_mobile_shown
 
 from .models import (
@@ -166,7 +167,7 @@ def order_rows(rows: list[dict[str, Any]], *, request: Any) -> list[dict[str, An
     by_order: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if rows:
         assignments = (
-            OrderAssignment.objects.filter(order_id__in=[r["id"] for r in rows])
+            OrderAssignment.objects.filter(order_id__any_of=IdList([r["id"] for r in rows]))
             .order_by("assigned_at", "pk")
             .values(*ASSIGNMENT_COLUMNS)
         )

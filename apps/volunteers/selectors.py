@@ -74,7 +74,7 @@ def volunteer_mobile_shown(
 
 def _with_relations(qs: QuerySet[Volunteer]) -> QuerySet[Volunteer]:
     memberships = TeamMembership.objects.select_related("team").order_by("team__name")
-    return qs.select_related("site", "user").prefetch_related(
+    return qs.select_related("site").prefetch_related(
         "skills", Prefetch("memberships", queryset=memberships)
     )
 
