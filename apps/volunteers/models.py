@@ -4,6 +4,7 @@ service record certificate (志愿服务记录证明)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -124,9 +125,27 @@ class Volunteer(models.Model):
 
         return mask_mobile(self.mobile)
 
+    def _prefetched(self, name: str) -> list[Any]:
+        """A relation's rows as the lists prefetched them (``selectors._with_relations``
+        sets ``<name>_list``: plain lists, where a prefetch into the relation itself
+        builds a queryset per row, and ``.all()`` a manager and a clone on every read);
+        otherwise read from the database."""
+        rows = getattr(self, f"{name}_list", None)
+        if rows is not None:
+            return list(rows)
+        return list(getattr(self, name).all())
+
+    @property
+    def skill_rows(self) -> list[Any]:
+        return self._prefetched("skills")
+
     @property
     def skill_codes(self) -> list[str]:
-        return [s.category for s in self.skills.all()]
+        return [s.category for s in self.skill_rows]
+
+    @property
+    def membership_rows(self) -> list[Any]:
+        return self._prefetched("memberships")
 
 
 class VolunteerSkill(models.Model):

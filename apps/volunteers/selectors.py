@@ -74,8 +74,10 @@ def volunteer_mobile_shown(
 
 def _with_relations(qs: QuerySet[Volunteer]) -> QuerySet[Volunteer]:
     memberships = TeamMembership.objects.select_related("team").order_by("team__name")
+    # Into lists (``to_attr``), read through ``Volunteer.skill_rows`` / ``membership_rows``.
     return qs.select_related("site").prefetch_related(
-        "skills", Prefetch("memberships", queryset=memberships)
+        Prefetch("skills", to_attr="skills_list"),
+        Prefetch("memberships", queryset=memberships, to_attr="memberships_list"),
     )
 
 

@@ -36,7 +36,7 @@ class VolunteerSerializer(serializers.ModelSerializer[Volunteer]):
     mobile = serializers.SerializerMethodField()
     id_number = serializers.SerializerMethodField()
     skills = serializers.SerializerMethodField()
-    teams = TeamBriefSerializer(source="memberships", many=True, read_only=True)
+    teams = TeamBriefSerializer(source="membership_rows", many=True, read_only=True)
 
     class Meta:
         model = Volunteer
