@@ -19,8 +19,9 @@ triggers) and the service records it wrote, and times ``settle(date)`` in a chil
 process of its own (``--child-settle``), which reports the duration of each step, its
 peak RSS (``ru_maxrss``: the whole process, Django and all) and the Python heap peak.
 After the 100,000 it times the idempotent rerun, ``verify_ledger``, a plain
-``INSERT … SELECT`` writing as many rows into a scratch table as the settlement wrote,
-and a full star-level recompute for every volunteer (``volunteers_recompute_hours()``),
+``INSERT … SELECT`` writing as many rows into a scratch table as the settlement wrote
+(P5's yardstick), a reference beside it (the settlement's own rows copied into tables
+shaped like its four, with their indexes and nothing else), and a full star-level recompute for every volunteer (``volunteers_recompute_hours()``),
 and prints the two P5 figures: settle / insert, and peak RSS at 100,000 / at 10,000.
 
 Rerunnable: data already generated is kept (``--rebuild`` drops this benchmark's orders
