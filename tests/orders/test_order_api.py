@@ -170,24 +170,29 @@ def test_list_visibility(api_as, cast, v, flow, m):
     assert r.status_code == 404
 
 
-def test_list_filter_is_left_out_only_when_every_site_is_managed(api_as, cast, flow, tree, m):
+def _page_sql_and_ids(client):
+    """The order list's page query as run (its SQL) and the ids of the page's orders."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get("/api/v1/orders/")
+    assert r.status_code == 200
+    (sql,) = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith('SELECT "orders_serviceorder"."id"') and "LIMIT" in q["sql"]
+    ]
+    return sql, {o["id"] for o in r.json()["results"]}
+
+
+def test_list_filter_is_left_out_only_when_every_site_is_managed(api_as, cast, flow, tree, m):
     from apps.sites.models import Site, SiteLevel
 
     mine = flow("submitted")
 
     def page_sql_and_ids(user):
-        with CaptureQueriesContext(connection) as ctx:
-            r = api_as(user).get("/api/v1/orders/")
-        assert r.status_code == 200
-        (sql,) = [
-            q["sql"]
-            for q in ctx.captured_queries
-            if q["sql"].startswith('SELECT "orders_serviceorder"."id"') and "LIMIT" in q["sql"]
-        ]
-        return sql, {o["id"] for o in r.json()["results"]}
+        return _page_sql_and_ids(api_as(user))
 
     # One county, its administrator manages every site: no site filter at all.
     sql, ids = page_sql_and_ids(cast.county)
@@ -206,21 +211,11 @@ def test_list_filter_is_left_out_only_when_every_site_is_managed(api_as, cast, f
 
 
 def test_list_of_a_point_without_orders_of_ones_own_is_read_by_its_site(api_as, cast, flow, tree):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     mine = flow("submitted")  # res1's, at village1
 
     def page_sql_and_ids(user):
-        with CaptureQueriesContext(connection) as ctx:
-            r = api_as(user).get("/api/v1/orders/")
-        assert r.status_code == 200
-        (sql,) = [
-            q["sql"]
-            for q in ctx.captured_queries
-            if q["sql"].startswith('SELECT "orders_serviceorder"."id"') and "LIMIT" in q["sql"]
-        ]
-        return sql.split(" WHERE ")[1].split("ORDER BY")[0], {o["id"] for o in r.json()["results"]}
+        sql, ids = _page_sql_and_ids(api_as(user))
+        return sql.split(" WHERE ")[1].split("ORDER BY")[0], ids
 
     where, ids = page_sql_and_ids(cast.village1)
     assert ids == {mine.pk}
