@@ -125,14 +125,18 @@ def test_an_overload_is_shared_by_both_workers(server: int) -> None:
     total = sum(served.values())
     assert len(served) == 2, served
     assert min(served.values()) >= 0.3 * total, served
-    # 4 threads × 40 ms: at most 100 requests/s; both processes kept busy.
-    assert total >= 0.6 * 100 * 2.5, served
+    # Two processes of 10 ms requests: at most 200 requests/s on two free cores; at
+    # least 60 a second even with the machine shared (other tests running beside).
+    assert total >= 60 * 2.5, served
 
 
 def test_keep_alive_is_kept_while_not_overloaded(server: int) -> None:
-    served, connections = _load(server, clients=2, seconds=1.0)
+    # One client: nothing waits in the accept queue and no worker is overloaded, so
+    # every request goes on the connection it opened. (With several clients a
+    # connection not yet accepted counts as waiting, by design.)
+    served, connections = _load(server, clients=1, seconds=1.0)
     assert sum(served.values()) >= 20
-    assert connections == [1, 1]  # every request on the connection it opened
+    assert connections == [1]
 
 
 def test_a_worker_with_no_thread_free_takes_no_new_connection(one_thread_server: int) -> None:
