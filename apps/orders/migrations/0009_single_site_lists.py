@@ -6,21 +6,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0008_event_code_params'),
-        ('sites', '0004_site_code'),
+        ("orders", "0008_event_code_params"),
+        ("sites", "0004_site_code"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='serviceorder',
-            name='site',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='sites.site', verbose_name='点单阵地'),
+        # The key's own index goes (the new index leads with the column). Dropped by
+        # name rather than by AlterField, which on SQLite rebuilds the table and trips
+        # over the triggers that refer to it.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="serviceorder",
+                    name="site",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="sites.site",
+                        verbose_name="点单阵地",
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    "DROP INDEX IF EXISTS orders_serviceorder_site_id_558c9083",
+                    reverse_sql="CREATE INDEX orders_serviceorder_site_id_558c9083 ON orders_serviceorder (site_id)",
+                ),
+            ],
         ),
         migrations.AddIndex(
-            model_name='serviceorder',
-            index=models.Index(fields=['site', 'created_at', 'id'], name='order_site_created_idx'),
+            model_name="serviceorder",
+            index=models.Index(fields=["site", "created_at", "id"], name="order_site_created_idx"),
         ),
     ]

@@ -6,21 +6,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sites', '0004_site_code'),
-        ('volunteers', '0009_volunteer_id_number_optional'),
+        ("sites", "0004_site_code"),
+        ("volunteers", "0009_volunteer_id_number_optional"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='volunteer',
-            name='site',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='volunteers', to='sites.site', verbose_name='所属阵地'),
+        # The key's own index goes (the new index leads with the column). Dropped by
+        # name rather than by AlterField, which on SQLite rebuilds the table and trips
+        # over the triggers that refer to it.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="volunteer",
+                    name="site",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="volunteers",
+                        to="sites.site",
+                        verbose_name="所属阵地",
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    "DROP INDEX IF EXISTS volunteers_volunteer_site_id_3a189576",
+                    reverse_sql="CREATE INDEX volunteers_volunteer_site_id_3a189576 ON volunteers_volunteer (site_id)",
+                ),
+            ],
         ),
         migrations.AddIndex(
-            model_name='volunteer',
-            index=models.Index(fields=['site', '-applied_at', 'id'], name='vol_site_applied_id_idx'),
+            model_name="volunteer",
+            index=models.Index(
+                fields=["site", "-applied_at", "id"], name="vol_site_applied_id_idx"
+            ),
         ),
     ]
