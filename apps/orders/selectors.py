@@ -139,10 +139,8 @@ def _visible_q(user: User) -> Q:
         terms += [Q(resident=user), Q(placed_by=user)]
     if assigned:
         terms.append(Q(pk__any_of=IdList(assigned)))
-    if len(site_ids) == 1:
-        terms.append(Q(site_id=site_ids[0]))
-    elif site_ids:
-        terms.append(Q(site_id__any_of=IdList(site_ids)))  # one array parameter
+    if site_ids:
+        terms.append(Q(site_id__any_of=IdList(site_ids)))  # one parameter
     if not terms:
         return Q(pk__in=[])
     return reduce(operator.or_, terms)
