@@ -55,28 +55,76 @@ def _guard_function(child: str, column: str) -> str:
     return f"portal_refguard_{child}_{column}"[:63]
 
 
-def forward_sql(child: str, references: Sequence[Reference]) -> str:
-    """The triggers for ``child``'s references (PostgreSQL)."""
+def check_function_sql(child: str, references: Sequence[Reference]) -> str:
+    """The statement-level insert check of ``child``'s references (PostgreSQL)."""
     checks = []
     for ref in references:
-        # One pass over the parent: the distinct keys the statement refers to, locked
-        # (or just found); fewer rows than distinct keys means one is missing, and
-        # only then is it looked for, to name it.
-        lock = "\n       FOR KEY SHARE OF p" if ref.lock else ""
-        checks.append(
-            f"    SELECT count(*) INTO present FROM (\n"
-            f"        SELECT 1 FROM {ref.parent} p\n"
-            f"         WHERE p.id IN (SELECT n.{ref.column} FROM new_rows n){lock}) x;\n"
-            f"    SELECT count(DISTINCT n.{ref.column}) INTO wanted FROM new_rows n;\n"
-            f"    IF present < wanted THEN\n"
-            f"        SELECT n.{ref.column} INTO missing FROM new_rows n\n"
-            f"         WHERE n.{ref.column} IS NOT NULL\n"
-            f"           AND NOT EXISTS (SELECT 1 FROM {ref.parent} p WHERE p.id = n.{ref.column})\n"
-            f"         LIMIT 1;\n"
-            f"        RAISE EXCEPTION 'insert on {child} violates reference {ref.column} → {ref.parent}: "
-            f"key % is not present', missing USING ERRCODE = 'foreign_key_violation';\n"
-            f"    END IF;\n"
+        col, parent = ref.column, ref.parent
+        keys = (
+            f"(SELECT n.{col} AS k FROM new_rows n WHERE n.{col} IS NOT NULL"
+            f" GROUP BY 1 ORDER BY 1) d"
         )
+        # One pass: the distinct keys the statement refers to, each joined to its parent
+        # row; fewer parents than keys means one is missing (and only then is it looked
+        # for, to name it). The parents to lock are gathered in the same pass. In key
+        # order, so the probes walk the parent's index and table in order (hash order
+        # jumps about a table far larger than the cache: 470 against 250 ms for 120,000
+        # volunteers).
+        unlocked = (
+            ",\n           array_agg(p.id) FILTER (WHERE p.id IS NOT NULL AND p.xmin <> mine)"
+            if ref.lock
+            else ",\n           NULL::bigint[]"
+        )
+        # A parent row version this transaction wrote (inserted it, or updated it and so
+        # holds its row lock) cannot be deleted by anyone else before this commits: a
+        # deleter waits for this transaction. Every other parent is locked as a foreign
+        # key locks it; one deleted (and committed) between the look above and the lock
+        # is not returned by the lock, and is refused the same way.
+        lock_block = (
+            f"    IF unlocked IS NOT NULL THEN\n"
+            f"        SELECT count(*) INTO present FROM (\n"
+            f"            SELECT 1 FROM {parent} p WHERE p.id = ANY (unlocked)\n"
+            f"               FOR KEY SHARE OF p) x;\n"
+            f"        IF present < cardinality(unlocked) THEN\n"
+            f"            SELECT k INTO missing FROM unnest(unlocked) k\n"
+            f"             WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = k) LIMIT 1;\n"
+            f"            RAISE EXCEPTION 'insert on {child} violates reference {col} → {parent}: "
+            f"key % is not present', missing USING ERRCODE = 'foreign_key_violation';\n"
+            f"        END IF;\n"
+            f"    END IF;\n"
+            if ref.lock
+            else ""
+        )
+        checks.append(
+            f"    SELECT count(*), count(p.id){unlocked}\n"
+            f"      INTO wanted, present, unlocked\n"
+            f"      FROM {keys}\n"
+            f"      LEFT JOIN {parent} p ON p.id = d.k;\n"
+            f"    IF present < wanted THEN\n"
+            f"        SELECT d.k INTO missing FROM {keys}\n"
+            f"         WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = d.k) LIMIT 1;\n"
+            f"        RAISE EXCEPTION 'insert on {child} violates reference {col} → {parent}: "
+            f"key % is not present', missing USING ERRCODE = 'foreign_key_violation';\n"
+            f"    END IF;\n" + lock_block
+        )
+    return f"""
+CREATE OR REPLACE FUNCTION {_check_function(child)}() RETURNS trigger AS $$
+DECLARE
+    present bigint;
+    wanted bigint;
+    missing bigint;
+    unlocked bigint[];
+    -- This transaction's id as row versions carry it (xmin: 32 bits, no epoch).
+    mine xid := (pg_current_xact_id()::text::bigint % 4294967296)::text::xid;
+BEGIN
+{"".join(checks)}    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def forward_sql(child: str, references: Sequence[Reference]) -> str:
+    """The triggers for ``child``'s references (PostgreSQL)."""
     row_checks = "".join(
         f"    IF NEW.{ref.column} IS DISTINCT FROM OLD.{ref.column} AND NEW.{ref.column} IS NOT NULL THEN\n"
         f"        PERFORM 1 FROM {ref.parent} p WHERE p.id = NEW.{ref.column} FOR KEY SHARE OF p;\n"
@@ -90,17 +138,8 @@ def forward_sql(child: str, references: Sequence[Reference]) -> str:
     columns = ", ".join(ref.column for ref in references)
     fn = _check_function(child)
     parts = [
-        f"""
-CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger AS $$
-DECLARE
-    present bigint;
-    wanted bigint;
-    missing bigint;
-BEGIN
-{"".join(checks)}    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-
+        check_function_sql(child, references)
+        + f"""
 CREATE TRIGGER {fn}_ins AFTER INSERT ON {child}
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION {fn}();
@@ -197,6 +236,19 @@ def add_constraints_sql(child: str, references: Sequence[Reference]) -> str:
         f"FOREIGN KEY ({ref.column}) REFERENCES {ref.parent} (id) DEFERRABLE INITIALLY DEFERRED;\n"
         for ref in references
     )
+
+
+def replace_check_operations(child: str, references: Sequence[Reference]) -> list[object]:
+    """A later migration's database side: the insert check of ``child`` rewritten in
+    place (``CREATE OR REPLACE``; the triggers stay). Backwards it stays too: every
+    version of the check gives the same guarantee."""
+    from django.db import migrations
+
+    def forward(apps: object, schema_editor: object) -> None:
+        if schema_editor.connection.vendor == "postgresql":  # type: ignore[attr-defined]
+            schema_editor.execute(check_function_sql(child, references), params=None)  # type: ignore[attr-defined]
+
+    return [migrations.RunPython(forward, migrations.RunPython.noop)]
 
 
 def database_operations(child: str, references: Sequence[Reference]) -> list[object]:

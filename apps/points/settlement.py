@@ -12,8 +12,8 @@ Hours go into the volunteers' service records (what the certificate lists) and t
 volunteers' cumulative hours and star levels follow.
 
 Set-based: a fixed handful of INSERT … SELECT / UPDATE statements whatever the number
-of orders or volunteers — on PostgreSQL two statements of data-modifying CTEs (the
-ledger; the records and hours, added incrementally), elsewhere one statement a step —
+of orders or volunteers — on PostgreSQL one statement of data-modifying CTEs (the
+records and the hours they add, the ledger), elsewhere one statement a step —
 and nothing is loaded into Python, so memory does not grow with the data. Idempotent: every credit and record has a unique source key and the inserts
 skip keys already written, so a rerun adds nothing. All writes of a run happen in one
 database transaction: a run killed halfway leaves nothing behind, and the rerun ends
@@ -124,36 +124,42 @@ def _activity_source() -> str:
 _ACTIVITY_KEY = "'activity:' || act.id || ':signup:' || s.id"
 
 
-def _credit_rows() -> str:
-    """One row per credit the date covers, orders' and activities' alike: order_id
-    (NULL for an activity), volunteer_id, site_id (the issuing site), amount, hours,
-    title, source_key."""
+def _settlement_rows() -> str:
+    """One row per credit the date covers, orders' and activities' alike, with what the
+    ledger and the service record each need: order_id (NULL for an activity),
+    volunteer_id, site_id (the issuing site), service_site_id (where the service was),
+    amount, hours, title, source_key, service_date, recorded_by_id (who confirmed it)."""
     return f"""
         SELECT o.id AS order_id, a.volunteer_id, {_ISSUING_SITE} AS site_id,
-               {_AMOUNT} AS amount, a.confirmed_hours AS hours, i.title AS title,
-               {_KEY} AS source_key
+               o.site_id AS service_site_id, {_AMOUNT} AS amount,
+               a.confirmed_hours AS hours, i.title AS title, {_KEY} AS source_key,
+               {_service_date_sql()} AS service_date, o.assessed_by_id AS recorded_by_id
         {_source()}
         UNION ALL
-        SELECT NULL, s.volunteer_id, act.site_id, COALESCE(s.points, 0), s.confirmed_hours,
-               act.title, {_ACTIVITY_KEY}
+        SELECT NULL, s.volunteer_id, act.site_id, act.site_id, COALESCE(s.points, 0),
+               s.confirmed_hours, act.title, {_ACTIVITY_KEY},
+               {_local_date_sql("act.starts_at")}, s.attendance_confirmed_by_id
         {_activity_source()}
+    """
+
+
+def _credit_rows() -> str:
+    """The credits: order_id, volunteer_id, site_id (issuing), amount, hours, title,
+    source_key."""
+    return f"""
+        SELECT order_id, volunteer_id, site_id, amount, hours, title, source_key
+          FROM ({_settlement_rows()}) x
     """
 
 
 def _record_rows() -> str:
     """One service record per credit row (what the certificate lists): volunteer_id,
     site_id (where the service was), service_date, title, hours, source_key,
-    recorded_by_id (who confirmed it)."""
+    recorded_by_id."""
     return f"""
-        SELECT a.volunteer_id AS volunteer_id, o.site_id AS site_id,
-               {_service_date_sql()} AS service_date, i.title AS title,
-               a.confirmed_hours AS hours, {_KEY} AS source_key,
-               o.assessed_by_id AS recorded_by_id
-        {_source()}
-        UNION ALL
-        SELECT s.volunteer_id, act.site_id, {_local_date_sql("act.starts_at")}, act.title,
-               s.confirmed_hours, {_ACTIVITY_KEY}, s.attendance_confirmed_by_id
-        {_activity_source()}
+        SELECT volunteer_id, service_site_id AS site_id, service_date, title, hours,
+               source_key, recorded_by_id
+          FROM ({_settlement_rows()}) x
     """
 
 
@@ -280,8 +286,7 @@ def _settle_in_transaction(
             # in memory rather than spilled to temporary files; this transaction only.
             cur.execute("SET LOCAL work_mem = '64MB'")
             step(1)
-            figures = _write_ledger_postgresql(cur, params, step)
-            _write_records_postgresql(cur, params, step)
+            figures = _write_postgresql(cur, params, step)
             _mark_attendance_credited(cur, params)
         else:
             step(1)
@@ -294,32 +299,62 @@ def _settle_in_transaction(
         )
 
 
-def _write_ledger_postgresql(
+def _write_postgresql(
     cur: Any, params: dict[str, Any], step: Callable[[int], None]
 ) -> dict[str, Any]:
-    """Steps 2–6 in one statement of data-modifying CTEs (PostgreSQL): the credits, the
-    accounts that did not exist yet, both legs of every credit and the cached balances.
+    """Steps 2–8 in one statement of data-modifying CTEs (PostgreSQL): the service
+    records and the hours they add, the credits, the accounts that did not exist yet,
+    both legs of every credit and the cached balances.
 
-    The source rows are read once. The credits are inserted first, skipping source keys
+    The source rows are read once. Records and credits are inserted skipping source keys
     written before (``ON CONFLICT DO NOTHING``: a rerun adds nothing), and only the rows
-    that insert returned move money: each account is upserted once with the sum of its
-    new credits — a new account is born with its balance, an existing one is updated
-    once (``ON CONFLICT DO UPDATE``), so no second pass over the accounts. Every
-    volunteer and issuing site the date covers gets its account, as before, even when
-    it receives nothing new. The legs of each credit come from the same returned rows
-    in one ``INSERT`` (the statement-level balance trigger sees both legs together).
+    those inserts returned count further:
 
-    Rows go in ordered by volunteer: the foreign-key checks run at commit in insertion
-    order, and this way they (and the volunteer-id index entries) walk the volunteer
-    table and its indexes in order instead of jumping about a table far larger than
-    the buffer cache (at 120,000 credits over 1,000,000 volunteers, the unordered
-    commit took 25 s)."""
+    * **Hours**: a volunteer's hours are the sum of their service records, and every
+      writer of a record adds its hours in the same transaction (``service_record_add``;
+      this settlement). So the hours of the records inserted here are added to what the
+      volunteer has and the star level follows from the new total — what a full
+      recompute from all their records (``volunteers_recompute_hours``) gives, without
+      reading those records again. The update takes each volunteer's row lock, as
+      ``service_record_add`` does, so a record added concurrently by staff queues
+      behind it and both add up; and the key checks at the end of the statement find
+      the volunteers written by this transaction and need not lock them again
+      (apps/core/references.py).
+    * **Money**: each account is upserted once with the sum of its new credits — a new
+      account is born with its balance, an existing one is updated once (``ON CONFLICT
+      DO UPDATE``). Every volunteer and issuing site the date covers gets its account,
+      even when it receives nothing new. The legs of each credit come from the same
+      returned rows in one ``INSERT`` (the statement-level balance trigger sees both legs
+      together).
+
+    Rows go in ordered by volunteer, so the key checks and the volunteer-id index
+    entries walk the volunteer table and its indexes in order instead of jumping about a
+    table far larger than the buffer cache."""
     t = _tables()
+    vol = Volunteer._meta.db_table
     cur.execute(
         f"""
         WITH src AS MATERIALIZED (
-            SELECT * FROM ({_credit_rows()}) c
-             ORDER BY volunteer_id, order_id, source_key
+            SELECT * FROM ({_settlement_rows()}) c
+             ORDER BY volunteer_id, order_id, source_key COLLATE "C"
+        ),
+        rec AS (
+            INSERT INTO {t["rec"]} (volunteer_id, site_id, service_date, title, hours,
+                                    source_key, recorded_by_id, created_at)
+            SELECT volunteer_id, service_site_id, service_date, title, hours, source_key,
+                   recorded_by_id, %(now)s
+              FROM src
+            ON CONFLICT (source_key) DO NOTHING
+            RETURNING volunteer_id, hours
+        ),
+        served AS (
+            UPDATE {vol} AS v
+               SET hours = ROUND(v.hours + added.hours, 1),
+                   star_level = {star_level_sql("ROUND(v.hours + added.hours, 1)")}
+              FROM (SELECT volunteer_id, SUM(hours) AS hours FROM rec
+                     GROUP BY volunteer_id ORDER BY volunteer_id) added
+             WHERE v.id = added.volunteer_id
+            RETURNING 1
         ),
         txn AS (
             INSERT INTO {t["t"]} (kind, source_key, order_id, volunteer_id, site_id, amount,
@@ -370,16 +405,17 @@ def _write_ledger_postgresql(
         )
         SELECT (SELECT COUNT(DISTINCT order_id) FROM src),
                (SELECT COUNT(*) FROM legs),
+               (SELECT COUNT(*) FROM served),
                COUNT(*), COALESCE(SUM(amount), 0), COALESCE(SUM(hours), 0),
                COUNT(DISTINCT volunteer_id)
           FROM txn
     """,
         params,
     )
-    orders_seen, legs, entries, points, hours, volunteers = cur.fetchone()
+    orders_seen, legs, _served, entries, points, hours, volunteers = cur.fetchone()
     if legs != 2 * entries:  # every credit has its account pair; never expected
         raise DatabaseError(f"settlement wrote {legs} legs for {entries} credits")
-    for n in range(2, 7):
+    for n in range(2, 9):
         step(n)
     return {
         "orders_seen": orders_seen,
@@ -388,51 +424,6 @@ def _write_ledger_postgresql(
         "hours_credited": hours,
         "volunteers_credited": volunteers,
     }
-
-
-def _write_records_postgresql(
-    cur: Any, params: dict[str, Any], step: Callable[[int], None]
-) -> None:
-    """Steps 7 and 8 in one statement (PostgreSQL): the service records, and the hours
-    and star levels of the volunteers they were written for, incrementally.
-
-    A volunteer's hours are the sum of their service records: every writer of a record
-    adds its hours in the same transaction (``service_record_add``; this settlement).
-    So the hours of the records this statement inserted (``RETURNING``, keys written
-    before are skipped) are added to what the volunteer has, and the star level follows
-    from the new total — the result a full recompute from all the volunteer's records
-    (``volunteers_recompute_hours``) gives, without reading those records again. The
-    update takes each volunteer's row lock, as ``service_record_add`` does, so a record
-    added concurrently by staff queues behind it and both add up. In volunteer order,
-    like the ledger's rows (see ``_write_ledger_postgresql``)."""
-    t = _tables()
-    vol = Volunteer._meta.db_table
-    cur.execute(
-        f"""
-        WITH rec AS (
-            INSERT INTO {t["rec"]} (volunteer_id, site_id, service_date, title, hours,
-                                    source_key, recorded_by_id, created_at)
-            SELECT r.volunteer_id, r.site_id, r.service_date, r.title, r.hours,
-                   r.source_key, r.recorded_by_id, %(now)s
-              FROM ({_record_rows()}) r
-             ORDER BY r.volunteer_id, r.source_key
-            ON CONFLICT (source_key) DO NOTHING
-            RETURNING volunteer_id, hours
-        ),
-        added AS (
-            SELECT volunteer_id, SUM(hours) AS hours FROM rec
-             GROUP BY volunteer_id ORDER BY volunteer_id
-        )
-        UPDATE {vol} AS v
-           SET hours = ROUND(v.hours + added.hours, 1),
-               star_level = {star_level_sql("ROUND(v.hours + added.hours, 1)")}
-          FROM added
-         WHERE v.id = added.volunteer_id
-    """,
-        params,
-    )
-    step(7)
-    step(8)
 
 
 def _write_portable(

@@ -271,3 +271,80 @@ def test_the_access_log_refuses_missing_users_and_keeps_them(tree, cast) -> None
     err = _refused("DELETE FROM accounts_user WHERE id = %s", [cast.res1.pk])
     assert "still referenced" in str(err)
     _refused("DELETE FROM accounts_user WHERE id = %s", [cast.county.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_parent_written_by_the_inserting_transaction_is_not_locked_again_and_still_kept(
+    tree,
+) -> None:
+    """The check locks no parent row version this transaction wrote itself (the
+    settlement updates the volunteers it credits before its ledger's checks run): such a
+    row is already held. A delete by someone else still waits for the writer and is
+    refused once the record is committed."""
+    require_postgres()
+    kept = PointsVolunteerFactory(site=tree.village1)
+    insert = (
+        "INSERT INTO volunteers_servicerecord (volunteer_id, site_id, service_date, title,"
+        " hours, source_key, created_at) VALUES (%s, %s, '2026-01-01', 't', 1, %s, now())"
+    )
+    outcome: dict[str, Any] = {}
+    written, go = threading.Event(), threading.Event()
+    pid: dict[str, int] = {}
+
+    def writer() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute("UPDATE volunteers_volunteer SET hours = 1 WHERE id = %s", [kept.pk])
+                cur.execute(insert, [kept.pk, tree.village1.pk, "own:1"])
+                # What the check relies on to skip the lock: the row version it finds
+                # was written by this (top-level) transaction.
+                cur.execute(
+                    "SELECT xmin::text::bigint = pg_current_xact_id()::text::bigint"
+                    " %% 4294967296 FROM volunteers_volunteer WHERE id = %s",
+                    [kept.pk],
+                )
+                outcome["own_version"] = cur.fetchone()[0]
+                written.set()
+                go.wait(10)
+            outcome["writer"] = "ok"
+        finally:
+            connections.close_all()
+
+    def deleter() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid()")
+                pid["pid"] = cur.fetchone()[0]
+                cur.execute("DELETE FROM volunteers_volunteer WHERE id = %s", [kept.pk])
+            outcome["deleter"] = "ok"
+        except IntegrityError as exc:
+            outcome["deleter"] = _sqlstate(exc)
+        finally:
+            connections.close_all()
+
+    a = threading.Thread(target=writer)
+    a.start()
+    written.wait(10)
+    assert outcome["own_version"] is True
+    b = threading.Thread(target=deleter)
+    b.start()
+    import time
+
+    for _ in range(200):
+        if "pid" in pid:
+            with connection.cursor() as cur:
+                cur.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid["pid"]]
+                )
+                row = cur.fetchone()
+            if row and row[0] == "Lock":
+                break
+        time.sleep(0.02)
+    else:
+        raise AssertionError("the delete never waited for the writer")
+    go.set()
+    a.join(10)
+    b.join(10)
+    assert outcome["writer"] == "ok" and outcome["deleter"] == "23503"
+    assert ServiceRecord.objects.filter(volunteer=kept).count() == 1
+    connections.close_all()
