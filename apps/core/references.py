@@ -11,16 +11,20 @@ million look-ups, and it was 22 of the settlement's 37 seconds (docs/performance
 The same guarantee, set-based:
 
 * **Inserts into the child**: an ``AFTER INSERT … FOR EACH STATEMENT`` trigger over the
-  statement's transition table locks the distinct parents the statement refers to
-  (``FOR KEY SHARE``, the lock a foreign key takes, so a concurrent delete waits for
-  this transaction) and raises ``foreign_key_violation`` (23503) if any is missing —
-  one join per key and statement instead of one query per row and key.
-* **Updates of a key column** (rare: an owner never changes): a row-level trigger on
-  ``UPDATE OF`` the key columns checks a changed key the same way.
+  statement's transition table joins the distinct keys the statement refers to, in key
+  order, to their parents and raises ``foreign_key_violation`` (23503) if any is
+  missing — one pass per key and statement instead of one query per row and key — and
+  locks the parents found (``FOR KEY SHARE``, the lock a foreign key takes, so a
+  concurrent delete waits for this transaction), except a parent row version this
+  transaction wrote itself, which nobody else can delete before it ends.
+* **Updates of a key column** (rare: an owner never changes): a row-level trigger
+  ``AFTER UPDATE OF`` the key columns, ``WHEN`` one changed, checks it the same way.
 * **Deletes of a parent**: an ``AFTER DELETE … FOR EACH STATEMENT`` trigger on the
   parent raises 23503 if a child still refers to a deleted row (every key column leads
   an index of its child, so that is an index probe per deleted row); a parent's id
-  never changes (refused).
+  never changes (refused by an ``AFTER UPDATE OF id`` row trigger ``WHEN`` it does).
+  No ``BEFORE UPDATE`` row trigger anywhere: those make PostgreSQL lock every updated
+  row first (``update_triggers_sql``).
 
 Races end as with a constraint: an insert that locks a parent first makes the delete
 wait and then fail its check (the child has committed); a delete that comes first makes
@@ -123,8 +127,8 @@ $$ LANGUAGE plpgsql;
 """
 
 
-def forward_sql(child: str, references: Sequence[Reference]) -> str:
-    """The triggers for ``child``'s references (PostgreSQL)."""
+def functions_sql(child: str, references: Sequence[Reference]) -> str:
+    """Every trigger function of ``child``'s references (``CREATE OR REPLACE``)."""
     row_checks = "".join(
         f"    IF NEW.{ref.column} IS DISTINCT FROM OLD.{ref.column} AND NEW.{ref.column} IS NOT NULL THEN\n"
         f"        PERFORM 1 FROM {ref.parent} p WHERE p.id = NEW.{ref.column} FOR KEY SHARE OF p;\n"
@@ -135,23 +139,14 @@ def forward_sql(child: str, references: Sequence[Reference]) -> str:
         f"    END IF;\n"
         for ref in references
     )
-    columns = ", ".join(ref.column for ref in references)
-    fn = _check_function(child)
     parts = [
         check_function_sql(child, references)
         + f"""
-CREATE TRIGGER {fn}_ins AFTER INSERT ON {child}
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {fn}();
-
-CREATE OR REPLACE FUNCTION {fn}_upd() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION {_check_function(child)}_upd() RETURNS trigger AS $$
 BEGIN
-{row_checks}    RETURN NEW;
+{row_checks}    RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
-
-CREATE TRIGGER {fn}_upd BEFORE UPDATE OF {columns} ON {child}
-    FOR EACH ROW EXECUTE FUNCTION {fn}_upd();
 """
     ]
     for ref in references:
@@ -173,23 +168,71 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
-CREATE TRIGGER {guard}_del AFTER DELETE ON {ref.parent}
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {guard}();
-
 CREATE OR REPLACE FUNCTION {guard}_key() RETURNS trigger AS $$
 BEGIN
     IF NEW.id IS DISTINCT FROM OLD.id THEN
         RAISE EXCEPTION 'the id of {ref.parent} never changes (referenced from {child})'
             USING ERRCODE = 'foreign_key_violation';
     END IF;
-    RETURN NEW;
+    RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
-
-CREATE TRIGGER {guard}_key BEFORE UPDATE OF id ON {ref.parent}
-    FOR EACH ROW EXECUTE FUNCTION {guard}_key();
 """
+        )
+    return "".join(parts)
+
+
+def forward_sql(child: str, references: Sequence[Reference]) -> str:
+    """The triggers for ``child``'s references (PostgreSQL)."""
+    fn = _check_function(child)
+    parts = [
+        functions_sql(child, references),
+        f"""
+CREATE TRIGGER {fn}_ins AFTER INSERT ON {child}
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {fn}();
+""",
+    ]
+    for ref in references:
+        guard = _guard_function(child, ref.column)
+        parts.append(
+            f"""
+CREATE TRIGGER {guard}_del AFTER DELETE ON {ref.parent}
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {guard}();
+"""
+        )
+    parts.append(update_triggers_sql(child, references))
+    return "".join(parts)
+
+
+def update_triggers_sql(child: str, references: Sequence[Reference]) -> str:
+    """The row triggers on updates of key columns (PostgreSQL), made afresh.
+
+    ``AFTER … FOR EACH ROW WHEN (the key changed)``, not ``BEFORE``: a relation with any
+    ``BEFORE UPDATE`` row trigger has every updated row locked first (PostgreSQL fetches
+    the row for the trigger under a tuple lock, whatever the trigger's column list: one
+    more WAL record and lock per row), and the volunteers' hours, the accounts' balances
+    and the users' sign-in times are updated by the hundred thousand. An ``AFTER`` row
+    trigger whose ``WHEN`` is false queues nothing; one that raises undoes the
+    statement, as the ``BEFORE`` one did."""
+    fn = _check_function(child)
+    columns = ", ".join(ref.column for ref in references)
+    changed = " OR ".join(
+        f"OLD.{ref.column} IS DISTINCT FROM NEW.{ref.column}" for ref in references
+    )
+    parts = [
+        f"DROP TRIGGER IF EXISTS {fn}_upd ON {child};\n"
+        f"CREATE TRIGGER {fn}_upd AFTER UPDATE OF {columns} ON {child}\n"
+        f"    FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION {fn}_upd();\n"
+    ]
+    for ref in references:
+        guard = _guard_function(child, ref.column)
+        parts.append(
+            f"DROP TRIGGER IF EXISTS {guard}_key ON {ref.parent};\n"
+            f"CREATE TRIGGER {guard}_key AFTER UPDATE OF id ON {ref.parent}\n"
+            f"    FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)"
+            f" EXECUTE FUNCTION {guard}_key();\n"
         )
     return "".join(parts)
 
@@ -238,15 +281,17 @@ def add_constraints_sql(child: str, references: Sequence[Reference]) -> str:
     )
 
 
-def replace_check_operations(child: str, references: Sequence[Reference]) -> list[object]:
-    """A later migration's database side: the insert check of ``child`` rewritten in
-    place (``CREATE OR REPLACE``; the triggers stay). Backwards it stays too: every
-    version of the check gives the same guarantee."""
+def upgrade_operations(child: str, references: Sequence[Reference]) -> list[object]:
+    """A later migration's database side for tables set up by ``database_operations``:
+    the insert check rewritten in place (``CREATE OR REPLACE``) and the update triggers
+    made afresh (``update_triggers_sql``), with their functions. Backwards everything
+    stays: each version gives the same guarantee."""
     from django.db import migrations
 
     def forward(apps: object, schema_editor: object) -> None:
         if schema_editor.connection.vendor == "postgresql":  # type: ignore[attr-defined]
-            schema_editor.execute(check_function_sql(child, references), params=None)  # type: ignore[attr-defined]
+            schema_editor.execute(functions_sql(child, references), params=None)  # type: ignore[attr-defined]
+            schema_editor.execute(update_triggers_sql(child, references), params=None)  # type: ignore[attr-defined]
 
     return [migrations.RunPython(forward, migrations.RunPython.noop)]
 

@@ -348,3 +348,72 @@ def test_a_parent_written_by_the_inserting_transaction_is_not_locked_again_and_s
     assert outcome["writer"] == "ok" and outcome["deleter"] == "23503"
     assert ServiceRecord.objects.filter(volunteer=kept).count() == 1
     connections.close_all()
+
+
+@pytest.mark.django_db
+def test_no_before_update_row_triggers_on_the_parents_and_children() -> None:
+    """A BEFORE UPDATE row trigger makes PostgreSQL lock every updated row first, and
+    the volunteers' hours and the accounts' balances are updated by the hundred
+    thousand each night: the guards are AFTER … WHEN row triggers."""
+    require_postgres()
+    tables = [
+        "points_account",
+        "points_ledgertransaction",
+        "points_leg",
+        "volunteers_servicerecord",
+        "accounts_personaldataaccess",
+        "volunteers_volunteer",
+        "sites_site",
+        "accounts_user",
+        "points_settlementrun",
+    ]
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT tgrelid::regclass::text, tgname FROM pg_trigger"
+            " WHERE NOT tgisinternal AND tgrelid::regclass::text = ANY(%s)"
+            # tgtype bits: 1 row, 2 before, 16 update
+            " AND tgtype & 1 = 1 AND tgtype & 2 = 2 AND tgtype & 16 = 16"
+            " AND tgname LIKE 'portal_ref%%'",
+            [tables],
+        )
+        assert cur.fetchall() == []
+        cur.execute(
+            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE 'portal_ref%%'"
+            " AND tgtype & 16 = 16 AND tgtype & 1 = 1 AND tgqual IS NOT NULL"
+        )
+        assert cur.fetchone()[0] >= 10  # the key guards and the children's checks, with WHEN
+
+
+@pytest.mark.django_db(transaction=True)
+def test_updating_a_volunteer_writes_no_row_lock(tree) -> None:
+    """The night's hours update writes one WAL record per volunteer (the update), not
+    a row lock before it (``pg_walinspect`` reads the records of this database)."""
+    require_postgres()
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_walinspect'")
+        if not cur.fetchone():
+            pytest.skip("pg_walinspect is not installed on this server")
+        cur.execute("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
+    vol = PointsVolunteerFactory(site=tree.village1)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT (SELECT dattablespace FROM pg_database WHERE datname = current_database()),"
+            " (SELECT oid FROM pg_database WHERE datname = current_database()),"
+            " pg_relation_filenode('volunteers_volunteer')"
+        )
+        rel = "/".join(str(part) for part in cur.fetchone())
+        cur.execute("SELECT pg_current_wal_lsn()")
+        start = cur.fetchone()[0]
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("UPDATE volunteers_volunteer SET hours = hours + 1 WHERE id = %s", [vol.pk])
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_current_wal_lsn()")
+        end = cur.fetchone()[0]
+        cur.execute(
+            "SELECT record_type FROM pg_get_wal_records_info(%s, %s)"
+            " WHERE resource_manager = 'Heap' AND block_ref LIKE %s",
+            [start, end, f"%rel {rel} %"],
+        )
+        kinds = [row[0] for row in cur.fetchall()]
+    assert kinds and "LOCK" not in kinds, kinds
+    assert any(k in ("HOT_UPDATE", "UPDATE") for k in kinds), kinds

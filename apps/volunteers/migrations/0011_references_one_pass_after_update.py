@@ -1,9 +1,9 @@
-"""The service records' statement-level key checks (0008) rewritten as points 0009
-rewrites the ledger's (apps/core/references.py)."""
+"""The service records' key checks (0008) rewritten and their update guards remade, as
+points 0009 does for the ledger's (apps/core/references.py)."""
 
 from django.db import migrations
 
-from apps.core.references import Reference, replace_check_operations
+from apps.core.references import Reference, upgrade_operations
 
 
 class Migration(migrations.Migration):
@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
         ("volunteers", "0010_single_site_lists"),
     ]
 
-    operations = replace_check_operations(
+    operations = upgrade_operations(
         "volunteers_servicerecord",
         [
             Reference("volunteer_id", "volunteers_volunteer"),

@@ -1,10 +1,11 @@
-"""The statement-level key checks (0007) rewritten: one pass over the parent per key,
-and no row lock on a parent row version this transaction wrote itself (see
-apps/core/references.py)."""
+"""The statement-level key checks (0007) rewritten: one pass over the parent per key, in
+key order, and no row lock on a parent row version this transaction wrote itself; the
+update guards made ``AFTER … WHEN`` row triggers, so that updating an account or a
+volunteer no longer locks the row first (apps/core/references.py)."""
 
 from django.db import migrations
 
-from apps.core.references import Reference, replace_check_operations
+from apps.core.references import Reference, upgrade_operations
 
 
 class Migration(migrations.Migration):
@@ -13,14 +14,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        *replace_check_operations(
+        *upgrade_operations(
             "points_account",
             [
                 Reference("volunteer_id", "volunteers_volunteer"),
                 Reference("site_id", "sites_site"),
             ],
         ),
-        *replace_check_operations(
+        *upgrade_operations(
             "points_ledgertransaction",
             [
                 Reference("volunteer_id", "volunteers_volunteer"),
@@ -29,7 +30,7 @@ class Migration(migrations.Migration):
                 Reference("created_by_id", "accounts_user"),
             ],
         ),
-        *replace_check_operations(
+        *upgrade_operations(
             "points_leg",
             [
                 Reference("transaction_id", "points_ledgertransaction", lock=False),

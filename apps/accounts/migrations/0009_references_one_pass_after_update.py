@@ -1,9 +1,9 @@
-"""The access log's statement-level key checks (0008) rewritten as points 0009 rewrites
-the ledger's (apps/core/references.py)."""
+"""The access log's key checks (0008) rewritten and their update guards remade, as points
+0009 does for the ledger's (apps/core/references.py)."""
 
 from django.db import migrations
 
-from apps.core.references import Reference, replace_check_operations
+from apps.core.references import Reference, upgrade_operations
 
 
 class Migration(migrations.Migration):
@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
         ("accounts", "0008_access_log_statement_references"),
     ]
 
-    operations = replace_check_operations(
+    operations = upgrade_operations(
         "accounts_personaldataaccess",
         [
             Reference("viewer_id", "accounts_user"),
