@@ -23,6 +23,15 @@ from .factories import PointsVolunteerFactory
 pytestmark = pytest.mark.postgres
 
 MISSING = 2_000_000_000
+# The tables whose keys are checked per statement, and the parents they refer to.
+CHECKED_TABLES = [
+    "points_account",
+    "points_ledgertransaction",
+    "points_leg",
+    "volunteers_servicerecord",
+    "accounts_personaldataaccess",
+]
+PARENT_TABLES = ["volunteers_volunteer", "sites_site", "accounts_user", "points_settlementrun"]
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -233,13 +242,7 @@ def test_no_foreign_key_constraints_left_on_the_checked_tables() -> None:
     """The checks replace the constraints (not both: that would pay twice), and every
     key column the models declare is covered by a check trigger."""
     require_postgres()
-    tables = [
-        "points_account",
-        "points_ledgertransaction",
-        "points_leg",
-        "volunteers_servicerecord",
-        "accounts_personaldataaccess",
-    ]
+    tables = CHECKED_TABLES
     with connection.cursor() as cur:
         cur.execute(
             "SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f'"
@@ -356,17 +359,7 @@ def test_no_before_update_row_triggers_on_the_parents_and_children() -> None:
     the volunteers' hours and the accounts' balances are updated by the hundred
     thousand each night: the guards are AFTER … WHEN row triggers."""
     require_postgres()
-    tables = [
-        "points_account",
-        "points_ledgertransaction",
-        "points_leg",
-        "volunteers_servicerecord",
-        "accounts_personaldataaccess",
-        "volunteers_volunteer",
-        "sites_site",
-        "accounts_user",
-        "points_settlementrun",
-    ]
+    tables = [*CHECKED_TABLES, *PARENT_TABLES]
     with connection.cursor() as cur:
         cur.execute(
             "SELECT tgrelid::regclass::text, tgname FROM pg_trigger"
