@@ -1,5 +1,6 @@
 """The activity lifecycle's shared core: the transition table and the helpers every
-move uses, mirroring the order workflow (apps.orders.services.workflow).
+move uses; the check and the move itself are the state machine orders and showcase
+posts use too (apps.core.workflow).
 
 Every move (one function in a sibling module):
 
@@ -24,8 +25,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext, gettext_lazy
 
 from apps.accounts.models import RoleName, User
-from apps.core.errors import ConflictError, NotFoundError, PermissionDeniedError
+from apps.core.errors import NotFoundError, PermissionDeniedError
 from apps.core.types import Id
+from apps.core.workflow import StateMachine
 from apps.sites.scoping import can_manage_site, held_roles, is_global
 
 from ..models import Activity, ActivityEvent, ActivityStatus, Signup
@@ -87,15 +89,16 @@ ACTION_LABELS: dict[str, StrOrPromise] = {
 }
 
 
+MACHINE = StateMachine(
+    TRANSITIONS,
+    ACTION_LABELS,
+    gettext_lazy("活动当前状态为“%(status)s”，不能%(action)s。"),
+    touch=("updated_at",),
+)
+
+
 def check_transition(activity: Activity, action: str) -> None:
-    allowed_from, _targets = TRANSITIONS[action]
-    if activity.status not in allowed_from:
-        raise ConflictError(
-            gettext("活动当前状态为“%(status)s”，不能%(action)s。")
-            % {"status": activity.get_status_display(), "action": ACTION_LABELS[action]},
-            code="illegal_transition",
-            errors={"status": [activity.status]},
-        )
+    MACHINE.check(activity, action)
 
 
 def record(
@@ -113,17 +116,7 @@ def record(
     """Move ``activity`` to ``to``, save ``fields`` and append the event.
 
     Caller holds the activity row lock and has run ``check_transition``."""
-    allowed_from, targets = TRANSITIONS[action]
-    if activity.status not in allowed_from or to not in targets:
-        raise AssertionError(f"transition {action}: {activity.status} → {to} not in the table")
-    from_status = activity.status
-    update = set(fields)
-    if to != from_status:
-        activity.status = to
-        activity.status_changed_at = now
-        update |= {"status", "status_changed_at"}
-    if update:
-        activity.save(update_fields=sorted(update | {"updated_at"}))
+    from_status = MACHINE.move(activity, action=action, to=to, now=now, fields=fields)
     return ActivityEvent.objects.create(
         activity=activity,
         actor_id=getattr(actor, "pk", None),

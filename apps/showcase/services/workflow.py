@@ -1,5 +1,6 @@
 """The review chain's shared core: the transition table, who reviews at each step, and
-the helpers every move uses (mirroring apps.activities.services.workflow).
+the helpers every move uses; the check and the move itself are the state machine orders
+and activities use too (apps.core.workflow).
 
 The chain (内容把关) depends on where the post was written:
 
@@ -30,8 +31,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext, gettext_lazy
 
 from apps.accounts.models import RoleName, User
-from apps.core.errors import ConflictError, NotFoundError, PermissionDeniedError
+from apps.core.errors import NotFoundError, PermissionDeniedError
 from apps.core.types import Id
+from apps.core.workflow import StateMachine
 from apps.sites.models import Site, SiteLevel
 from apps.sites.scoping import can_manage_site, held_roles, is_global
 
@@ -79,15 +81,16 @@ ACTION_LABELS: dict[str, StrOrPromise] = {
 }
 
 
+MACHINE = StateMachine(
+    TRANSITIONS,
+    ACTION_LABELS,
+    gettext_lazy("该稿件当前状态为“%(status)s”，不能%(action)s。"),
+    touch=("updated_at",),
+)
+
+
 def check_transition(post: ShowcasePost, action: str) -> None:
-    allowed_from, _targets = TRANSITIONS[action]
-    if post.status not in allowed_from:
-        raise ConflictError(
-            gettext("该稿件当前状态为“%(status)s”，不能%(action)s。")
-            % {"status": post.get_status_display(), "action": ACTION_LABELS[action]},
-            code="illegal_transition",
-            errors={"status": [post.status]},
-        )
+    MACHINE.check(post, action)
 
 
 def record(
@@ -103,17 +106,11 @@ def record(
     """Move ``post`` to ``to``, save ``fields`` and append the event.
 
     Caller holds the post row lock and has run ``check_transition``."""
-    allowed_from, targets = TRANSITIONS[action]
-    from_status = "" if action == "create" else post.status
-    if from_status not in allowed_from or to not in targets:
-        raise AssertionError(f"transition {action}: {from_status} → {to} not in the table")
-    update = set(fields)
-    if to != from_status and action != "create":
-        post.status = to
-        post.status_changed_at = now
-        update |= {"status", "status_changed_at"}
-    if update and action != "create":
-        post.save(update_fields=sorted(update | {"updated_at"}))
+    if action == "create":  # the post was just saved with its first status
+        from_status = ""
+        MACHINE.validate(action, from_status, to)
+    else:
+        from_status = MACHINE.move(post, action=action, to=to, now=now, fields=fields)
     return PostEvent.objects.create(
         post=post,
         actor_id=getattr(actor, "pk", None),
