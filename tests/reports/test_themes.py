@@ -139,6 +139,12 @@ def test_dashboard_bulletin_and_summary_api_show_the_themes(
         page = client.get(f"{path}?{query}").content.decode()
         assert 'id="theme-table"' in page and "温暖冬日" in page and "文明过年" in page, path
         assert "未选主题" in page
+    # In English the column counts activities (its own context, not the model's name).
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/reports/?{query}").content.decode()
+    header = page[page.index('id="theme-table"') :].split("</thead>")[0]
+    assert "<th>Activities</th>" in header and "<th>Activity</th>" not in header
+    del client.cookies["django_language"]
     body = api_as(cast.county).get(f"/api/v1/reports/summary/?{query}").json()
     themes = {t["title"]: t for t in body["themes"]}
     assert themes["温暖冬日"]["activities"] == 3 and themes["温暖冬日"]["hours"] == "6.0"
