@@ -64,6 +64,10 @@ def check_function_sql(child: str, references: Sequence[Reference]) -> str:
     checks = []
     for ref in references:
         col, parent = ref.column, ref.parent
+        refuse = (
+            f"RAISE EXCEPTION 'insert on {child} violates reference {col} → {parent}: "
+            f"key % is not present', missing USING ERRCODE = 'foreign_key_violation';\n"
+        )
         keys = (
             f"(SELECT n.{col} AS k FROM new_rows n WHERE n.{col} IS NOT NULL"
             f" GROUP BY 1 ORDER BY 1) d"
@@ -92,8 +96,7 @@ def check_function_sql(child: str, references: Sequence[Reference]) -> str:
             f"        IF present < cardinality(unlocked) THEN\n"
             f"            SELECT k INTO missing FROM unnest(unlocked) k\n"
             f"             WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = k) LIMIT 1;\n"
-            f"            RAISE EXCEPTION 'insert on {child} violates reference {col} → {parent}: "
-            f"key % is not present', missing USING ERRCODE = 'foreign_key_violation';\n"
+            f"            {refuse}"
             f"        END IF;\n"
             f"    END IF;\n"
             if ref.lock
@@ -107,8 +110,7 @@ def check_function_sql(child: str, references: Sequence[Reference]) -> str:
             f"    IF present < wanted THEN\n"
             f"        SELECT d.k INTO missing FROM {keys}\n"
             f"         WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = d.k) LIMIT 1;\n"
-            f"        RAISE EXCEPTION 'insert on {child} violates reference {col} → {parent}: "
-            f"key % is not present', missing USING ERRCODE = 'foreign_key_violation';\n"
+            f"        {refuse}"
             f"    END IF;\n" + lock_block
         )
     return f"""

@@ -347,14 +347,13 @@ def _write_postgresql(
             ON CONFLICT (source_key) DO NOTHING
             RETURNING volunteer_id, hours
         ),
-        served AS (
+        served AS (  -- runs though nothing reads it, as every data-modifying CTE does
             UPDATE {vol} AS v
                SET hours = ROUND(v.hours + added.hours, 1),
                    star_level = {star_level_sql("ROUND(v.hours + added.hours, 1)")}
               FROM (SELECT volunteer_id, SUM(hours) AS hours FROM rec
                      GROUP BY volunteer_id ORDER BY volunteer_id) added
              WHERE v.id = added.volunteer_id
-            RETURNING 1
         ),
         txn AS (
             INSERT INTO {t["t"]} (kind, source_key, order_id, volunteer_id, site_id, amount,
@@ -405,14 +404,13 @@ def _write_postgresql(
         )
         SELECT (SELECT COUNT(DISTINCT order_id) FROM src),
                (SELECT COUNT(*) FROM legs),
-               (SELECT COUNT(*) FROM served),
                COUNT(*), COALESCE(SUM(amount), 0), COALESCE(SUM(hours), 0),
                COUNT(DISTINCT volunteer_id)
           FROM txn
     """,
         params,
     )
-    orders_seen, legs, _served, entries, points, hours, volunteers = cur.fetchone()
+    orders_seen, legs, entries, points, hours, volunteers = cur.fetchone()
     if legs != 2 * entries:  # every credit has its account pair; never expected
         raise DatabaseError(f"settlement wrote {legs} legs for {entries} credits")
     for n in range(2, 9):

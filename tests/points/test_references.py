@@ -7,6 +7,7 @@ deleted; and the races a constraint's lock settles end the same way."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -39,6 +40,22 @@ def _sqlstate(exc: BaseException) -> str | None:
     return getattr(cause, "sqlstate", None) or getattr(
         getattr(cause, "diag", None), "sqlstate", None
     )
+
+
+def _wait_for_lock_wait(pid_holder: dict[str, int]) -> None:
+    """Until the backend whose pid lands in ``pid_holder`` waits on a lock."""
+    for _ in range(200):
+        if "pid" in pid_holder:
+            with connection.cursor() as cur:
+                cur.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                    [pid_holder["pid"]],
+                )
+                row = cur.fetchone()
+            if row and row[0] == "Lock":
+                return
+        time.sleep(0.02)
+    raise AssertionError("the second transaction never waited")
 
 
 def _refused(sql: str, params: list[Any]) -> IntegrityError:
@@ -171,22 +188,7 @@ def test_insert_and_delete_racing_end_as_with_a_constraint(tree) -> None:
         t.start()
         return t
 
-    def waits(pid_holder: dict[str, int]) -> bool:
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid_holder["pid"]]
-            )
-            row = cur.fetchone()
-        return bool(row and row[0] == "Lock")
-
-    def poll(pid_holder: dict[str, int]) -> None:
-        import time
-
-        for _ in range(200):
-            if "pid" in pid_holder and waits(pid_holder):
-                return
-            time.sleep(0.02)
-        raise AssertionError("the second transaction never waited")
+    poll = _wait_for_lock_wait
 
     # 1. delete first
     deleted, go = threading.Event(), threading.Event()
@@ -331,20 +333,7 @@ def test_a_parent_written_by_the_inserting_transaction_is_not_locked_again_and_s
     assert outcome["own_version"] is True
     b = threading.Thread(target=deleter)
     b.start()
-    import time
-
-    for _ in range(200):
-        if "pid" in pid:
-            with connection.cursor() as cur:
-                cur.execute(
-                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid["pid"]]
-                )
-                row = cur.fetchone()
-            if row and row[0] == "Lock":
-                break
-        time.sleep(0.02)
-    else:
-        raise AssertionError("the delete never waited for the writer")
+    _wait_for_lock_wait(pid)
     go.set()
     a.join(10)
     b.join(10)
